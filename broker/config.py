@@ -1,0 +1,96 @@
+"""Server configuration: defaults, then a TOML file, then ``CONVEYOR_*`` environment, then flags.
+
+Validated once at start so a bad value stops the server with a message naming the setting,
+rather than failing later under load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from broker.errors import InvalidArgument
+
+FSYNC_POLICIES = ("always", "interval", "never")
+
+DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_DATA_DIR = "./conveyor-data"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """Everything the server reads at start. Field names are the file keys and flag names."""
+
+    listen: str = DEFAULT_LISTEN
+    data_dir: str = DEFAULT_DATA_DIR
+    fsync: str = "always"
+    fsync_interval_ms: int = 50
+    max_payload_bytes: int = 1024 * 1024
+    """Server-wide payload ceiling; a queue's own limit may only be lower."""
+    max_batch_messages: int = 1000
+    """Messages per Send or per stream frame; bounds the work one call can queue."""
+    max_receive_window: int = 10_000
+    """Upper bound on a stream's max_outstanding_messages."""
+    shutdown_grace_s: float = 10.0
+    log_level: str = "INFO"
+
+    def validate(self) -> ServerConfig:
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise InvalidArgument(
+                f"listen {self.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:50051"
+            )
+        if self.fsync not in FSYNC_POLICIES:
+            raise InvalidArgument(
+                f"fsync {self.fsync!r}: expected one of {', '.join(FSYNC_POLICIES)}"
+            )
+        for name in (
+            "fsync_interval_ms",
+            "max_payload_bytes",
+            "max_batch_messages",
+            "max_receive_window",
+        ):
+            if getattr(self, name) <= 0:
+                raise InvalidArgument(f"{name} must be positive, got {getattr(self, name)}")
+        if self.shutdown_grace_s < 0:
+            raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
+        return self
+
+
+def load_config(
+    file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    """Layers file < environment < overrides (flags; ``None`` values are ignored)."""
+    fields = {f.name: f for f in dataclasses.fields(ServerConfig)}
+    values: dict[str, Any] = {}
+    if file is not None:
+        with open(file, "rb") as fh:
+            data = tomllib.load(fh)
+        unknown = set(data) - set(fields)
+        if unknown:
+            raise InvalidArgument(f"config file {file}: unknown settings {sorted(unknown)}")
+        values.update(data)
+    environ = os.environ if env is None else env
+    for name, field in fields.items():
+        raw = environ.get(f"CONVEYOR_{name.upper()}")
+        if raw is not None:
+            values[name] = _parse(name, field.type, raw)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return ServerConfig(**values).validate()
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+    except ValueError:
+        raise InvalidArgument(f"CONVEYOR_{name.upper()}={raw!r}: not a number") from None
+    return raw
