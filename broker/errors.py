@@ -32,7 +32,10 @@ class FailedPrecondition(BrokerError):
 
 
 class ResourceExhausted(BrokerError):
-    """A limit was hit (queue full under ``REJECT_NEW``, payload too large). → ``RESOURCE_EXHAUSTED``."""
+    """A limit was hit: queue full under ``REJECT_NEW``, payload too large.
+
+    → ``RESOURCE_EXHAUSTED``.
+    """
 
 
 class Unavailable(BrokerError):

@@ -1,0 +1,1 @@
+"""The gRPC layer: validation, conversion to and from the proto contract, status codes."""

@@ -1,0 +1,177 @@
+"""``conveyor.v1.Admin``: queues, bindings, subscriptions, stats, peek and dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from broker.core import Broker
+from broker.errors import InvalidArgument
+from broker.service import convert
+from broker.service.broker_servicer import Gate, guarded
+from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+MAX_PEEK = 1000
+
+
+def _limit(requested: int, default: int) -> int:
+    if requested > MAX_PEEK:
+        raise InvalidArgument(f"max_messages {requested} is above the limit of {MAX_PEEK}")
+    return requested or default
+
+
+class AdminServicer(admin_pb2_grpc.AdminServicer):
+    def __init__(self, broker: Broker, gate: Gate) -> None:
+        self.broker = broker
+        self.gate = gate
+
+    async def CreateQueue(
+        self, request: admin_pb2.CreateQueueRequest, context: Ctx
+    ) -> admin_pb2.CreateQueueResponse:
+        async def create() -> types_pb2.Queue:
+            self.gate.check()
+            if not request.queue.name:
+                raise InvalidArgument("queue.name is required")
+            return convert.queue(
+                await self.broker.create_queue(convert.queue_config(request.queue))
+            )
+
+        return admin_pb2.CreateQueueResponse(queue=await guarded(context, create))
+
+    async def GetQueue(
+        self, request: admin_pb2.GetQueueRequest, context: Ctx
+    ) -> admin_pb2.GetQueueResponse:
+        async def get() -> types_pb2.Queue:
+            return convert.queue(self.broker.engine(request.queue).config)
+
+        return admin_pb2.GetQueueResponse(queue=await guarded(context, get))
+
+    async def ListQueues(
+        self, request: admin_pb2.ListQueuesRequest, context: Ctx
+    ) -> admin_pb2.ListQueuesResponse:
+        return admin_pb2.ListQueuesResponse(
+            queues=[
+                convert.queue(e.config)
+                for name, e in sorted(self.broker.queues.items())
+                if name.startswith(request.prefix)
+            ]
+        )
+
+    async def UpdateQueue(
+        self, request: admin_pb2.UpdateQueueRequest, context: Ctx
+    ) -> admin_pb2.UpdateQueueResponse:
+        async def update() -> types_pb2.Queue:
+            self.gate.check()
+            paths = list(request.update_mask.paths) if request.HasField("update_mask") else None
+            changes = convert.queue_changes(request.queue, paths or None)
+            return convert.queue(await self.broker.update_queue(request.queue.name, changes))
+
+        return admin_pb2.UpdateQueueResponse(queue=await guarded(context, update))
+
+    async def DeleteQueue(
+        self, request: admin_pb2.DeleteQueueRequest, context: Ctx
+    ) -> admin_pb2.DeleteQueueResponse:
+        count = await guarded(context, lambda: self.broker.delete_queue(request.queue))
+        return admin_pb2.DeleteQueueResponse(messages_deleted=count)
+
+    async def PurgeQueue(
+        self, request: admin_pb2.PurgeQueueRequest, context: Ctx
+    ) -> admin_pb2.PurgeQueueResponse:
+        count = await guarded(context, lambda: self.broker.purge_queue(request.queue))
+        return admin_pb2.PurgeQueueResponse(purged=count)
+
+    async def CreateBinding(
+        self, request: admin_pb2.CreateBindingRequest, context: Ctx
+    ) -> admin_pb2.CreateBindingResponse:
+        await guarded(context, lambda: self.broker.create_binding(request.pattern, request.queue))
+        return admin_pb2.CreateBindingResponse(
+            binding=types_pb2.Binding(pattern=request.pattern, queue=request.queue)
+        )
+
+    async def DeleteBinding(
+        self, request: admin_pb2.DeleteBindingRequest, context: Ctx
+    ) -> admin_pb2.DeleteBindingResponse:
+        await guarded(context, lambda: self.broker.delete_binding(request.pattern, request.queue))
+        return admin_pb2.DeleteBindingResponse()
+
+    async def ListBindings(
+        self, request: admin_pb2.ListBindingsRequest, context: Ctx
+    ) -> admin_pb2.ListBindingsResponse:
+        return admin_pb2.ListBindingsResponse(
+            bindings=[
+                types_pb2.Binding(pattern=p, queue=q)
+                for p, q in self.broker.list_bindings(request.queue)
+            ]
+        )
+
+    async def ListSubscriptions(
+        self, request: admin_pb2.ListSubscriptionsRequest, context: Ctx
+    ) -> admin_pb2.ListSubscriptionsResponse:
+        async def subs() -> list[types_pb2.Subscription]:
+            engine = self.broker.engine(request.queue)
+            return [
+                types_pb2.Subscription(
+                    name=s.name,
+                    queue=engine.name,
+                    filter=s.filter,
+                    create_time=convert.timestamp(s.create_time),
+                    in_flight=s.in_flight,
+                    consumers=sum(1 for c in s.consumers if c.holds_credit),
+                )
+                for s in sorted(engine.subs.values(), key=lambda s: s.name)
+            ]
+
+        return admin_pb2.ListSubscriptionsResponse(subscriptions=await guarded(context, subs))
+
+    async def DeleteSubscription(
+        self, request: admin_pb2.DeleteSubscriptionRequest, context: Ctx
+    ) -> admin_pb2.DeleteSubscriptionResponse:
+        await guarded(
+            context, lambda: self.broker.delete_subscription(request.queue, request.subscription)
+        )
+        return admin_pb2.DeleteSubscriptionResponse()
+
+    async def GetQueueStats(
+        self, request: admin_pb2.GetQueueStatsRequest, context: Ctx
+    ) -> admin_pb2.GetQueueStatsResponse:
+        async def stats() -> admin_pb2.GetQueueStatsResponse:
+            return convert.stats(self.broker.stats(request.queue))
+
+        return await guarded(context, stats)
+
+    async def PeekMessages(
+        self, request: admin_pb2.PeekMessagesRequest, context: Ctx
+    ) -> admin_pb2.PeekMessagesResponse:
+        async def peek() -> list[admin_pb2.PeekedMessage]:
+            rows = self.broker.peek(request.queue, _limit(request.max_messages, 10))
+            return [
+                admin_pb2.PeekedMessage(
+                    message=convert.message(m),
+                    state=convert._e(state),
+                    attempts=attempts,
+                    due_in=convert.duration(due),
+                )
+                for m, state, attempts, due in rows
+            ]
+
+        return admin_pb2.PeekMessagesResponse(messages=await guarded(context, peek))
+
+    async def ListDeadLetters(
+        self, request: admin_pb2.ListDeadLettersRequest, context: Ctx
+    ) -> admin_pb2.ListDeadLettersResponse:
+        async def dead() -> list[types_pb2.Message]:
+            msgs = self.broker.list_dead_letters(request.queue, _limit(request.max_messages, 100))
+            return [convert.message(m) for m in msgs]
+
+        return admin_pb2.ListDeadLettersResponse(messages=await guarded(context, dead))
+
+    async def RedriveDeadLetters(
+        self, request: admin_pb2.RedriveDeadLettersRequest, context: Ctx
+    ) -> admin_pb2.RedriveDeadLettersResponse:
+        moved, skipped = await guarded(
+            context,
+            lambda: self.broker.redrive(request.queue, request.destination, request.max_messages),
+        )
+        return admin_pb2.RedriveDeadLettersResponse(redriven=moved, skipped=skipped)

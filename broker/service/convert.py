@@ -1,0 +1,254 @@
+"""Conversions between the proto contract and the core's plain Python values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
+
+from broker.core import MessageInput, MessageStatus, QueueStats
+from broker.errors import InvalidArgument
+from broker.model import (
+    Backoff,
+    Copy,
+    Guarantee,
+    Overflow,
+    QueueConfig,
+    QueueKind,
+    StoredMessage,
+)
+from conveyor.v1 import admin_pb2, types_pb2
+
+MAX_ATTRIBUTES = 64
+MAX_ATTRIBUTE_BYTES = 16 * 1024
+"""Attributes are metadata (trace context, routing hints), not a second payload."""
+
+
+def _e(value: int) -> Any:
+    """A core enum as the proto enum of the same number (the stubs type enums by name)."""
+    return int(value)
+
+
+def seconds(d: duration_pb2.Duration) -> float:
+    return d.seconds + d.nanos / 1e9
+
+
+def duration(s: float) -> duration_pb2.Duration:
+    out = duration_pb2.Duration()
+    out.FromNanoseconds(round(s * 1e9))
+    return out
+
+
+def timestamp(t: float) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromNanoseconds(round(t * 1e9))
+    return out
+
+
+def message_input(m: types_pb2.Message) -> MessageInput:
+    if (
+        len(m.attributes) > MAX_ATTRIBUTES
+        or sum(len(k) + len(v) for k, v in m.attributes.items()) > MAX_ATTRIBUTE_BYTES
+    ):
+        raise InvalidArgument(
+            f"attributes exceed {MAX_ATTRIBUTES} entries or {MAX_ATTRIBUTE_BYTES} bytes; put "
+            "data in the payload"
+        )
+    try:
+        guarantee = Guarantee(m.guarantee or Guarantee.AT_LEAST_ONCE)
+    except ValueError:
+        raise InvalidArgument(f"unknown guarantee {m.guarantee}") from None
+    return MessageInput(
+        topic=m.topic,
+        payload=m.payload,
+        attributes=dict(m.attributes),
+        guarantee=guarantee,
+        required_acks=m.required_acks,
+        priority=m.priority,
+        ordering_key=m.ordering_key,
+        dedup_id=m.dedup_id,
+        delay_s=seconds(m.delay) if m.HasField("delay") else None,
+        ttl_s=seconds(m.ttl) if m.HasField("ttl") else None,
+    )
+
+
+def message(msg: StoredMessage) -> types_pb2.Message:
+    out = types_pb2.Message(
+        id=msg.id,
+        topic=msg.topic,
+        payload=msg.payload,
+        attributes=msg.attributes,
+        guarantee=_e(msg.guarantee),
+        required_acks=msg.required_acks,
+        priority=msg.priority,
+        ordering_key=msg.ordering_key,
+        dedup_id=msg.dedup_id,
+        publish_time=timestamp(msg.publish_time),
+        queue=msg.queue,
+    )
+    if msg.expires_at:
+        out.ttl.CopyFrom(duration(msg.expires_at - msg.publish_time))
+    if msg.deliver_at > msg.publish_time:
+        out.delay.CopyFrom(duration(msg.deliver_at - msg.publish_time))
+    info = msg.dead_letter
+    if info is not None:
+        out.dead_letter.CopyFrom(
+            types_pb2.DeadLetterInfo(
+                source_queue=info.source_queue,
+                reason=info.reason,
+                attempts=info.attempts,
+                dead_letter_time=timestamp(info.time),
+                subscription=info.subscription,
+                source_message_id=info.source_message_id,
+            )
+        )
+    return out
+
+
+def delivery(copy: Copy) -> types_pb2.Delivery:
+    return types_pb2.Delivery(
+        ack_id=copy.ack_id,
+        message=message(copy.msg),
+        attempt=copy.attempts,
+        lease_deadline=timestamp(copy.lease_deadline),
+        subscription=copy.leased_to,
+    )
+
+
+def status(s: MessageStatus) -> types_pb2.MessageStatus:
+    return types_pb2.MessageStatus(
+        queue=s.queue,
+        message_id=s.message_id,
+        state=_e(s.state),
+        acked_by=s.acked_by,
+        required_acks=s.required_acks,
+        attempts=s.attempts,
+        subscriptions=[
+            types_pb2.SubscriptionDeliveryStatus(
+                subscription=c.subscription, state=_e(c.state), attempts=c.attempts
+            )
+            for c in s.copies
+        ],
+        reason=s.reason,
+        update_time=timestamp(s.update_time),
+        guarantee=_e(s.guarantee),
+    )
+
+
+_QUEUE_FIELDS = {
+    "kind",
+    "lease",
+    "max_deliveries",
+    "dead_letter_queue",
+    "retry_backoff",
+    "dedup_window",
+    "message_ttl",
+    "default_delay",
+    "max_depth",
+    "overflow_policy",
+    "max_payload_bytes",
+}
+
+
+def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, object]:
+    """Core field values for the proto fields named by ``paths`` (all fields when None)."""
+    if paths is not None:
+        unknown = set(paths) - _QUEUE_FIELDS
+        if unknown:
+            raise InvalidArgument(
+                f"update_mask names unknown or read-only fields {sorted(unknown)}; updatable: "
+                f"{sorted(_QUEUE_FIELDS)}"
+            )
+    wanted = _QUEUE_FIELDS if paths is None else set(paths)
+    defaults = QueueConfig(name=q.name)
+    values: dict[str, object] = {}
+    for path in wanted:
+        if path == "kind":
+            values["kind"] = _enum(QueueKind, q.kind, "kind") or defaults.kind
+        elif path == "overflow_policy":
+            values["overflow"] = _enum(Overflow, q.overflow_policy, "overflow_policy") or (
+                defaults.overflow
+            )
+        elif path == "retry_backoff":
+            values["backoff"] = backoff(q.retry_backoff)
+        elif path in ("max_deliveries", "dead_letter_queue", "max_depth", "max_payload_bytes"):
+            values[path] = getattr(q, path)
+        else:
+            core = {
+                "lease": "lease_s",
+                "dedup_window": "dedup_window_s",
+                "message_ttl": "message_ttl_s",
+                "default_delay": "default_delay_s",
+            }[path]
+            values[core] = (
+                seconds(getattr(q, path)) if q.HasField(path) else getattr(defaults, core)  # type: ignore[arg-type]
+            )
+    return values
+
+
+def _enum(cls: type[QueueKind] | type[Overflow], value: int, what: str) -> object:
+    if value == 0:
+        return None
+    try:
+        return cls(value)
+    except ValueError:
+        raise InvalidArgument(f"unknown {what} {value}") from None
+
+
+def backoff(b: types_pb2.RetryBackoff) -> Backoff:
+    return Backoff(
+        initial_s=seconds(b.initial),
+        multiplier=b.multiplier,
+        max_s=seconds(b.max),
+        jitter=b.jitter,
+        delays_s=tuple(seconds(d) for d in b.delays),
+    )
+
+
+def queue_config(q: types_pb2.Queue) -> QueueConfig:
+    return QueueConfig(name=q.name).replace(**queue_changes(q, None))
+
+
+def queue(c: QueueConfig) -> types_pb2.Queue:
+    b = c.backoff
+    return types_pb2.Queue(
+        name=c.name,
+        kind=_e(c.kind),
+        lease=duration(c.lease_s),
+        max_deliveries=c.max_deliveries,
+        dead_letter_queue=c.dead_letter_queue,
+        retry_backoff=types_pb2.RetryBackoff(
+            initial=duration(b.initial_s),
+            multiplier=b.multiplier,
+            max=duration(b.max_s),
+            jitter=b.jitter,
+            delays=[duration(d) for d in b.delays_s],
+        ),
+        dedup_window=duration(c.dedup_window_s),
+        message_ttl=duration(c.message_ttl_s),
+        default_delay=duration(c.default_delay_s),
+        max_depth=c.max_depth,
+        overflow_policy=_e(c.overflow),
+        max_payload_bytes=c.max_payload_bytes,
+        create_time=timestamp(c.create_time),
+    )
+
+
+def stats(s: QueueStats) -> admin_pb2.GetQueueStatsResponse:
+    return admin_pb2.GetQueueStatsResponse(
+        ready=s.ready,
+        delayed=s.delayed,
+        in_flight=s.in_flight,
+        dead_lettered=s.dead_lettered,
+        oldest_age=duration(s.oldest_age_s),
+        sent=s.sent,
+        delivered=s.delivered,
+        acked=s.acked,
+        nacked=s.nacked,
+        redelivered=s.redelivered,
+        expired=s.expired,
+        dropped=s.dropped,
+        duplicates=s.duplicates,
+        depth=s.depth,
+        subscriptions=s.subscriptions,
+    )

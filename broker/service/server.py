@@ -1,0 +1,105 @@
+"""The server shell: grpc.aio server, health, reflection, signals and graceful shutdown.
+
+Start-up order: health says NOT_SERVING, the store recovers, then the services are marked
+SERVING and the ready line is printed. SIGTERM/SIGINT: health goes NOT_SERVING, new work gets
+UNAVAILABLE, open streams end, in-flight calls get the grace period, the store is flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from broker.config import ServerConfig
+from broker.core import Broker
+from broker.service.admin_servicer import AdminServicer
+from broker.service.broker_servicer import BrokerServicer, Gate
+from broker.store import MemoryStore, Store
+from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVICES = (
+    broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name,
+)
+MESSAGE_OVERHEAD = 64 * 1024
+"""Room above the payload limit for a frame's other fields."""
+
+
+def open_store(config: ServerConfig) -> Store:
+    return MemoryStore()
+
+
+async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None:
+    """Serves until ``stop`` is set (or SIGTERM/SIGINT when it is None)."""
+    frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", frame_limit),
+            ("grpc.max_send_message_length", frame_limit),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    gate = Gate()
+    broker = Broker(open_store(config), max_payload_bytes=config.max_payload_bytes)
+    broker_pb2_grpc.add_BrokerServicer_to_server(
+        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window), server
+    )
+    admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
+    port = server.add_insecure_port(config.listen)
+    host = config.listen.rpartition(":")[0]
+    await server.start()
+    stop = stop or _signal_event()
+    try:
+        await broker.start()
+        gate.open = True
+        for name in ("", *SERVICES):
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        print(f"conveyor listening on {host}:{port}", flush=True)
+        await stop.wait()
+        log.info("shutting down: draining streams")
+    finally:
+        await health_servicer.enter_graceful_shutdown()
+        gate.close()
+        await server.stop(config.shutdown_grace_s)
+        await broker.stop()
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, event.set)
+    return event
+
+
+def run(config: ServerConfig) -> int:
+    """Blocks serving ``config`` until a signal; returns the process exit code."""
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        asyncio.run(serve(config))
+    else:
+        uvloop.run(serve(config))
+    return 0

@@ -1,0 +1,123 @@
+"""Shared fixtures: a real Conveyor server process on a free 127.0.0.1 port, data in tmp.
+
+The server is started the way a user starts it (`conveyor serve`) and prints
+``conveyor listening on HOST:PORT`` once it is serving; the fixture waits for that line.
+One server is shared per test module (tests use unique queue names); tests that need their own
+configuration or kill the process call ``start_server`` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+
+from conveyor.v1 import admin_pb2_grpc, broker_pb2_grpc
+
+READY_LINE = re.compile(r"conveyor listening on (\S+):(\d+)")
+START_TIMEOUT_S = 30.0
+
+
+@dataclass
+class ServerProcess:
+    """A running `conveyor serve` process and how to reach it."""
+
+    proc: subprocess.Popen[str]
+    address: str
+    data_dir: pathlib.Path
+    output: list[str]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def start_server(data_dir: pathlib.Path, *extra: str) -> ServerProcess:
+    """Starts `conveyor serve` on a free port and waits until it says it is listening."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "broker",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        str(data_dir),
+        *extra,
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    assert proc.stdout is not None
+    output: list[str] = []
+    found: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            m = READY_LINE.search(line)
+            if m and not found:
+                found.append(f"{m.group(1)}:{m.group(2)}")
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True, name="server-output").start()
+    if not ready.wait(START_TIMEOUT_S) or not found:
+        proc.kill()
+        raise RuntimeError("server did not start:\n" + "".join(output))
+    return ServerProcess(proc, found[0], data_dir, output)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    with tempfile.TemporaryDirectory(prefix="conveyor-test-") as tmp:
+        srv = start_server(pathlib.Path(tmp))
+        try:
+            yield srv
+        finally:
+            srv.stop()
+
+
+@pytest.fixture
+def channel(server: ServerProcess) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(server.address) as ch:
+        yield ch
+
+
+@pytest.fixture
+def broker_stub(channel: grpc.Channel) -> broker_pb2_grpc.BrokerStub:
+    return broker_pb2_grpc.BrokerStub(channel)
+
+
+@pytest.fixture
+def admin_stub(channel: grpc.Channel) -> admin_pb2_grpc.AdminStub:
+    return admin_pb2_grpc.AdminStub(channel)
+
+
+@pytest.fixture
+def qname() -> str:
+    """A queue name unique to the test, so tests can share one server."""
+    return f"q-{uuid.uuid4().hex[:10]}"
