@@ -16,6 +16,7 @@ from typing import Any
 from broker.errors import InvalidArgument
 
 FSYNC_POLICIES = ("always", "interval", "never")
+STORAGE_KINDS = ("wal", "memory")
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = "./conveyor-data"
@@ -27,8 +28,13 @@ class ServerConfig:
 
     listen: str = DEFAULT_LISTEN
     data_dir: str = DEFAULT_DATA_DIR
+    storage: str = "wal"
+    """``wal`` (durable, the default) or ``memory`` (nothing survives a restart)."""
     fsync: str = "always"
     fsync_interval_ms: int = 50
+    segment_bytes: int = 64 * 1024 * 1024
+    checkpoint_bytes: int = 128 * 1024 * 1024
+    """Log growth that triggers a snapshot and the deletion of the segments it covers."""
     max_payload_bytes: int = 1024 * 1024
     """Server-wide payload ceiling; a queue's own limit may only be lower."""
     max_batch_messages: int = 1000
@@ -75,7 +81,8 @@ def load_config(
         unknown = set(data) - set(fields)
         if unknown:
             raise InvalidArgument(f"config file {file}: unknown settings {sorted(unknown)}")
-        values.update(data)
+        for name, value in data.items():
+            values[name] = _check_type(name, fields[name].type, value, f"config file {file}")
     environ = os.environ if env is None else env
     for name, field in fields.items():
         raw = environ.get(f"CONVEYOR_{name.upper()}")
@@ -83,6 +90,13 @@ def load_config(
             values[name] = _parse(name, field.type, raw)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return ServerConfig(**values).validate()
+
+
+def _check_type(name: str, kind: Any, value: Any, where: str) -> Any:
+    expected: Any = {"int": int, "float": (int, float), "str": str}.get(str(kind), object)
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise InvalidArgument(f"{where}: {name} = {value!r} should be of type {kind}")
+    return value
 
 
 def _parse(name: str, kind: Any, raw: str) -> Any:

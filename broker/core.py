@@ -43,7 +43,7 @@ from broker.model import (
 )
 from broker.routing import PatternTrie, validate_pattern, validate_topic
 from broker.store import Store
-from broker.store.base import CopyUpdate, SubscriptionRecord
+from broker.store.base import SubscriptionRecord
 
 log = logging.getLogger(__name__)
 
@@ -180,27 +180,19 @@ class Broker:
             self._flush_wake.set()
 
     async def flush(self) -> None:
-        """Writes every change made since the last flush as one batch per kind."""
+        """Writes every change made since the last flush as one batch."""
+        if not (self._new or self._dirty):
+            return
         new, self._new = self._new, []
         dirty, self._dirty = self._dirty, {}
-        if new:
-            await self.store.add_messages(new)
-        updates: list[CopyUpdate] = []
-        removed: dict[str, list[str]] = {}
+        updated: list[StoredMessage] = []
+        removed: list[tuple[str, str]] = []
         for engine, msg in dirty.values():
-            if msg.id not in engine.messages:
-                removed.setdefault(msg.queue, []).append(msg.id)
-                continue
-            updates.extend(
-                CopyUpdate(
-                    msg.queue, msg.id, c.sub, c.attempts, c.visible_at, c.state is CopyState.DONE
-                )
-                for c in msg.copies
-            )
-        if updates:
-            await self.store.update_copies(updates)
-        for queue, ids in removed.items():
-            await self.store.remove_messages(queue, ids)
+            if msg.id in engine.messages:
+                updated.append(msg)
+            else:
+                removed.append((msg.queue, msg.id))
+        await self.store.write_messages(new, updated, removed)
 
     async def _flush_loop(self) -> None:
         """Writes changes made by timers (lease expiry, TTL) that no caller is waiting on."""
@@ -240,6 +232,7 @@ class Broker:
     def engine(self, name: str) -> QueueEngine:
         engine = self.queues.get(name)
         if engine is None:
+            check_name("queue", name)
             raise NotFound(f"queue {name[:255]!r} does not exist; create it first")
         return engine
 
@@ -382,7 +375,7 @@ class Broker:
         stored = [m for i, _, m in admitted if m.guarantee.stored and outcomes[i].error is None]
         try:
             if stored:
-                await self.store.add_messages(stored)
+                await self.store.write_messages(stored, (), ())
         except BrokerError:
             for _, engine, msg in admitted:
                 engine.abort(msg)

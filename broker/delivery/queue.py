@@ -100,7 +100,7 @@ class QueueEngine:
         self._groups: dict[tuple[str | None, str], deque[Copy]] = {}
         self._dedup: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._push = itertools.count()
-        self._seq = itertools.count(1)
+        self._last_seq = 0
         self.counts = {state: 0 for state in CopyState}
         self.counters = Counters()
         self.reserved = 0
@@ -138,7 +138,7 @@ class QueueEngine:
             for copy in msg.copies:
                 if copy.sub == name and copy.state is not CopyState.DONE:
                     self._finish_copy(copy, MessageState.CANCELLED)
-                elif copy.state is CopyState.IN_FLIGHT and copy.consumer in sub.consumers:
+                elif copy.state is CopyState.IN_FLIGHT and copy.leased_to == name:
                     self._requeue(copy, delay=0.0)
             self._settle(msg, "subscription deleted")
 
@@ -181,7 +181,8 @@ class QueueEngine:
             del self._dedup[msg.dedup_id]
 
     def next_seq(self) -> int:
-        return next(self._seq)
+        self._last_seq += 1
+        return self._last_seq
 
     def commit(self, msg: StoredMessage) -> None:
         """Makes an admitted message live: indexes its copies and offers or schedules them."""
@@ -190,21 +191,46 @@ class QueueEngine:
         self.insert(msg)
 
     def insert(self, msg: StoredMessage) -> None:
-        """Indexes a message (new, or recovered from the store) and schedules its timers."""
+        """Indexes a message (new, or recovered from the store) and schedules its timers.
+
+        A recovered copy that was leased when the server stopped comes in IN_FLIGHT: its lease
+        is treated as expired (the attempt stays counted), exactly as if its timer had fired.
+        """
         self.messages[msg.id] = msg
         now = self.clock()
+        if msg.seq >= self._last_seq:
+            self._last_seq = msg.seq
+        if msg.dedup_id and msg.publish_time + self.config.dedup_window_s > now:
+            self._dedup[msg.dedup_id] = (msg.id, msg.publish_time + self.config.dedup_window_s)
         if msg.expires_at:
             self.timers.schedule(msg.expires_at, lambda: self._expire(msg))
+        expired_leases = []
         for copy in msg.copies:
             self.counts[copy.state] += 1
+            if copy.state is CopyState.DONE:
+                continue
+            if copy.state is CopyState.IN_FLIGHT:
+                expired_leases.append(copy)
+                copy.state = CopyState.DELAYED
+                self.counts[CopyState.IN_FLIGHT] -= 1
+                self.counts[CopyState.DELAYED] += 1
             if self.config.kind is QueueKind.FIFO:
                 self._groups.setdefault((copy.sub, msg.ordering_key), deque()).append(copy)
+            if copy in expired_leases:
+                max_deliveries = self.config.max_deliveries
+                if max_deliveries and copy.attempts >= max_deliveries:
+                    self._dead_letter(copy, REASON_MAX_DELIVERIES)
+                    continue
+                delay = retry_delay(self.config.backoff, copy.attempts)
+                copy.visible_at = max(copy.visible_at, now + delay)
             if copy.visible_at > now:
                 self._set(copy, CopyState.DELAYED)
                 self._schedule_visible(copy)
             else:
                 self._set(copy, CopyState.READY)
                 self._offer(copy)
+        if all(c.state is CopyState.DONE for c in msg.copies):
+            self._settle(msg, msg.reason)
 
     def _drop_oldest(self) -> bool:
         for msg in self.messages.values():
@@ -305,7 +331,13 @@ class QueueEngine:
             self._retry(copy, delay=None)
 
     def _release(self, copy: Copy) -> None:
-        """Ends the current attempt: ack id invalid, consumer credit and in-flight count back."""
+        """Ends the current attempt: ack id invalid, consumer credit and in-flight count back.
+
+        Idempotent (an attempt holds a lease exactly while it has an ack id), so the paths that
+        end a copy may all call it.
+        """
+        if not copy.ack_id:
+            return
         self.hooks.forget_ack_id(copy.ack_id)
         copy.ack_id = ""
         sub = self.subs.get(copy.leased_to)

@@ -6,9 +6,9 @@ from typing import Any
 
 import grpc
 
+from broker import convert
 from broker.core import Broker
 from broker.errors import InvalidArgument
-from broker.service import convert
 from broker.service.broker_servicer import Gate, guarded
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
 

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 import grpc
 
+from broker import convert
 from broker.core import Broker, MessageInput, SendOutcome
 from broker.delivery.consumer import Consumer
 from broker.errors import BrokerError, InvalidArgument, Unavailable
 from broker.model import Copy
-from broker.service import convert
 from broker.service.status import code_of, to_rpc_status
 from conveyor.v1 import broker_pb2, broker_pb2_grpc, types_pb2
 
@@ -75,6 +75,8 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                 outcomes.append(None)
             except BrokerError as exc:
                 outcomes.append(SendOutcome(error=exc))
+        if wait_for not in types_pb2.WaitFor.values():
+            raise InvalidArgument(f"unknown wait_for {wait_for}")
         wait = wait_for == types_pb2.WAIT_FOR_DELIVERED
         timeout_s = (
             convert.seconds(wait_timeout) if wait_timeout.ByteSize() else DEFAULT_SEND_TIMEOUT_S
@@ -146,21 +148,35 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         )
 
     async def _deliveries(
-        self, engine: Any, sub: Any, consumer: Consumer
+        self,
+        engine: Any,
+        sub: Any,
+        consumer: Consumer,
+        has_news: Callable[[], bool] = lambda: False,
     ) -> AsyncIterator[list[types_pb2.Delivery]]:
-        """Yields each batch of deliveries ready for the consumer, as its window allows."""
+        """Yields each batch of deliveries ready for the consumer, as its window allows, and
+        an empty batch when ``has_news`` says the stream has something else to send."""
         while not consumer.closed and self.gate.open:
             consumer.wake.clear()
             taken: list[Copy] = engine.take(sub, consumer, consumer.max_messages)
             if taken:
-                yield [convert.delivery(c) for c in taken]
+                # The attempt is durable before the consumer sees it: a crash after this
+                # counts it, so max_deliveries holds across restarts.
                 await self.broker.flush()
+                yield [convert.delivery(c) for c in taken]
+                continue
+            if has_news():
+                yield []
                 continue
             waiter = asyncio.ensure_future(consumer.wake.wait())
             closing = asyncio.ensure_future(self.gate.closed.wait())
-            await asyncio.wait([waiter, closing], return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            closing.cancel()
+            try:
+                await asyncio.wait([waiter, closing], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (waiter, closing):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def Receive(
         self, request: broker_pb2.ReceiveRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -221,7 +237,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
 
         reader = asyncio.create_task(read(), name="streaming-receive-reader")
         try:
-            async for batch in self._deliveries(engine, sub, consumer):
+            async for batch in self._deliveries(engine, sub, consumer, lambda: bool(failed)):
                 out, failed[:] = list(failed), []
                 yield broker_pb2.StreamingReceiveResponse(deliveries=batch, failed_ack_ids=out)
             if failed:

@@ -12,6 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,6 +24,8 @@ from broker.core import Broker
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.store import MemoryStore, Store
+from broker.store.durable import DurableStore
+from broker.store.faults import file_ops_from_env
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -35,7 +39,24 @@ MESSAGE_OVERHEAD = 64 * 1024
 
 
 def open_store(config: ServerConfig) -> Store:
-    return MemoryStore()
+    if config.storage == "memory":
+        return MemoryStore()
+    return DurableStore(
+        Path(config.data_dir),
+        fsync=config.fsync,
+        interval_ms=config.fsync_interval_ms,
+        segment_bytes=config.segment_bytes,
+        checkpoint_bytes=config.checkpoint_bytes,
+        ops=file_ops_from_env(),
+    )
+
+
+async def _watch_store(store: Store, health_servicer: Any) -> None:
+    """Once a write has failed nothing more can be made durable: say so to orchestrators."""
+    await store.wait_failed()
+    log.error("storage failed: refusing stored messages; restart the server once fixed")
+    for name in ("", *SERVICES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
 
 async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None:
@@ -56,7 +77,8 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     gate = Gate()
-    broker = Broker(open_store(config), max_payload_bytes=config.max_payload_bytes)
+    store = open_store(config)
+    broker = Broker(store, max_payload_bytes=config.max_payload_bytes)
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window), server
     )
@@ -65,15 +87,23 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     host = config.listen.rpartition(":")[0]
     await server.start()
     stop = stop or _signal_event()
+    watcher: asyncio.Task[None] | None = None
     try:
         await broker.start()
         gate.open = True
         for name in ("", *SERVICES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        watcher = asyncio.create_task(
+            _watch_store(store, health_servicer), name="conveyor-store-watch"
+        )
         print(f"conveyor listening on {host}:{port}", flush=True)
         await stop.wait()
         log.info("shutting down: draining streams")
     finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         await health_servicer.enter_graceful_shutdown()
         gate.close()
         await server.stop(config.shutdown_grace_s)

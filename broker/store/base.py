@@ -9,6 +9,7 @@ dispatch stay in the core: the store only records state and hands it back on sta
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,20 +25,9 @@ class SubscriptionRecord:
 
 
 @dataclass
-class CopyUpdate:
-    """A copy's durable fields after an attempt, nack, lease expiry or ending."""
-
-    queue: str
-    message_id: str
-    subscription: str | None
-    attempts: int
-    visible_at: float
-    done: bool
-
-
-@dataclass
 class Recovered:
-    """What a store hands back on start: live configuration and messages."""
+    """What a store hands back on start: live configuration and messages (in publish order per
+    queue; copies that were leased come back IN_FLIGHT, for the engine to expire)."""
 
     queues: list[QueueConfig] = field(default_factory=list)
     bindings: list[tuple[str, str]] = field(default_factory=list)
@@ -70,16 +60,26 @@ class Store(abc.ABC):
     async def delete_subscription(self, queue: str, name: str) -> None: ...
 
     @abc.abstractmethod
-    async def add_messages(self, messages: Sequence[StoredMessage]) -> None:
-        """Stores new messages (with their copies); fire-and-forget ones never come here."""
+    async def write_messages(
+        self,
+        added: Sequence[StoredMessage],
+        updated: Sequence[StoredMessage],
+        removed: Sequence[tuple[str, str]],
+    ) -> None:
+        """Stores new messages, the current state of changed ones, and forgets finished ones
+        (``(queue, id)`` pairs), all in one batch. Fire-and-forget messages never come here.
 
-    @abc.abstractmethod
-    async def update_copies(self, updates: Sequence[CopyUpdate]) -> None:
-        """Records attempts, redelivery times and finished copies."""
+        Copies in flight are recorded as leased: a restart treats their leases as expired.
+        """
 
-    @abc.abstractmethod
-    async def remove_messages(self, queue: str, message_ids: Sequence[str]) -> None:
-        """Forgets finished messages (acked, dead-lettered, expired, cancelled, dropped)."""
+    @property
+    def failed(self) -> bool:
+        """True once a write failed: nothing more can be made durable (sticky)."""
+        return False
+
+    async def wait_failed(self) -> None:
+        """Returns once a write has failed; a store that cannot fail never returns."""
+        await asyncio.Event().wait()
 
     @abc.abstractmethod
     async def close(self) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from broker.model import QueueConfig, StoredMessage
-from broker.store.base import CopyUpdate, Recovered, Store, SubscriptionRecord
+from broker.store.base import Recovered, Store, SubscriptionRecord
 
 
 class MemoryStore(Store):
@@ -36,13 +36,12 @@ class MemoryStore(Store):
     async def delete_subscription(self, queue: str, name: str) -> None:
         pass
 
-    async def add_messages(self, messages: Sequence[StoredMessage]) -> None:
-        pass
-
-    async def update_copies(self, updates: Sequence[CopyUpdate]) -> None:
-        pass
-
-    async def remove_messages(self, queue: str, message_ids: Sequence[str]) -> None:
+    async def write_messages(
+        self,
+        added: Sequence[StoredMessage],
+        updated: Sequence[StoredMessage],
+        removed: Sequence[tuple[str, str]],
+    ) -> None:
         pass
 
     async def close(self) -> None:

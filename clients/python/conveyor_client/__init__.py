@@ -1,0 +1,64 @@
+"""Python client for Conveyor, the gRPC message broker.
+
+``Client`` (blocking) and ``AsyncClient`` (asyncio) expose every Broker and Admin RPC as a method
+taking Python values and returning the ``conveyor.v1`` protobuf messages; failed RPCs raise the
+typed errors of ``conveyor_client.errors``::
+
+    from conveyor_client import Client
+
+    with Client("127.0.0.1:50051") as client:
+        client.create_queue("orders", lease=30, max_deliveries=5)
+        client.publish("orders", b'{"id": 1}', attributes={"source": "web"})
+        for delivery in client.receive("orders", subscription="billing"):
+            handle(delivery.message)
+            client.ack([delivery.ack_id])
+"""
+
+from __future__ import annotations
+
+from conveyor_client._convert import (
+    DurationLike,
+    MessageFields,
+    QueueConfig,
+    make_message,
+    retry_backoff,
+    to_duration,
+)
+from conveyor_client.async_client import AsyncClient
+from conveyor_client.client import DEFAULT_TARGET, Client
+from conveyor_client.errors import (
+    AlreadyExists,
+    ConveyorError,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+    Unavailable,
+    error_from_status,
+)
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "AlreadyExists",
+    "AsyncClient",
+    "Client",
+    "ConveyorError",
+    "DeadlineExceeded",
+    "DurationLike",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "MessageFields",
+    "NotFound",
+    "PermissionDenied",
+    "QueueConfig",
+    "ResourceExhausted",
+    "Unauthenticated",
+    "Unavailable",
+    "error_from_status",
+    "make_message",
+    "retry_backoff",
+    "to_duration",
+]
