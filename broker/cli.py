@@ -22,6 +22,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TypeVar
 
 import click
@@ -324,6 +325,11 @@ def main(ctx: click.Context, server: str) -> None:
     "--fsync-interval-ms", type=int, help="With --fsync interval: milliseconds between fsyncs."
 )
 @click.option(
+    "--storage",
+    type=click.Choice(["wal", "memory"]),
+    help="wal: durable (default); memory: nothing survives a restart.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Log verbosity [default: INFO].",
@@ -332,6 +338,7 @@ def serve(
     listen: str | None,
     data_dir: str | None,
     config_file: str | None,
+    storage: str | None,
     fsync: str | None,
     fsync_interval_ms: int | None,
     log_level: str | None,
@@ -341,6 +348,7 @@ def serve(
     overrides = {
         "listen": listen,
         "data_dir": data_dir,
+        "storage": storage,
         "fsync": fsync,
         "fsync_interval_ms": fsync_interval_ms,
         "log_level": log_level.upper() if log_level else None,
@@ -922,3 +930,55 @@ def dlq_redrive(settings: _Settings, queue_name: str, destination: str, max_mess
     with _client(settings) as client:
         result = client.redrive(queue_name, destination=destination, max_messages=max_messages)
     click.echo(f"redriven {result.redriven}, skipped {result.skipped}")
+
+
+@main.group()
+def wal() -> None:
+    """Check or repair a data directory's write-ahead log (server stopped)."""
+
+
+def _wal_dir(data_dir: str) -> Path:
+    path = Path(data_dir) / "wal"
+    if not path.is_dir():
+        _fail("NOT_FOUND", f"{path} is not a Conveyor write-ahead log directory")
+    return path
+
+
+@wal.command("verify")
+@click.option("--data-dir", required=True, help="The server's data directory.")
+def wal_verify(data_dir: str) -> None:
+    """Read every record and report; changes nothing. Exit 1 if the log is damaged."""
+    from broker.wal import verify
+
+    report = verify(_wal_dir(data_dir))
+    click.echo(
+        f"segments: {report.segments}  records: {report.records}  bytes: {report.bytes}  "
+        f"end: {report.end.segment}:{report.end.offset}"
+    )
+    if report.problem is not None:
+        click.echo(f"problem: {report.problem}", err=True)
+        click.echo(f"repair with: conveyor wal repair --data-dir {data_dir}", err=True)
+        raise SystemExit(1)
+    click.echo("ok")
+
+
+@wal.command("repair")
+@click.option("--data-dir", required=True, help="The server's data directory.")
+def wal_repair(data_dir: str) -> None:
+    """Cut the log at the first damaged record (copies kept as *.broken) so the server starts.
+
+    Records after the damage are lost: the report says how many.
+    """
+    from broker.wal import repair
+
+    report = repair(_wal_dir(data_dir))
+    if not report.changed:
+        click.echo("nothing to repair")
+        return
+    click.echo(f"problem: {report.problem}")
+    click.echo(
+        f"truncated at {report.end.segment}:{report.end.offset}; dropped "
+        f"{report.dropped_records} records ({report.dropped_bytes} bytes) and "
+        f"{len(report.dropped_segments)} later segments; copies: "
+        + ", ".join(str(p) for p in report.broken_copies)
+    )

@@ -54,8 +54,13 @@ class ServerProcess:
         self.stop(signal.SIGKILL)
 
 
-def start_server(data_dir: pathlib.Path, *extra: str) -> ServerProcess:
-    """Starts `conveyor serve` on a free port and waits until it says it is listening."""
+def start_server(
+    data_dir: pathlib.Path, *extra: str, env: dict[str, str] | None = None
+) -> ServerProcess:
+    """Starts `conveyor serve` on a free port and waits until it says it is listening.
+
+    ``env`` adds environment variables (``CONVEYOR_*`` settings, ``CONVEYOR_FAILPOINT``).
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -67,7 +72,7 @@ def start_server(data_dir: pathlib.Path, *extra: str) -> ServerProcess:
         str(data_dir),
         *extra,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )

@@ -21,11 +21,13 @@ from grpc_reflection.v1alpha import reflection
 
 from broker.config import ServerConfig
 from broker.core import Broker
+from broker.errors import BrokerError
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.store import MemoryStore, Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
+from broker.wal import LogDamageError
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,21 @@ def run(config: ServerConfig) -> int:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        asyncio.run(serve(config))
+        runner = asyncio.run
     else:
-        uvloop.run(serve(config))
+        runner = uvloop.run
+    try:
+        runner(serve(config))
+    except LogDamageError as exc:
+        print(
+            f"conveyor: cannot start: the write-ahead log is damaged: {exc}\n"
+            f"  check it with:  conveyor wal verify --data-dir {config.data_dir}\n"
+            f"  cut it there:   conveyor wal repair --data-dir {config.data_dir}"
+            " (records after the damage are lost; copies are kept as *.broken)",
+            file=sys.stderr,
+        )
+        return 1
+    except BrokerError as exc:
+        print(f"conveyor: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0

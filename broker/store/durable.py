@@ -205,6 +205,15 @@ class DurableStore(Store):
         if self._writer is not None:
             with contextlib.suppress(WalWriteError):
                 await self._writer.close()
+            st = self._writer.stats
+            log.info(
+                "wal stats: records=%d batches=%d fsyncs=%d bytes=%d records_per_fsync=%.1f",
+                st.records,
+                st.batches,
+                st.fsyncs,
+                st.bytes,
+                st.records_per_fsync,
+            )
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
