@@ -274,13 +274,7 @@ class Broker:
                 "dead_letter_queue first"
             )
         await self.store.delete_queue(name)
-        count = len(engine.messages)
-        for msg in list(engine.messages.values()):
-            for copy in msg.copies:
-                if copy.state is CopyState.IN_FLIGHT:
-                    engine._release(copy)
-                    copy.state = CopyState.READY
-            engine._end(msg, MessageState.CANCELLED, "queue deleted")
+        count = engine.discard_all("queue deleted")
         engine.close()
         for pattern, queue in list(self.bindings.patterns()):
             if queue == name:

@@ -402,8 +402,7 @@ class QueueEngine:
         self._requeue(copy, delay)
 
     def _requeue(self, copy: Copy, delay: float) -> None:
-        if copy.state is CopyState.IN_FLIGHT:
-            self._release(copy)
+        self._release(copy)
         copy.visible_at = self.clock() + delay
         if delay > 0:
             self._set(copy, CopyState.DELAYED)
@@ -432,8 +431,7 @@ class QueueEngine:
         copy.gen += 1
 
     def _finish_copy(self, copy: Copy, final: MessageState) -> None:
-        if copy.state is CopyState.IN_FLIGHT:
-            self._release(copy)
+        self._release(copy)
         self._set(copy, CopyState.DONE)
         copy.final = final
         if self.config.kind is QueueKind.FIFO:
@@ -479,6 +477,13 @@ class QueueEngine:
                 self._end(msg, MessageState.CANCELLED, "purged")
                 purged += 1
         return purged
+
+    def discard_all(self, reason: str) -> int:
+        """Ends every message, in flight or not (the queue is being deleted)."""
+        messages = list(self.messages.values())
+        for msg in messages:
+            self._end(msg, MessageState.CANCELLED, reason)
+        return len(messages)
 
     def _end(self, msg: StoredMessage, state: MessageState, reason: str) -> None:
         """Ends every open copy of a message with ``state`` (expiry, cancel, purge, drop)."""
