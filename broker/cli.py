@@ -58,18 +58,8 @@ GUARANTEES = {
     "broadcast": types_pb2.GUARANTEE_BROADCAST,
     "quorum": types_pb2.GUARANTEE_QUORUM,
 }
-QUEUE_FIELDS = (
-    "kind",
-    "lease",
-    "max_deliveries",
-    "dead_letter_queue",
-    "retry_backoff",
-    "dedup_window",
-    "message_ttl",
-    "default_delay",
-    "max_depth",
-    "overflow_policy",
-    "max_payload_bytes",
+QUEUE_FIELDS = tuple(
+    f.name for f in types_pb2.Queue.DESCRIPTOR.fields if f.name not in ("name", "create_time")
 )
 """Settable ``Queue`` fields, as the SDK's keyword arguments and ``update_mask`` paths."""
 

@@ -139,19 +139,11 @@ def status(s: MessageStatus) -> types_pb2.MessageStatus:
     )
 
 
-_QUEUE_FIELDS = {
-    "kind",
-    "lease",
-    "max_deliveries",
-    "dead_letter_queue",
-    "retry_backoff",
-    "dedup_window",
-    "message_ttl",
-    "default_delay",
-    "max_depth",
-    "overflow_policy",
-    "max_payload_bytes",
-}
+_QUEUE_FIELDS = frozenset(
+    f.name for f in types_pb2.Queue.DESCRIPTOR.fields if f.name not in ("name", "create_time")
+)
+"""Settable ``Queue`` fields: every field of the contract's message but the identity and the
+output-only timestamp."""
 
 
 def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, object]:

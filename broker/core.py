@@ -175,9 +175,10 @@ class Broker:
     # -- durability ----------------------------------------------------------------------
 
     def _mark(self, engine: QueueEngine, msg: StoredMessage) -> None:
-        if msg.guarantee.stored:
+        if msg.guarantee is not Guarantee.FIRE_AND_FORGET:
             self._dirty[id(msg)] = (engine, msg)
-            self._flush_wake.set()
+            if not self._flush_wake.is_set():
+                self._flush_wake.set()
 
     async def flush(self) -> None:
         """Writes every change made since the last flush as one batch."""

@@ -67,13 +67,17 @@ class MessageState(enum.IntEnum):
         return self not in (MessageState.PENDING, MessageState.IN_FLIGHT)
 
 
-class CopyState(enum.Enum):
-    """Where one copy (a unit of delivery work) is."""
+class CopyState(enum.IntEnum):
+    """Where one copy (a unit of delivery work) is.
 
-    DELAYED = "delayed"
-    READY = "ready"
-    IN_FLIGHT = "in_flight"
-    DONE = "done"
+    An IntEnum so that its hash is int's: the engine counts copies per state on every
+    transition, and ``Enum.__hash__`` is Python code.
+    """
+
+    DELAYED = 1
+    READY = 2
+    IN_FLIGHT = 3
+    DONE = 4
 
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
