@@ -94,6 +94,8 @@ def start_server(
     threading.Thread(target=pump, daemon=True, name="server-output").start()
     if not ready.wait(START_TIMEOUT_S) or not found:
         proc.kill()
+        proc.wait(START_TIMEOUT_S)
+        proc.stdout.close()
         raise RuntimeError("server did not start:\n" + "".join(output))
     return ServerProcess(proc, found[0], data_dir, output)
 

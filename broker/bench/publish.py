@@ -141,8 +141,7 @@ def bench_publish(
             run = one_run(policy, params, work_dir, profile)
             progress(
                 f"publish: fsync={policy} run {i + 1}: {run.msgs_per_s:,.0f} msgs/s, "
-                f"{run.msgs_per_fsync:,.1f} msgs/fsync"
-                + (" (TIME LIMIT)" if run.timed_out else "")
+                f"{run.msgs_per_fsync:,.1f} msgs/fsync" + (" (TIME LIMIT)" if run.timed_out else "")
             )
             runs.append(run)
         results.append(PolicyResult(policy, runs))

@@ -25,9 +25,7 @@ from pathlib import Path
 from types import TracebackType
 
 READY_LINE = re.compile(r"conveyor listening on (\S+):(\d+)")
-RECOVERED_LINE = re.compile(
-    r"recovered (\d+) log entries \((\d+) live messages\) in ([0-9.]+)s"
-)
+RECOVERED_LINE = re.compile(r"recovered (\d+) log entries \((\d+) live messages\) in ([0-9.]+)s")
 WAL_STATS_LINE = re.compile(
     r"wal stats: records=(\d+) batches=(\d+) fsyncs=(\d+) bytes=(\d+) "
     r"records_per_fsync=([0-9.]+)"
@@ -133,7 +131,8 @@ class BenchServer:
 
     def _read_output(self, started: float) -> None:
         proc = self._proc
-        assert proc is not None and proc.stdout is not None
+        assert proc is not None
+        assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 m = READY_LINE.search(line)

@@ -29,6 +29,8 @@ CHANNEL_OPTIONS = [
 ]
 DRAIN_TIMEOUT_S = 5.0
 """How long a finished consumer waits for its stream to close after its last acks."""
+IDLE_TIMEOUT_S = 30.0
+"""A consumer that receives nothing for this long gives up (publishing failed or stalled)."""
 
 
 def run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -155,10 +157,11 @@ async def consume(
     deadline: float,
     subscription: str = "bench",
     on_open: asyncio.Event | None = None,
+    idle_timeout_s: float = IDLE_TIMEOUT_S,
 ) -> ConsumeResult:
-    """Receives until ``messages`` distinct messages arrived or ``time.monotonic()`` passes
-    ``deadline``; acks each response's deliveries in one request frame. ``on_open`` is set once
-    the stream's first request is out (so publishers can start)."""
+    """Receives until ``messages`` distinct messages arrived, ``time.monotonic()`` passes
+    ``deadline`` or nothing arrives for ``idle_timeout_s``; acks each response's deliveries in
+    one request frame. ``on_open`` is set once the stream's first request is out."""
     stub = broker_pb2_grpc.BrokerStub(ch)
     result = ConsumeResult(expected=messages)
     outbox: asyncio.Queue[broker_pb2.StreamingReceiveRequest | None] = asyncio.Queue()
@@ -183,7 +186,7 @@ async def consume(
                 result.timed_out = True
                 break
             try:
-                response = await asyncio.wait_for(anext(responses), left)
+                response = await asyncio.wait_for(anext(responses), min(left, idle_timeout_s))
             except TimeoutError:
                 result.timed_out = True
                 break

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -36,6 +37,9 @@ SERVICES = (
     broker_pb2.DESCRIPTOR.services_by_name["Broker"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name,
 )
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Generation thresholds (default 700, 10, 10): a Send of 1000 messages allocates thousands of
+objects, which at the default triggers collections many times per call."""
 MESSAGE_OVERHEAD = 64 * 1024
 """Room above the payload limit for a frame's other fields."""
 
@@ -92,6 +96,11 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
     watcher: asyncio.Task[None] | None = None
     try:
         await broker.start()
+        # Live messages are long-lived objects: move what recovery built out of the collector's
+        # sight, and collect the young generation less often, or full collections rescan every
+        # message (measured: 130 ms pauses at 100k live messages, over 1 s at 1M).
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         gate.open = True
         for name in ("", *SERVICES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

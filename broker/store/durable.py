@@ -81,6 +81,9 @@ class DurableStore(Store):
         self._subs: dict[tuple[str, str], records_pb2.SubscriptionRecord] = {}
         self._messages: dict[tuple[str, str], StoredMessage] = {}
         self._since_checkpoint = 0
+        self._snapshot_bytes = 0
+        """Size of the last snapshot: the log must grow at least this much before the next, so
+        snapshot work stays proportional to what is written however much data is live."""
         self._checkpoint_wake = asyncio.Event()
         self._failure = asyncio.Event()
         self._checkpointer: asyncio.Task[None] | None = None
@@ -234,7 +237,7 @@ class DurableStore(Store):
         if not bodies:
             return
         self._since_checkpoint += sum(len(b) for b in bodies)
-        if self._since_checkpoint >= self.checkpoint_bytes:
+        if self._since_checkpoint >= max(self.checkpoint_bytes, self._snapshot_bytes):
             self._checkpoint_wake.set()
         try:
             await self.writer.append([(codec.ENTRY, b) for b in bodies])
@@ -321,10 +324,12 @@ class DurableStore(Store):
     async def checkpoint(self) -> None:
         """Writes a snapshot of the live state and deletes the log segments it covers."""
         writer = self.writer
+        # Reset before awaiting, so that appends made during sync() count toward the next
+        # checkpoint instead of waking this loop for a second one at once.
+        self._since_checkpoint = 0
         position = await writer.sync()
         # No await between sync() returning and this capture: the mirror is exactly the state
         # of every entry before `position`, plus entries queued since (safe to replay twice).
-        self._since_checkpoint = 0
         head = [codec.queue_put(q) for q in self._queues.values()]
         head += [
             records_pb2.Entry(binding_put=types_pb2.Binding(pattern=p, queue=q)).SerializeToString()
@@ -343,6 +348,7 @@ class DurableStore(Store):
             ]
             await asyncio.sleep(0)
         records = [(codec.ENTRY, b) for b in bodies]
+        self._snapshot_bytes = sum(len(b) for b in bodies)
         await asyncio.to_thread(write_snapshot, self.wal_dir, position, records, self.ops)
         deleted = await asyncio.to_thread(delete_segments_before, self.wal_dir, position, self.ops)
         self.checkpoints += 1

@@ -41,7 +41,7 @@ Snapshots
     format above: first a header frame (type 0, body ``b"CVSNAP01"`` + segment u64 + offset u64
     + record count u64), then the records; any damage is corruption. Written as ``.snap.tmp``,
     fsynced, renamed, directory fsynced. After a snapshot, segments with an index below its
-    position's segment can be deleted; the newest two snapshots are kept.
+    position's segment can be deleted; only the newest snapshot is kept.
 
 Other files in the directory (``*.tmp`` left by a crash, ``*.broken``) are ignored by readers.
 """

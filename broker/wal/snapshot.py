@@ -25,8 +25,9 @@ _MAGIC = b"CVSNAP01"
 _HEADER_BODY = struct.Struct("<8sQQQ")  # magic, segment, offset, record count
 _HEADER_TYPE = 0
 
-KEEP_SNAPSHOTS = 2
-"""The newest snapshot is the one used; the one before is kept for an operator to fall back to."""
+KEEP_SNAPSHOTS = 1
+"""Only the newest snapshot is kept: an older one cannot be replayed once the segments after it
+are deleted, and keeping it would double the disk use of live data."""
 
 _CHUNK_BYTES = 1 << 20
 """Frames are gathered into writes of about this size: few syscalls, bounded memory."""

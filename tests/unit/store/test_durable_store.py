@@ -29,20 +29,25 @@ async def running(data: Path, **store_args: object) -> AsyncIterator[Broker]:
         await broker.stop()
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+async def wait_for(predicate: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not predicate():  # noqa: ASYNC110 - polls a background task, test-only
+            await asyncio.sleep(0.01)
 
 
 async def test_configuration_survives_a_restart(tmp_path: Path) -> None:
     async with running(tmp_path) as b:
         await b.create_queue(QueueConfig(name="dlq"))
-        await b.create_queue(QueueConfig(
-            name="jobs", kind=QueueKind.FIFO, lease_s=7.0, max_deliveries=3,
-            dead_letter_queue="dlq", backoff=Backoff(delays_s=(1.0, 5.0)),
-        ))
+        await b.create_queue(
+            QueueConfig(
+                name="jobs",
+                kind=QueueKind.FIFO,
+                lease_s=7.0,
+                max_deliveries=3,
+                dead_letter_queue="dlq",
+                backoff=Backoff(delays_s=(1.0, 5.0)),
+            )
+        )
         await b.create_queue(QueueConfig(name="gone"))
         await b.create_binding("jobs.#", "jobs")
         await b.create_binding("x.*", "gone")
@@ -64,8 +69,9 @@ async def test_messages_and_their_progress_survive_a_restart(tmp_path: Path) -> 
     async with running(tmp_path) as b:
         await b.create_queue(QueueConfig(name="dlq"))
         await b.create_queue(QueueConfig(name="q", max_deliveries=5, dead_letter_queue="dlq"))
-        sent = await b.send("q", [MessageInput(topic=f"t.{i}", payload=b"p%d" % i)
-                                  for i in range(4)])
+        sent = await b.send(
+            "q", [MessageInput(topic=f"t.{i}", payload=b"p%d" % i) for i in range(4)]
+        )
         delayed = await b.send("q", [MessageInput(payload=b"later", delay_s=3600)])
         ids = [o.message_id for o in sent]
         first = await b.pull("q", "s", "", 3, 0, 30)
@@ -123,8 +129,9 @@ async def test_broadcast_copies_keep_their_own_progress(tmp_path: Path) -> None:
 async def test_fifo_order_survives_a_restart(tmp_path: Path) -> None:
     async with running(tmp_path) as b:
         await b.create_queue(QueueConfig(name="q", kind=QueueKind.FIFO))
-        sent = await b.send("q", [MessageInput(payload=b"%d" % i, ordering_key="k")
-                                  for i in range(3)])
+        sent = await b.send(
+            "q", [MessageInput(payload=b"%d" % i, ordering_key="k") for i in range(3)]
+        )
     async with running(tmp_path) as b:
         order = []
         for _ in range(3):
