@@ -6,17 +6,19 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from broker.core import MessageInput, MessageStatus, QueueStats
+from broker.core import MessageInput, QueueStats
 from broker.errors import InvalidArgument
 from broker.model import (
     Backoff,
     Copy,
+    DeadLetterInfo,
     Guarantee,
     Overflow,
     QueueConfig,
     QueueKind,
     StoredMessage,
 )
+from broker.status import MessageStatus
 from conveyor.v1 import admin_pb2, types_pb2
 
 MAX_ATTRIBUTES = 64
@@ -94,19 +96,20 @@ def message(msg: StoredMessage) -> types_pb2.Message:
         out.ttl.CopyFrom(duration(msg.expires_at - msg.publish_time))
     if msg.deliver_at > msg.publish_time:
         out.delay.CopyFrom(duration(msg.deliver_at - msg.publish_time))
-    info = msg.dead_letter
-    if info is not None:
-        out.dead_letter.CopyFrom(
-            types_pb2.DeadLetterInfo(
-                source_queue=info.source_queue,
-                reason=info.reason,
-                attempts=info.attempts,
-                dead_letter_time=timestamp(info.time),
-                subscription=info.subscription,
-                source_message_id=info.source_message_id,
-            )
-        )
+    if msg.dead_letter is not None:
+        out.dead_letter.CopyFrom(dead_letter_info(msg.dead_letter))
     return out
+
+
+def dead_letter_info(info: DeadLetterInfo) -> types_pb2.DeadLetterInfo:
+    return types_pb2.DeadLetterInfo(
+        source_queue=info.source_queue,
+        reason=info.reason,
+        attempts=info.attempts,
+        dead_letter_time=timestamp(info.time),
+        subscription=info.subscription,
+        source_message_id=info.source_message_id,
+    )
 
 
 def delivery(copy: Copy) -> types_pb2.Delivery:

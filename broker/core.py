@@ -14,8 +14,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 from broker.delivery.consumer import Consumer
@@ -42,13 +41,12 @@ from broker.model import (
     check_name,
 )
 from broker.routing import PatternTrie, validate_pattern, validate_topic
+from broker.status import MessageStatus, StatusBoard, live_state, status_of
 from broker.store import Store
 from broker.store.base import SubscriptionRecord
 
 log = logging.getLogger(__name__)
 
-STATUS_RETENTION = 100_000
-"""Finished messages whose status stays readable; bounded so memory follows live data."""
 DEFAULT_WINDOW = 1000
 """Default max outstanding messages per stream, as Pub/Sub's StreamingPull."""
 MAX_PULL = 1000
@@ -77,27 +75,6 @@ class SendOutcome:
     queues: list[str] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
     error: BrokerError | None = None
-
-
-@dataclass
-class CopyStatus:
-    subscription: str
-    state: MessageState
-    attempts: int
-
-
-@dataclass
-class MessageStatus:
-    queue: str
-    message_id: str
-    state: MessageState
-    acked_by: list[str]
-    required_acks: int
-    attempts: int
-    copies: list[CopyStatus]
-    reason: str
-    update_time: float
-    guarantee: Guarantee
 
 
 @dataclass
@@ -133,9 +110,7 @@ class Broker:
         self._acks: dict[str, tuple[QueueEngine, Copy]] = {}
         self._boot = secrets.token_hex(3)
         self._ids = itertools.count(1)
-        self._finished: OrderedDict[tuple[str, str], MessageStatus] = OrderedDict()
-        self._watchers: dict[tuple[str, str], list[asyncio.Queue[MessageStatus]]] = {}
-        self._delivered: dict[tuple[str, str], asyncio.Future[MessageStatus]] = {}
+        self.statuses = StatusBoard()
         self._dirty: dict[int, tuple[QueueEngine, StoredMessage]] = {}
         self._new: list[StoredMessage] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -349,6 +324,7 @@ class Broker:
         """Stores a batch; each message succeeds or fails alone."""
         outcomes = [SendOutcome() for _ in inputs]
         admitted: list[tuple[int, QueueEngine, StoredMessage]] = []
+        waits: dict[int, asyncio.Future[MessageStatus]] = {}
         for i, item in enumerate(inputs):
             try:
                 targets = [self.engine(queue)] if queue else self._route(item.topic)
@@ -380,13 +356,13 @@ class Broker:
                 engine.abort(msg)
                 continue
             if wait_delivered:
-                self._delivered[(engine.name, msg.id)] = asyncio.get_running_loop().create_future()
+                waits[i] = self.statuses.expect((engine.name, msg.id))
             engine.commit(msg)
         for outcome in outcomes:
             if outcome.error is None:
                 outcome.message_id = outcome.message_ids[0] if outcome.message_ids else ""
-        if wait_delivered:
-            await self._wait_delivered(outcomes, admitted, timeout_s)
+        if waits:
+            await self._wait_delivered(outcomes, admitted, waits, timeout_s)
         return outcomes
 
     def _route(self, topic: str) -> list[QueueEngine]:
@@ -467,18 +443,14 @@ class Broker:
         self,
         outcomes: list[SendOutcome],
         admitted: list[tuple[int, QueueEngine, StoredMessage]],
+        waits: dict[int, asyncio.Future[MessageStatus]],
         timeout_s: float,
     ) -> None:
-        waits = {
-            i: self._delivered[(e.name, m.id)]
-            for i, e, m in admitted
-            if (e.name, m.id) in self._delivered
-        }
-        if waits:
-            await asyncio.wait(list(waits.values()), timeout=timeout_s)
+        await asyncio.wait(list(waits.values()), timeout=timeout_s)
+        messages = {i: m for i, _, m in admitted}
         for i, fut in waits.items():
-            msg = next(m for j, _, m in admitted if j == i)
-            self._delivered.pop((msg.queue, msg.id), None)
+            msg = messages[i]
+            self.statuses.stop_expecting((msg.queue, msg.id))
             if not fut.done():
                 fut.cancel()
                 outcomes[i].error = DeadlineExceeded(
@@ -654,67 +626,18 @@ class Broker:
 
     # -- message status ------------------------------------------------------------------
 
-    def _status(self, engine: QueueEngine, msg: StoredMessage) -> MessageStatus:
-        copies = [
-            CopyStatus(
-                c.sub or "",
-                c.final
-                if c.final
-                else (
-                    MessageState.IN_FLIGHT
-                    if c.state is CopyState.IN_FLIGHT
-                    else MessageState.PENDING
-                ),
-                c.attempts,
-            )
-            for c in msg.copies
-        ]
-        return MessageStatus(
-            queue=msg.queue,
-            message_id=msg.id,
-            state=engine.live_state(msg),
-            acked_by=list(msg.acked_by),
-            required_acks=msg.required_acks,
-            attempts=sum(c.attempts for c in msg.copies),
-            copies=copies,
-            reason=msg.reason,
-            update_time=msg.update_time,
-            guarantee=msg.guarantee,
-        )
-
     def status(self, queue: str, message_id: str) -> MessageStatus:
         engine = self.engine(queue)
         msg = engine.messages.get(message_id)
         if msg is not None:
-            return self._status(engine, msg)
-        done = self._finished.get((queue, message_id))
+            return status_of(msg)
+        done = self.statuses.finished_status((queue, message_id))
         if done is None:
             raise NotFound(f"message {message_id!r} is not in queue {queue!r} (or is long gone)")
         return done
 
-    async def watch(self, queue: str, message_id: str) -> AsyncIterator[MessageStatus]:
-        first = self.status(queue, message_id)
-        yield first
-        if (queue, message_id) in self._finished:
-            return
-        key = (queue, message_id)
-        updates: asyncio.Queue[MessageStatus] = asyncio.Queue()
-        self._watchers.setdefault(key, []).append(updates)
-        try:
-            last = first
-            while True:
-                status = await updates.get()
-                if status != last:
-                    yield status
-                    last = status
-                if key in self._finished and updates.empty():
-                    return
-        finally:
-            watchers = self._watchers.get(key, [])
-            if updates in watchers:
-                watchers.remove(updates)
-            if not watchers:
-                self._watchers.pop(key, None)
+    def watch(self, queue: str, message_id: str) -> AsyncGenerator[MessageStatus, None]:
+        return self.statuses.watch(self.status(queue, message_id))
 
     async def cancel(self, queue: str, message_id: str) -> MessageStatus:
         engine = self.engine(queue)
@@ -727,21 +650,10 @@ class Broker:
 
     def changed(self, engine: QueueEngine, msg: StoredMessage) -> None:
         self._mark(engine, msg)
-        key = (msg.queue, msg.id)
-        watchers = self._watchers.get(key)
-        waiter = self._delivered.get(key)
-        if not watchers and waiter is None:
-            return
-        status = self._status(engine, msg)
-        for updates in watchers or ():
-            updates.put_nowait(status)
-        if waiter is not None and not waiter.done() and status.state.final:
-            waiter.set_result(status)
+        self.statuses.changed(msg)
 
     def finished(self, engine: QueueEngine, msg: StoredMessage) -> None:
-        self._finished[(msg.queue, msg.id)] = self._status(engine, msg)
-        while len(self._finished) > STATUS_RETENTION:
-            self._finished.popitem(last=False)
+        self.statuses.finished(msg)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -778,7 +690,7 @@ class Broker:
             out.append(
                 (
                     msg,
-                    engine.live_state(msg),
+                    live_state(msg),
                     sum(c.attempts for c in msg.copies),
                     max(0.0, due - now),
                 )

@@ -517,13 +517,6 @@ class QueueEngine:
 
     # -- reading -------------------------------------------------------------------------
 
-    def live_state(self, msg: StoredMessage) -> MessageState:
-        if msg.state.final:
-            return msg.state
-        if any(c.state is CopyState.IN_FLIGHT for c in msg.copies):
-            return MessageState.IN_FLIGHT
-        return MessageState.PENDING
-
     def oldest_publish_time(self) -> float | None:
         for msg in self.messages.values():
             return msg.publish_time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
@@ -15,6 +15,7 @@ from broker.delivery.consumer import Consumer
 from broker.errors import BrokerError, InvalidArgument, Unavailable
 from broker.model import Copy
 from broker.service.status import code_of, to_rpc_status
+from broker.status import MessageStatus
 from conveyor.v1 import broker_pb2, broker_pb2_grpc, types_pb2
 
 T = TypeVar("T")
@@ -308,15 +309,15 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
     async def WatchMessage(
         self, request: broker_pb2.WatchMessageRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[types_pb2.MessageStatus]:
-        updates = self.broker.watch(request.queue, request.message_id)
+        async def open_watch() -> AsyncGenerator[MessageStatus, None]:
+            return self.broker.watch(request.queue, request.message_id)
+
+        updates = await guarded(context, open_watch)
         try:
-            while True:
-                status = await guarded(context, lambda: anext(updates, None))
-                if status is None:
-                    return
+            async for status in updates:
                 yield convert.status(status)
         finally:
-            await updates.aclose()  # type: ignore[attr-defined]
+            await updates.aclose()
 
     async def CancelMessage(
         self, request: broker_pb2.CancelMessageRequest, context: grpc.aio.ServicerContext[Any, Any]

@@ -1,0 +1,88 @@
+"""The ``conveyor`` command line: run a server, and drive one (send, receive, admin, stats).
+
+``serve`` builds a ``ServerConfig`` (file < ``CONVEYOR_*`` environment < flags) and hands it to
+``broker.service.server.run``. Every other command talks to a server through the Python SDK
+(``conveyor_client``), imported lazily so ``serve`` and ``--help`` load only click and the config.
+
+Output is for people by default (aligned tables, ``30s``-style durations); ``--json`` prints
+JSON for scripts: one object per line for streams (``receive``, ``status --watch``), one
+document otherwise. RPC failures print ``error: <CODE>: <details>`` to stderr and exit 1;
+configuration and usage errors exit 2.
+
+The modules, one job each: ``serve``; ``messages`` (send, receive, status, peek); ``admin``
+(queues, bindings, subscriptions, stats, dead letters); ``wal``; ``bench``; and what they share:
+``durations``, ``output`` and ``common`` (settings, error exits, the SDK client). This module is
+the ``main`` group; the names it re-exports are the ones tests and scripts import.
+"""
+
+from __future__ import annotations
+
+import click
+
+from broker.cli import admin, bench, messages, serve, wal
+from broker.cli.admin import KINDS, OVERFLOW_POLICIES, QUEUE_FIELDS, queue_config
+from broker.cli.common import DEFAULT_SERVER, _Settings
+from broker.cli.durations import (
+    DURATION,
+    DURATIONS,
+    DurationListType,
+    DurationType,
+    format_duration,
+    parse_duration,
+)
+from broker.cli.messages import GUARANTEES, RECEIVE_WINDOW
+from broker.cli.output import stats_to_dict
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "DURATION",
+    "DURATIONS",
+    "GUARANTEES",
+    "KINDS",
+    "OVERFLOW_POLICIES",
+    "QUEUE_FIELDS",
+    "RECEIVE_WINDOW",
+    "DurationListType",
+    "DurationType",
+    "format_duration",
+    "main",
+    "parse_duration",
+    "queue_config",
+    "stats_to_dict",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--server",
+    envvar="CONVEYOR_SERVER",
+    default=DEFAULT_SERVER,
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Server that client commands talk to (env CONVEYOR_SERVER).",
+)
+@click.version_option(package_name="conveyor-broker", prog_name="conveyor")
+@click.pass_context
+def main(ctx: click.Context, server: str) -> None:
+    """Conveyor, a gRPC message broker: run a server and work with its queues."""
+    ctx.obj = _Settings(server)
+
+
+# click lists commands alphabetically in --help; this order only mirrors the modules.
+for _command in (
+    serve.serve,
+    messages.send,
+    messages.receive,
+    messages.status,
+    messages.peek,
+    admin.queue,
+    admin.bind,
+    admin.unbind,
+    admin.bindings,
+    admin.subscriptions,
+    admin.stats,
+    admin.dlq,
+    wal.wal,
+    bench.bench,
+):
+    main.add_command(_command)
