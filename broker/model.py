@@ -17,6 +17,7 @@ from broker.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from broker.delivery.consumer import Consumer
+    from broker.delivery.timers import TimerHandle
 
 
 class Guarantee(enum.IntEnum):
@@ -218,6 +219,8 @@ class StoredMessage:
     state: MessageState = MessageState.PENDING
     reason: str = ""
     update_time: float = 0.0
+    expiry: TimerHandle | None = None
+    """The TTL timer, cancelled once the message is finished."""
 
     @property
     def size(self) -> int:
@@ -244,3 +247,5 @@ class Copy:
     leased_to: str = ""
     """The subscription holding the current (or last) lease."""
     final: MessageState | None = None
+    timer: TimerHandle | None = None
+    """The lease or visibility timer of the current state; cancelled on every transition."""

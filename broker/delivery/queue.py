@@ -203,7 +203,7 @@ class QueueEngine:
         if msg.dedup_id and msg.publish_time + self.config.dedup_window_s > now:
             self._dedup[msg.dedup_id] = (msg.id, msg.publish_time + self.config.dedup_window_s)
         if msg.expires_at:
-            self.timers.schedule(msg.expires_at, lambda: self._expire(msg))
+            msg.expiry = self.timers.schedule(msg.expires_at, lambda: self._expire(msg))
         expired_leases = []
         for copy in msg.copies:
             self.counts[copy.state] += 1
@@ -324,7 +324,7 @@ class QueueEngine:
 
     def _schedule_lease(self, copy: Copy) -> None:
         gen = copy.gen
-        self.timers.schedule(copy.lease_deadline, lambda: self._lease_expired(copy, gen))
+        self._set_timer(copy, copy.lease_deadline, lambda: self._lease_expired(copy, gen))
 
     def _lease_expired(self, copy: Copy, gen: int) -> None:
         if copy.gen == gen and copy.state is CopyState.IN_FLIGHT:
@@ -415,7 +415,12 @@ class QueueEngine:
 
     def _schedule_visible(self, copy: Copy) -> None:
         gen = copy.gen
-        self.timers.schedule(copy.visible_at, lambda: self._became_visible(copy, gen))
+        self._set_timer(copy, copy.visible_at, lambda: self._became_visible(copy, gen))
+
+    def _set_timer(self, copy: Copy, when: float, callback: Callable[[], None]) -> None:
+        if copy.timer is not None:
+            copy.timer.cancel()
+        copy.timer = self.timers.schedule(when, callback)
 
     def _became_visible(self, copy: Copy, gen: int) -> None:
         if copy.gen == gen and copy.state is CopyState.DELAYED:
@@ -429,6 +434,9 @@ class QueueEngine:
         self.counts[state] += 1
         copy.state = state
         copy.gen += 1
+        if copy.timer is not None:  # it was for the state being left
+            copy.timer.cancel()
+            copy.timer = None
 
     def _finish_copy(self, copy: Copy, final: MessageState) -> None:
         self._release(copy)
@@ -512,6 +520,9 @@ class QueueEngine:
         msg.update_time = self.clock()
         done = all(c.state is CopyState.DONE for c in msg.copies)
         if done and self.messages.pop(msg.id, None) is not None:
+            if msg.expiry is not None:
+                msg.expiry.cancel()
+                msg.expiry = None
             self.hooks.finished(msg)
         self.hooks.changed(msg)
 

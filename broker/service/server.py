@@ -65,8 +65,13 @@ async def _watch_store(store: Store, health_servicer: Any) -> None:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
 
-async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None:
-    """Serves until ``stop`` is set (or SIGTERM/SIGINT when it is None)."""
+async def serve(
+    config: ServerConfig, stop: asyncio.Event | None = None, store: Store | None = None
+) -> None:
+    """Serves until ``stop`` is set (or SIGTERM/SIGINT when it is None).
+
+    ``store`` replaces the one ``config`` names (tests; other backends).
+    """
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
     server = grpc.aio.server(
         options=[
@@ -83,7 +88,7 @@ async def serve(config: ServerConfig, stop: asyncio.Event | None = None) -> None
         (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     gate = Gate()
-    store = open_store(config)
+    store = store or open_store(config)
     broker = Broker(store, max_payload_bytes=config.max_payload_bytes)
     broker_pb2_grpc.add_BrokerServicer_to_server(
         BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window), server

@@ -322,3 +322,18 @@ def test_broadcast_copies_are_tracked_per_subscription() -> None:
     env.engine.ack(b)
     assert msg.state is MessageState.DELIVERED
     assert sorted(msg.acked_by) == ["s1", "s2"]
+
+
+def test_an_acked_message_is_not_kept_alive_by_its_lease_timer() -> None:
+    import gc
+    import weakref
+
+    env = Env(message_ttl_s=3600.0)
+    msg = env.send()
+    sub, c = env.consumer()
+    (copy,) = env.take(sub, c)
+    env.engine.ack(copy)
+    ref = weakref.ref(msg)
+    del msg, copy
+    gc.collect()
+    assert ref() is None, "a cancelled timer still holds the message (and its payload)"

@@ -70,3 +70,30 @@ async def test_background_task_wakes_early_for_a_sooner_deadline() -> None:
         assert await asyncio.wait_for(done, 5)
     finally:
         await timers.stop()
+
+
+def test_cancelled_callbacks_never_fire_and_are_not_counted() -> None:
+    clock = FakeClock()
+    timers = Timers(clock)
+    fired: list[str] = []
+    keep = timers.schedule(1001.0, lambda: fired.append("keep"))
+    drop = timers.schedule(1001.0, lambda: fired.append("drop"))
+    drop.cancel()
+    drop.cancel()  # idempotent
+    assert len(timers) == 1
+    clock.now = 1002.0
+    assert timers.run_due() == 1
+    assert fired == ["keep"]
+    assert len(timers) == 0
+    keep.cancel()  # after firing: harmless
+    assert len(timers) == 0
+
+
+def test_heap_is_compacted_when_most_entries_are_cancelled() -> None:
+    timers = Timers(FakeClock())
+    handles = [timers.schedule(2000.0 + i, lambda: None) for i in range(3000)]
+    for handle in handles[:2500]:
+        handle.cancel()
+    assert len(timers) == 500
+    assert len(timers._heap) < 3000  # rebuilt without the cancelled shells
+    assert timers.next_deadline() is not None
