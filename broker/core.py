@@ -481,9 +481,9 @@ class Broker:
             source_message_id=msg.id,
             guarantee=msg.guarantee,
         )
-        self._requeue_copy_of(dlq, msg, info, None)
+        self._copy_into(dlq, msg, info, None)
 
-    def _requeue_copy_of(
+    def _copy_into(
         self, target: QueueEngine, msg: StoredMessage, info: DeadLetterInfo | None, sub: str | None
     ) -> StoredMessage:
         now = self._now()
@@ -514,7 +514,7 @@ class Broker:
 
     def list_dead_letters(self, queue: str, limit: int) -> list[StoredMessage]:
         engine = self.engine(queue)
-        return [m for m in engine.messages.values() if m.dead_letter][:limit]
+        return list(itertools.islice((m for m in engine.messages.values() if m.dead_letter), limit))
 
     async def redrive(self, queue: str, destination: str, limit: int) -> tuple[int, int]:
         engine = self.engine(queue)
@@ -531,6 +531,7 @@ class Broker:
                 info is None
                 or target is None
                 or target is engine
+                or target.full()
                 or any(c.state is CopyState.IN_FLIGHT for c in msg.copies)
             ):
                 skipped += 1
@@ -538,8 +539,8 @@ class Broker:
             sub = (
                 info.subscription if not destination and info.subscription in target.subs else None
             )
-            self._requeue_copy_of(target, msg, None, sub)
-            engine._end(msg, MessageState.DELIVERED, "redriven")
+            self._copy_into(target, msg, None, sub)
+            engine.end(msg, MessageState.DELIVERED, "redriven")
             moved += 1
         await self.flush()
         return moved, skipped

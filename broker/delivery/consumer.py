@@ -8,6 +8,10 @@ ever: a message larger than the whole byte window is delivered when nothing else
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broker.model import Copy
 
 
 class Consumer:
@@ -30,6 +34,8 @@ class Consumer:
         """False for Pull: its deliveries outlive the call, so they hold no stream's window."""
         self.outstanding = 0
         self.outstanding_bytes = 0
+        self.leased: set[Copy] = set()
+        """Copies this stream holds, so closing it touches only those (not the whole queue)."""
         self.wake = asyncio.Event()
         self.closed = False
 
@@ -40,11 +46,14 @@ class Consumer:
             return True
         return self.outstanding_bytes + size <= self.max_bytes
 
-    def taken(self, size: int) -> None:
+    def taken(self, copy: Copy) -> None:
         self.outstanding += 1
-        self.outstanding_bytes += size
+        self.outstanding_bytes += copy.msg.size
+        if self.holds_credit:
+            self.leased.add(copy)
 
-    def released(self, size: int) -> None:
+    def released(self, copy: Copy) -> None:
         self.outstanding -= 1
-        self.outstanding_bytes -= size
+        self.outstanding_bytes -= copy.msg.size
+        self.leased.discard(copy)
         self.wake.set()

@@ -135,12 +135,15 @@ class QueueEngine:
             consumer.closed = True
             consumer.wake.set()
         for msg in list(self.messages.values()):
+            touched = False
             for copy in msg.copies:
                 if copy.sub == name and copy.state is not CopyState.DONE:
                     self._finish_copy(copy, MessageState.CANCELLED)
+                    touched = True
                 elif copy.state is CopyState.IN_FLIGHT and copy.leased_to == name:
                     self._requeue(copy, delay=0.0)
-            self._settle(msg, "subscription deleted")
+            if touched:
+                self._settle(msg, "subscription deleted")
 
     def matching_subscriptions(self, topic: str) -> list[str]:
         if not topic:
@@ -159,13 +162,13 @@ class QueueEngine:
                 break
             del self._dedup[oldest]
         hit = self._dedup.get(dedup_id)
-        return hit[0] if hit else None
+        # Entries expire in insertion order only while the window is unchanged: check this one.
+        return hit[0] if hit is not None and hit[1] > now else None
 
     def admit(self, msg: StoredMessage) -> None:
         """Checks depth, remembers the dedup id and reserves room, before the store write."""
         cfg = self.config
-        full = cfg.max_depth and len(self.messages) + self.reserved >= cfg.max_depth
-        if full and (cfg.overflow is Overflow.REJECT_NEW or not self._drop_oldest()):
+        if self.full() and (cfg.overflow is Overflow.REJECT_NEW or not self._drop_oldest()):
             raise ResourceExhausted(
                 f"queue {self.name!r} is full ({cfg.max_depth} messages); consume or purge "
                 "it, raise max_depth, or use overflow policy DROP_OLDEST"
@@ -173,6 +176,11 @@ class QueueEngine:
         if msg.dedup_id:
             self._dedup[msg.dedup_id] = (msg.id, self.clock() + cfg.dedup_window_s)
         self.reserved += 1
+
+    def full(self) -> bool:
+        """At max_depth, counting messages whose store write is in progress."""
+        depth = self.config.max_depth
+        return bool(depth) and len(self.messages) + self.reserved >= depth
 
     def abort(self, msg: StoredMessage) -> None:
         """Undoes ``admit`` when the store write failed."""
@@ -236,7 +244,7 @@ class QueueEngine:
         for msg in self.messages.values():
             if not any(c.state is CopyState.IN_FLIGHT for c in msg.copies):
                 self.counters.dropped += 1
-                self._end(msg, MessageState.DROPPED, "dropped: queue full (DROP_OLDEST)")
+                self.end(msg, MessageState.DROPPED, "dropped: queue full (DROP_OLDEST)")
                 return True
         return False
 
@@ -308,7 +316,7 @@ class QueueEngine:
         copy.leased_to = sub.name
         copy.lease_deadline = now + consumer.lease_s
         copy.ack_id = self.hooks.new_ack_id(copy)
-        consumer.taken(copy.msg.size)
+        consumer.taken(copy)
         copy.consumer = consumer if consumer.holds_credit else None
         sub.in_flight += 1
         self.counters.delivered += 1
@@ -344,7 +352,7 @@ class QueueEngine:
         if sub is not None:
             sub.in_flight -= 1
         if copy.consumer is not None:
-            copy.consumer.released(copy.msg.size)
+            copy.consumer.released(copy)
             copy.consumer = None
 
     def ack(self, copy: Copy) -> None:
@@ -378,12 +386,9 @@ class QueueEngine:
         for sub in self.subs.values():
             if consumer in sub.consumers:
                 sub.consumers.remove(consumer)
-        if not consumer.outstanding:
-            return
-        for msg in list(self.messages.values()):
-            for copy in msg.copies:
-                if copy.consumer is consumer and copy.state is CopyState.IN_FLIGHT:
-                    self._retry(copy, delay=0.0, failed=False)
+        for copy in list(consumer.leased):
+            if copy.state is CopyState.IN_FLIGHT:
+                self._retry(copy, delay=0.0, failed=False)
 
     def _retry(self, copy: Copy, delay: float | None, failed: bool = True) -> None:
         """After a nack, lease expiry or disconnect: redeliver later, or dead-letter."""
@@ -468,7 +473,7 @@ class QueueEngine:
             return
         self.counters.expired += 1
         self.hooks.dead_letter(msg, None, REASON_EXPIRED)
-        self._end(msg, MessageState.EXPIRED, REASON_EXPIRED)
+        self.end(msg, MessageState.EXPIRED, REASON_EXPIRED)
 
     def cancel(self, msg: StoredMessage, reason: str = "cancelled") -> None:
         if any(c.state is CopyState.IN_FLIGHT for c in msg.copies):
@@ -476,13 +481,13 @@ class QueueEngine:
                 f"message {msg.id} is in flight; it can be cancelled once its lease ends or it is "
                 "nacked"
             )
-        self._end(msg, MessageState.CANCELLED, reason)
+        self.end(msg, MessageState.CANCELLED, reason)
 
     def purge(self) -> int:
         purged = 0
         for msg in list(self.messages.values()):
             if not any(c.state is CopyState.IN_FLIGHT for c in msg.copies):
-                self._end(msg, MessageState.CANCELLED, "purged")
+                self.end(msg, MessageState.CANCELLED, "purged")
                 purged += 1
         return purged
 
@@ -490,11 +495,12 @@ class QueueEngine:
         """Ends every message, in flight or not (the queue is being deleted)."""
         messages = list(self.messages.values())
         for msg in messages:
-            self._end(msg, MessageState.CANCELLED, reason)
+            self.end(msg, MessageState.CANCELLED, reason)
         return len(messages)
 
-    def _end(self, msg: StoredMessage, state: MessageState, reason: str) -> None:
-        """Ends every open copy of a message with ``state`` (expiry, cancel, purge, drop)."""
+    def end(self, msg: StoredMessage, state: MessageState, reason: str) -> None:
+        """Ends every open copy of a message with ``state`` (expiry, cancel, purge, drop,
+        redrive), releasing any lease."""
         for copy in msg.copies:
             if copy.state is not CopyState.DONE:
                 self._finish_copy(copy, state)

@@ -134,6 +134,18 @@ def test_redrive_to_an_explicit_destination(broker_stub, admin_stub, qname):
     assert ack(broker_stub, [d.ack_id]) == []
 
 
+def test_redrive_leaves_what_a_full_destination_cannot_take(broker_stub, admin_stub, qname):
+    q, dlq = _queues(admin_stub, qname)
+    small = f"{qname}-small"
+    create_queue(admin_stub, small, max_depth=1)
+    _dead_letter_by_nack(broker_stub, q, "first", "x")
+    _dead_letter_by_nack(broker_stub, q, "second", "x")
+    result = _redrive(admin_stub, dlq, destination=small)
+    assert (result.redriven, result.skipped) == (1, 1)
+    assert len(dead_letters(admin_stub, dlq)) == 1
+    assert stats(admin_stub, small).depth == 1
+
+
 def test_redrive_to_a_missing_destination_is_not_found(broker_stub, admin_stub, qname):
     q, dlq = _queues(admin_stub, qname)
     _dead_letter_by_nack(broker_stub, q, "stays", "x")

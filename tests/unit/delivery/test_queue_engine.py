@@ -74,6 +74,7 @@ class Env:
         guarantee: Guarantee = Guarantee.AT_LEAST_ONCE,
         subs: list[str] | None = None,
         payload: bytes = b"x",
+        dedup_id: str = "",
     ) -> StoredMessage:
         now = self.clock.now
         msg = StoredMessage(
@@ -86,7 +87,7 @@ class Env:
             required_acks=1,
             priority=priority,
             ordering_key=key,
-            dedup_id="",
+            dedup_id=dedup_id,
             publish_time=now,
             seq=self.engine.next_seq(),
             deliver_at=now + delay,
@@ -337,3 +338,13 @@ def test_an_acked_message_is_not_kept_alive_by_its_lease_timer() -> None:
     del msg, copy
     gc.collect()
     assert ref() is None, "a cancelled timer still holds the message (and its payload)"
+
+
+def test_a_shortened_dedup_window_applies_to_ids_already_seen() -> None:
+    env = Env(dedup_window_s=300.0)
+    first = env.send(dedup_id="k")  # remembered for 300 s
+    env.engine.config = env.engine.config.replace(dedup_window_s=1.0)
+    env.send(dedup_id="j")  # remembered for 1 s, after "k" in insertion order
+    env.advance(2.0)
+    assert env.engine.dedup_lookup("j", env.clock.now) is None
+    assert env.engine.dedup_lookup("k", env.clock.now) == first.id
