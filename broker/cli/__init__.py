@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from broker.cli import admin, bench, messages, serve, wal
+from broker.cli import admin, bench, health, messages, serve, wal
 from broker.cli.admin import KINDS, OVERFLOW_POLICIES, QUEUE_FIELDS, queue_config
 from broker.cli.common import DEFAULT_SERVER, _Settings
 from broker.cli.durations import (
@@ -83,6 +83,7 @@ for _command in (
     admin.stats,
     admin.dlq,
     wal.wal,
+    health.health,
     bench.bench,
 ):
     main.add_command(_command)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 import sys
 import uuid
@@ -136,3 +137,20 @@ def test_serve_with_a_bad_listen_address_exits_2(tmp_path: Path) -> None:
     assert done.stderr == (
         "error: invalid configuration: listen 'bad': expected HOST:PORT, e.g. 127.0.0.1:50051\n"
     )
+
+
+def test_health_reports_serving_and_unknown_services(server: _Server) -> None:
+    assert ok(server, "health").strip() == "SERVING"
+    assert ok(server, "health", "--service", "conveyor.v1.Broker").strip() == "SERVING"
+    unknown = cli("--server", server.address, "health", "--service", "no.such.Service")
+    assert unknown.returncode == 1
+    assert "NOT_FOUND" in unknown.stderr
+
+
+def test_health_fails_when_nothing_listens() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connections are refused
+        done = cli("--server", f"127.0.0.1:{port}", "health", "--timeout", "1")
+    assert done.returncode == 1
+    assert "UNAVAILABLE" in done.stderr
