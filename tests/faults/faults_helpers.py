@@ -4,6 +4,8 @@ generator that records what the server acknowledged, so a test can check it afte
 The fault tests judge the server only by what it told its callers (SPEC §6): a Send that
 returned OK, an Ack that returned OK, the attempt number of a delivery. They read the WAL's
 files only to damage them, never to decide what should have survived.
+
+``Client`` wraps the shared gRPC helpers of ``rpc_helpers`` around one channel's stubs.
 """
 
 from __future__ import annotations
@@ -18,48 +20,26 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import pytest
+import rpc_helpers as rpc
 from conftest import start_server
-from google.protobuf import duration_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 
-T = TypeVar("T")
-RPC_TIMEOUT = 10.0
 AT_LEAST_ONCE = types_pb2.GUARANTEE_AT_LEAST_ONCE
-_DURATION_FIELDS = ("lease", "dedup_window", "message_ttl", "default_delay", "delay", "ttl")
 
 
 # -- protobuf values ---------------------------------------------------------------------------
 
 
-def dur(seconds: float) -> duration_pb2.Duration:
-    d = duration_pb2.Duration()
-    d.FromNanoseconds(round(seconds * 1e9))
-    return d
-
-
-def secs(d: duration_pb2.Duration) -> float:
-    return d.seconds + d.nanos / 1e9
-
-
-def _durations(fields: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: dur(v) if k in _DURATION_FIELDS and isinstance(v, int | float) else v
-        for k, v in fields.items()
-    }
-
-
 def msg(payload: str | bytes, **fields: Any) -> types_pb2.Message:
     """An at-least-once Message; ``delay`` and ``ttl`` may be float seconds."""
-    if isinstance(payload, str):
-        payload = payload.encode()
     fields.setdefault("guarantee", AT_LEAST_ONCE)
-    return types_pb2.Message(payload=payload, **_durations(fields))
+    return rpc.message(payload, **fields)
 
 
 def text(d: types_pb2.Delivery | types_pb2.Message) -> str:
@@ -91,68 +71,58 @@ class Client:
     # admin
 
     def create_queue(self, name: str, **fields: Any) -> types_pb2.Queue:
-        q = types_pb2.Queue(name=name, **_durations(fields))
-        return self.admin.CreateQueue(
-            admin_pb2.CreateQueueRequest(queue=q), timeout=RPC_TIMEOUT
-        ).queue
+        return rpc.create_queue(self.admin, name, **fields)
 
     def get_queue(self, name: str) -> types_pb2.Queue:
-        return self.admin.GetQueue(admin_pb2.GetQueueRequest(queue=name), timeout=RPC_TIMEOUT).queue
+        return self.admin.GetQueue(
+            admin_pb2.GetQueueRequest(queue=name), timeout=rpc.RPC_TIMEOUT
+        ).queue
 
     def list_queues(self) -> list[types_pb2.Queue]:
         return list(
-            self.admin.ListQueues(admin_pb2.ListQueuesRequest(), timeout=RPC_TIMEOUT).queues
+            self.admin.ListQueues(admin_pb2.ListQueuesRequest(), timeout=rpc.RPC_TIMEOUT).queues
         )
 
     def bind(self, pattern: str, queue: str) -> None:
         req = admin_pb2.CreateBindingRequest(pattern=pattern, queue=queue)
-        self.admin.CreateBinding(req, timeout=RPC_TIMEOUT)
+        self.admin.CreateBinding(req, timeout=rpc.RPC_TIMEOUT)
 
     def bindings(self, queue: str = "") -> set[tuple[str, str]]:
         req = admin_pb2.ListBindingsRequest(queue=queue)
-        resp = self.admin.ListBindings(req, timeout=RPC_TIMEOUT)
+        resp = self.admin.ListBindings(req, timeout=rpc.RPC_TIMEOUT)
         return {(b.pattern, b.queue) for b in resp.bindings}
 
     def subscriptions(self, queue: str) -> dict[str, str]:
         """Subscription name -> filter."""
         req = admin_pb2.ListSubscriptionsRequest(queue=queue)
-        resp = self.admin.ListSubscriptions(req, timeout=RPC_TIMEOUT)
+        resp = self.admin.ListSubscriptions(req, timeout=rpc.RPC_TIMEOUT)
         return {s.name: s.filter for s in resp.subscriptions}
 
     def stats(self, queue: str) -> admin_pb2.GetQueueStatsResponse:
-        req = admin_pb2.GetQueueStatsRequest(queue=queue)
-        return self.admin.GetQueueStats(req, timeout=RPC_TIMEOUT)
+        return rpc.stats(self.admin, queue)
 
     def peek(self, queue: str, max_messages: int = 0) -> list[admin_pb2.PeekedMessage]:
-        req = admin_pb2.PeekMessagesRequest(queue=queue, max_messages=max_messages)
-        return list(self.admin.PeekMessages(req, timeout=RPC_TIMEOUT).messages)
+        return rpc.peek(self.admin, queue, max_messages)
 
     def dead_letters(self, queue: str) -> list[types_pb2.Message]:
-        req = admin_pb2.ListDeadLettersRequest(queue=queue)
-        return list(self.admin.ListDeadLetters(req, timeout=RPC_TIMEOUT).messages)
+        return rpc.dead_letters(self.admin, queue)
 
     def health_status(self, service: str = "") -> int:
         req = health_pb2.HealthCheckRequest(service=service)
-        return self.health.Check(req, timeout=RPC_TIMEOUT).status
+        return self.health.Check(req, timeout=rpc.RPC_TIMEOUT).status
 
     # data plane
 
     def send(
         self, queue: str, messages: Sequence[types_pb2.Message]
     ) -> list[broker_pb2.SendResult]:
-        req = broker_pb2.SendRequest(queue=queue, messages=list(messages))
-        results = list(self.broker.Send(req, timeout=RPC_TIMEOUT).results)
-        assert len(results) == len(messages)
-        return results
+        """Sends one batch; returns a result per message, accepted or not."""
+        return rpc.send(self.broker, queue, *messages, expect_ok=False)
 
     def send_ok(self, queue: str, *messages: types_pb2.Message | str) -> list[str]:
         """Sends one batch; asserts every message was accepted; returns their ids."""
         batch = [m if isinstance(m, types_pb2.Message) else msg(m) for m in messages]
-        results = self.send(queue, batch)
-        for r in results:
-            assert not r.HasField("error"), r.error
-            assert r.message_id
-        return [r.message_id for r in results]
+        return [r.message_id for r in rpc.send(self.broker, queue, *batch)]
 
     def send_topic(self, *messages: types_pb2.Message) -> list[broker_pb2.SendResult]:
         """Sends to no queue: each message is routed by its topic through the bindings."""
@@ -168,20 +138,18 @@ class Client:
         lease: float | None = None,
         filter_: str = "",
     ) -> list[types_pb2.Delivery]:
-        req = broker_pb2.PullRequest(
-            queue=queue,
-            subscription=sub,
-            filter=filter_,
+        return rpc.pull(
+            self.broker,
+            queue,
+            sub,
             max_messages=max_messages,
-            wait=dur(wait),
+            wait=wait,
+            lease=lease,
+            filter_=filter_,
         )
-        if lease is not None:
-            req.lease.CopyFrom(dur(lease))
-        return list(self.broker.Pull(req, timeout=RPC_TIMEOUT + wait).deliveries)
 
     def ack(self, ack_ids: Iterable[str]) -> list[str]:
-        req = broker_pb2.AckRequest(ack_ids=list(ack_ids))
-        return list(self.broker.Ack(req, timeout=RPC_TIMEOUT).failed_ack_ids)
+        return rpc.ack(self.broker, ack_ids)
 
     def nack(
         self,
@@ -191,14 +159,10 @@ class Client:
         dead_letter: bool = False,
         reason: str = "",
     ) -> list[str]:
-        req = broker_pb2.NackRequest(ack_ids=list(ack_ids), dead_letter=dead_letter, reason=reason)
-        if delay is not None:
-            req.delay.CopyFrom(dur(delay))
-        return list(self.broker.Nack(req, timeout=RPC_TIMEOUT).failed_ack_ids)
+        return rpc.nack(self.broker, ack_ids, delay=delay, dead_letter=dead_letter, reason=reason)
 
     def status(self, queue: str, message_id: str) -> types_pb2.MessageStatus:
-        req = broker_pb2.GetMessageStatusRequest(queue=queue, message_id=message_id)
-        return self.broker.GetMessageStatus(req, timeout=RPC_TIMEOUT)
+        return rpc.status(self.broker, queue, message_id)
 
     def drain(
         self,
@@ -230,27 +194,6 @@ class Client:
             if time.monotonic() > deadline:
                 st = self.stats(queue)
                 pytest.fail(f"{queue} not drained within {timeout}s: {st}")
-
-
-def wait_until(
-    fn: Callable[[], T], timeout: float = 5.0, interval: float = 0.02, what: str = ""
-) -> T:
-    """Polls ``fn`` until it returns something truthy; fails the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or fn}; last: {value!r}")
-        time.sleep(interval)
-
-
-def rpc_code(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> grpc.StatusCode:
-    """Calls ``fn``, which must fail with an RpcError; returns its status code."""
-    with pytest.raises(grpc.RpcError) as info:
-        fn(*args, **kwargs)
-    return info.value.code()  # type: ignore[attr-defined]
 
 
 # -- the server's files and CLI --------------------------------------------------------------

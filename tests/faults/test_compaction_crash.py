@@ -12,7 +12,8 @@ import contextlib
 import time
 
 from conftest import start_server
-from faults_helpers import Client, Ledger, Load, segments, snapshots, wait_until, wal_dir
+from faults_helpers import Client, Ledger, Load, segments, snapshots, wal_dir
+from rpc_helpers import wait_until
 
 SEGMENT_BYTES = 16 * 1024
 CHECKPOINT_BYTES = 64 * 1024

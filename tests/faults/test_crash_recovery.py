@@ -15,7 +15,8 @@ import random
 import time
 
 from conftest import start_server
-from faults_helpers import Client, Ledger, Load, dur, msg, secs, text, wait_until
+from faults_helpers import Client, Ledger, Load, msg, text
+from rpc_helpers import dur, secs, wait_until
 
 from conveyor.v1 import types_pb2
 

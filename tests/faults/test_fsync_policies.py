@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import start_server
-from faults_helpers import Client, Ledger, Load, conveyor_cli, wait_until, wal_dir
+from faults_helpers import Client, Ledger, Load, conveyor_cli, wal_dir
+from rpc_helpers import wait_until
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 gRPC's sync stream iterators block; ``StreamPump`` reads one in a daemon thread into a queue so a
 test can wait for the next frame with a timeout, check that nothing arrives for a while, and
 cancel the stream. ``RequestFeed`` is the request side of a bidi stream, fed from the test.
+The unary helpers these tests also use are in ``rpc_helpers``.
 """
 
 from __future__ import annotations
@@ -12,28 +13,23 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2
+from rpc_helpers import message
 
-from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
-
-T = TypeVar("T")
-RPC_TIMEOUT = 10.0
-"""Deadline of every unary call a test makes, so a hung server fails a test instead of hanging."""
+from conveyor.v1 import types_pb2
 
 _END = object()
 
 
-def dur(seconds: float) -> duration_pb2.Duration:
-    out = duration_pb2.Duration()
-    out.FromNanoseconds(round(seconds * 1e9))
-    return out
-
-
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def numbered(count: int, **fields: Any) -> list[types_pb2.Message]:
+    """``count`` Messages with payloads ``m0``, ``m1``, ...; ``fields`` set on each."""
+    return [message(f"m{i}", **fields) for i in range(count)]
 
 
 class StreamPump:
@@ -158,91 +154,8 @@ def collect_deliveries(
     return deliveries, frames
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.02) -> T:
-    """Polls ``predicate`` until it returns something truthy; returns the last value."""
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = predicate()
-    return value
-
-
-def create_queue(admin: admin_pb2_grpc.AdminStub, name: str, **fields: Any) -> types_pb2.Queue:
-    resp = admin.CreateQueue(
-        admin_pb2.CreateQueueRequest(queue=types_pb2.Queue(name=name, **fields)),
-        timeout=RPC_TIMEOUT,
-    )
-    return resp.queue
-
-
-def send(
-    broker: broker_pb2_grpc.BrokerStub,
-    queue_name: str,
-    payloads: list[bytes] | int,
-    **message_fields: Any,
-) -> list[broker_pb2.SendResult]:
-    """Sends messages (payloads, or a count of generated ones); asserts every one succeeded."""
-    if isinstance(payloads, int):
-        payloads = [f"m{i}".encode() for i in range(payloads)]
-    resp = broker.Send(
-        broker_pb2.SendRequest(
-            queue=queue_name,
-            messages=[types_pb2.Message(payload=p, **message_fields) for p in payloads],
-        ),
-        timeout=RPC_TIMEOUT,
-    )
-    assert len(resp.results) == len(payloads)
-    for r in resp.results:
-        assert not r.HasField("error"), r.error
-        assert r.message_id
-    return list(resp.results)
-
-
-def stats(admin: admin_pb2_grpc.AdminStub, queue_name: str) -> admin_pb2.GetQueueStatsResponse:
-    return admin.GetQueueStats(
-        admin_pb2.GetQueueStatsRequest(queue=queue_name), timeout=RPC_TIMEOUT
-    )
-
-
-def pull(
-    broker: broker_pb2_grpc.BrokerStub,
-    queue_name: str,
-    subscription: str = "",
-    *,
-    max_messages: int = 100,
-    wait: float = 0.0,
-    lease: float | None = None,
-    filter_: str = "",
-) -> list[types_pb2.Delivery]:
-    req = broker_pb2.PullRequest(
-        queue=queue_name,
-        subscription=subscription,
-        filter=filter_,
-        max_messages=max_messages,
-        wait=dur(wait),
-    )
-    if lease is not None:
-        req.lease.CopyFrom(dur(lease))
-    return list(broker.Pull(req, timeout=wait + RPC_TIMEOUT).deliveries)
-
-
-def ack(broker: broker_pb2_grpc.BrokerStub, ack_ids: list[str]) -> list[str]:
-    return list(
-        broker.Ack(broker_pb2.AckRequest(ack_ids=ack_ids), timeout=RPC_TIMEOUT).failed_ack_ids
-    )
-
-
-def rpc_code(call: Callable[[], Any]) -> grpc.StatusCode:
-    """The status code a unary call fails with; fails the test if it succeeds."""
-    try:
-        call()
-    except grpc.RpcError as exc:
-        return exc.code()  # type: ignore[attr-defined, no-any-return]
-    raise AssertionError("the call succeeded; an error was expected")
-
-
 def rpc_error(call: Callable[[], Any]) -> grpc.RpcError:
+    """The RpcError a call fails with; fails the test if it succeeds."""
     try:
         call()
     except grpc.RpcError as exc:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import grpc
-from integration_helpers import (
-    MS,
+from integration_helpers import MS, code, payloads, send_one
+from rpc_helpers import (
     ack,
-    code,
     create_queue,
     dur,
     message,
     nack,
-    payloads,
     peek,
     pull,
     rpc_code,
     secs,
     send,
-    send_one,
     stats,
 )
 

@@ -14,18 +14,8 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2
-from stream_helpers import (
-    StreamPump,
-    ack,
-    create_queue,
-    dur,
-    pull,
-    rpc_code,
-    rpc_error,
-    send,
-    stats,
-    wait_until,
-)
+from rpc_helpers import ack, create_queue, dur, pull, rpc_code, send, stats, wait_until
+from stream_helpers import StreamPump, numbered, rpc_error
 
 from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 
@@ -129,7 +119,7 @@ def test_payload_over_queue_limit_fails_alone(broker_stub, admin_stub, qname):
         ],
     )
     # Exactly at the limit is fine.
-    send(broker_stub, qname, [b"z" * 100])
+    send(broker_stub, qname, b"z" * 100)
 
 
 def test_unknown_guarantee_fails_alone(broker_stub, admin_stub, qname):
@@ -313,7 +303,7 @@ def test_bad_queue_config_is_invalid(admin_stub, qname, fields: dict[str, Any], 
 
 def test_bad_leases_and_waits_are_invalid(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    send(broker_stub, qname, 1)
+    send(broker_stub, qname, *numbered(1))
     bad_pulls = [
         broker_pb2.PullRequest(queue=qname, subscription="s", lease=dur(YEAR_AND_MORE)),
         broker_pb2.PullRequest(queue=qname, subscription="s", lease=neg()),
@@ -354,7 +344,7 @@ def test_bad_leases_and_waits_are_invalid(broker_stub, admin_stub, qname):
 
 def test_unknown_ack_ids_are_reported_not_fatal(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    send(broker_stub, qname, 2)
+    send(broker_stub, qname, *numbered(2))
     d1, d2 = pull(broker_stub, qname, "s", max_messages=2, lease=30)
     assert ack(broker_stub, ["nope", d1.ack_id, ""]) == ["nope", ""]
     failed = broker_stub.Nack(

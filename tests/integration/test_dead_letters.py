@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import grpc
-from integration_helpers import (
-    MS,
-    G,
+from integration_helpers import MS, G, payloads, send_one
+from rpc_helpers import (
     ack,
     create_queue,
     dead_letters,
     message,
     nack,
-    payloads,
     pull,
     rpc_code,
-    send_one,
     stats,
     status,
     wait_until,

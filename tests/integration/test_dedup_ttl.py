@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import time
 
-from integration_helpers import (
-    MS,
+from integration_helpers import MS, payloads, send_one
+from rpc_helpers import (
     ack,
     create_queue,
     dead_letters,
     message,
-    payloads,
     pull,
     send,
-    send_one,
     stats,
     status,
     wait_until,

@@ -5,20 +5,8 @@ from __future__ import annotations
 import time
 
 import grpc
-from integration_helpers import (
-    MS,
-    ack,
-    create_queue,
-    message,
-    nack,
-    peek,
-    pull,
-    rpc_code,
-    secs,
-    send_one,
-    stats,
-    status,
-)
+from integration_helpers import MS, send_one
+from rpc_helpers import ack, create_queue, message, nack, peek, pull, rpc_code, secs, stats, status
 
 from conveyor.v1 import broker_pb2
 

@@ -7,22 +7,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
-from integration_helpers import (
-    MS,
-    G,
-    ack,
-    code,
-    create_queue,
-    message,
-    nack,
-    pull,
-    pull_n,
-    send,
-    send_one,
-    stats,
-    status,
-    wait_until,
-)
+from integration_helpers import MS, G, code, pull_n, send_one
+from rpc_helpers import ack, create_queue, message, nack, pull, send, stats, status, wait_until
 
 from conveyor.v1 import broker_pb2, types_pb2
 

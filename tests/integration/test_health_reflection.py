@@ -15,16 +15,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
-from stream_helpers import (
-    BidiStream,
-    StreamPump,
-    collect_deliveries,
-    create_queue,
-    dur,
-    pull,
-    send,
-    stats,
-)
+from rpc_helpers import create_queue, dur, pull, send, stats
+from stream_helpers import BidiStream, StreamPump, collect_deliveries, numbered
 
 from conveyor.v1 import admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 
@@ -184,7 +176,7 @@ def test_sigterm_ends_streams_and_exits_zero(tmp_path: pathlib.Path, monkeypatch
             broker = broker_pb2_grpc.BrokerStub(ch)
             admin = admin_pb2_grpc.AdminStub(ch)
             create_queue(admin, "shutdown-q")
-            send(broker, "shutdown-q", 3)
+            send(broker, "shutdown-q", *numbered(3))
             pump = StreamPump(
                 broker.Receive(
                     broker_pb2.ReceiveRequest(queue="shutdown-q", subscription="s", lease=dur(30))

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import time
 
-from integration_helpers import (
-    MS,
-    ack,
-    backoff,
-    create_queue,
-    modify_lease,
-    nack,
-    peek,
-    pull,
-    secs,
-    send_one,
-    stats,
-    status,
-    wait_until,
-)
+from integration_helpers import MS, backoff, modify_lease, send_one
+from rpc_helpers import ack, create_queue, nack, peek, pull, secs, stats, status, wait_until
 
 
 def test_lease_expiry_redelivers_with_next_attempt_and_stale_ack_is_reported(

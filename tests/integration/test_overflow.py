@@ -3,17 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from integration_helpers import (
-    MS,
-    ack,
-    code,
-    create_queue,
-    payloads,
-    pull,
-    send,
-    stats,
-    status,
-)
+from integration_helpers import MS, code, payloads
+from rpc_helpers import ack, create_queue, pull, send, stats, status
 
 from conveyor.v1 import types_pb2
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from integration_helpers import ack, create_queue, message, nack, payloads, pull, send, status
+from integration_helpers import payloads
+from rpc_helpers import ack, create_queue, message, nack, pull, send, status
 
 from conveyor.v1 import types_pb2
 

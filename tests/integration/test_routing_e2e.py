@@ -11,7 +11,8 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.rpc import code_pb2
-from stream_helpers import create_queue, pull, rpc_code, rpc_error, stats, unique
+from rpc_helpers import create_queue, pull, rpc_code, stats
+from stream_helpers import rpc_error, unique
 
 from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 

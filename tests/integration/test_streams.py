@@ -8,19 +8,8 @@ import time
 
 import grpc
 import pytest
-from stream_helpers import (
-    BidiStream,
-    StreamPump,
-    ack,
-    collect_deliveries,
-    create_queue,
-    dur,
-    pull,
-    rpc_code,
-    send,
-    stats,
-    wait_until,
-)
+from rpc_helpers import ack, create_queue, dur, pull, rpc_code, send, stats, wait_until
+from stream_helpers import BidiStream, StreamPump, collect_deliveries, numbered
 
 from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 
@@ -54,7 +43,7 @@ def ids(deliveries) -> list[str]:
 
 def test_receive_never_exceeds_max_outstanding_messages(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    sent = {r.message_id for r in send(broker_stub, qname, 10)}
+    sent = {r.message_id for r in send(broker_stub, qname, *numbered(10))}
     window = 3
     pump = receive(broker_stub, qname, max_outstanding_messages=window)
     try:
@@ -99,7 +88,7 @@ def test_receive_never_exceeds_max_outstanding_messages(broker_stub, admin_stub,
 
 def test_nack_with_delay_frees_the_window_at_once(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    first_id, second_id = (r.message_id for r in send(broker_stub, qname, 2))
+    first_id, second_id = (r.message_id for r in send(broker_stub, qname, *numbered(2)))
     pump = receive(broker_stub, qname, max_outstanding_messages=1)
     try:
         [d1], _ = collect_deliveries(pump, 1, timeout=5)
@@ -122,7 +111,7 @@ def test_nack_with_delay_frees_the_window_at_once(broker_stub, admin_stub, qname
 
 def test_receive_never_exceeds_max_outstanding_bytes(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    send(broker_stub, qname, [bytes([65 + i]) * 100 for i in range(6)])
+    send(broker_stub, qname, *[bytes([65 + i]) * 100 for i in range(6)])
     # 100-byte payloads, 250-byte window: two fit, the third would not. The message window
     # (100) is far away, so the byte window is what binds.
     pump = receive(broker_stub, qname, max_outstanding_messages=100, max_outstanding_bytes=250)
@@ -147,7 +136,7 @@ def test_receive_never_exceeds_max_outstanding_bytes(broker_stub, admin_stub, qn
 
 def test_receive_batches_ready_messages_into_one_frame(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    sent = [r.message_id for r in send(broker_stub, qname, 5)]
+    sent = [r.message_id for r in send(broker_stub, qname, *numbered(5))]
     pump = receive(broker_stub, qname, max_outstanding_messages=100)
     try:
         frame = pump.next(5)
@@ -177,7 +166,7 @@ def test_streaming_receive_acks_and_nacks_on_the_stream(broker_stub, admin_stub,
     create_queue(admin_stub, qname)
     stream = streaming_receive(broker_stub, qname, max_outstanding_messages=10)
     try:
-        sent = [r.message_id for r in send(broker_stub, qname, 3)]
+        sent = [r.message_id for r in send(broker_stub, qname, *numbered(3))]
         got, _ = collect_deliveries(stream.pump, 3, timeout=5)
         assert sorted(ids(got)) == sorted(sent)
         by_id = {d.message.id: d for d in got}
@@ -208,7 +197,7 @@ def test_streaming_receive_modify_lease_extends(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
     stream = streaming_receive(broker_stub, qname, max_outstanding_messages=10, lease=dur(0.5))
     try:
-        sent = [r.message_id for r in send(broker_stub, qname, 2)]
+        sent = [r.message_id for r in send(broker_stub, qname, *numbered(2))]
         got, _ = collect_deliveries(stream.pump, 2, timeout=5)
         assert sorted(ids(got)) == sorted(sent)
         kept, let_go = got
@@ -235,7 +224,7 @@ def test_streaming_receive_reports_stale_ack_id(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
     stream = streaming_receive(broker_stub, qname, max_outstanding_messages=10, lease=dur(0.3))
     try:
-        [sent] = [r.message_id for r in send(broker_stub, qname, 1)]
+        [sent] = [r.message_id for r in send(broker_stub, qname, *numbered(1))]
         first, _ = collect_deliveries(stream.pump, 1, timeout=5)
         second, _ = collect_deliveries(stream.pump, 1, timeout=5)  # after the lease ran out
         assert ids(first) == ids(second) == [sent]
@@ -276,7 +265,7 @@ def test_streaming_receive_flow_control_on_later_request_is_invalid(broker_stub,
 
 def test_streaming_receive_respects_window(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    send(broker_stub, qname, 5)
+    send(broker_stub, qname, *numbered(5))
     stream = streaming_receive(broker_stub, qname, max_outstanding_messages=2)
     try:
         first, _ = collect_deliveries(stream.pump, 2, timeout=5)
@@ -293,7 +282,7 @@ def test_streaming_receive_respects_window(broker_stub, admin_stub, qname):
 
 def test_closing_streaming_receive_returns_unacked_promptly(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    sent = {r.message_id for r in send(broker_stub, qname, 2)}
+    sent = {r.message_id for r in send(broker_stub, qname, *numbered(2))}
     stream = streaming_receive(broker_stub, qname, max_outstanding_messages=10)
     got, _ = collect_deliveries(stream.pump, 2, timeout=5)
     assert set(ids(got)) == sent
@@ -317,7 +306,7 @@ def test_pull_long_poll_returns_when_a_message_arrives(broker_stub, admin_stub, 
 
     def later() -> None:
         time.sleep(0.3)
-        send(broker_stub, qname, [b"wake"])
+        send(broker_stub, qname, b"wake")
 
     sender = threading.Thread(target=later)
     start = time.monotonic()
@@ -347,20 +336,20 @@ def test_pull_long_poll_on_empty_queue_waits_then_returns_nothing(broker_stub, a
 
 def test_pull_max_messages_caps_the_batch(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    sent = [r.message_id for r in send(broker_stub, qname, 5)]
+    sent = [r.message_id for r in send(broker_stub, qname, *numbered(5))]
     first = pull(broker_stub, qname, "s", max_messages=3)
     assert len(first) == 3
     rest = pull(broker_stub, qname, "s", max_messages=3)
     assert len(rest) == 2
     assert sorted(ids(first + rest)) == sorted(sent)
     # Default max_messages is 1.
-    send(broker_stub, qname, 2)
+    send(broker_stub, qname, *numbered(2))
     assert len(pull(broker_stub, qname, "s", max_messages=0)) == 1
 
 
 def test_pull_max_messages_over_limit_is_invalid(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    send(broker_stub, qname, 1)
+    send(broker_stub, qname, *numbered(1))
     code = rpc_code(lambda: pull(broker_stub, qname, "s", max_messages=1001))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert stats(admin_stub, qname).ready == 1
@@ -419,7 +408,7 @@ def test_competing_consumers_share_the_work(broker_stub, admin_stub, qname):
         t.start()
     try:
         assert wait_until(lambda: _consumers(admin_stub, qname) == [("workers", 2)], timeout=5)
-        sent = {r.message_id for r in send(broker_stub, qname, 40)}
+        sent = {r.message_id for r in send(broker_stub, qname, *numbered(40))}
         assert wait_until(lambda: len(got[0]) + len(got[1]) >= 40, timeout=10)
         time.sleep(0.2)  # anything delivered twice would show up now
     finally:
@@ -455,7 +444,9 @@ def test_broadcast_reaches_every_subscription(broker_stub, admin_stub, qname):
         )
         sent = {
             r.message_id
-            for r in send(broker_stub, qname, 10, guarantee=types_pb2.GUARANTEE_BROADCAST)
+            for r in send(
+                broker_stub, qname, *numbered(10, guarantee=types_pb2.GUARANTEE_BROADCAST)
+            )
         }
         for s, pump in pumps.items():
             got, _ = collect_deliveries(pump, 10, timeout=5)

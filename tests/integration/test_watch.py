@@ -5,15 +5,8 @@ from __future__ import annotations
 import time
 
 import grpc
-from stream_helpers import (
-    StreamPump,
-    ack,
-    create_queue,
-    dur,
-    pull,
-    rpc_code,
-    send,
-)
+from rpc_helpers import ack, create_queue, dur, message, pull, rpc_code, send
+from stream_helpers import StreamPump
 
 from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 
@@ -52,7 +45,7 @@ def get_status(broker_stub, queue: str, message_id: str) -> types_pb2.MessageSta
 
 def test_watch_follows_pending_in_flight_delivered(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    [r] = send(broker_stub, qname, [b"follow me"])
+    [r] = send(broker_stub, qname, b"follow me")
     pump = watch(broker_stub, qname, r.message_id)
     try:
         first = next_status(pump)
@@ -83,7 +76,7 @@ def test_watch_follows_pending_in_flight_delivered(broker_stub, admin_stub, qnam
 
 def test_watch_shows_redelivery_attempts(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    [r] = send(broker_stub, qname, [b"retry"])
+    [r] = send(broker_stub, qname, b"retry")
     pump = watch(broker_stub, qname, r.message_id)
     try:
         assert next_status(pump).state == S.MESSAGE_STATE_PENDING
@@ -106,7 +99,7 @@ def test_watch_broadcast_shows_acked_by_growing(broker_stub, admin_stub, qname):
     subs = ["s1", "s2", "s3"]
     for s in subs:
         assert pull(broker_stub, qname, s) == []
-    [r] = send(broker_stub, qname, [b"all"], guarantee=S.GUARANTEE_BROADCAST)
+    [r] = send(broker_stub, qname, message(b"all", guarantee=S.GUARANTEE_BROADCAST))
     pump = watch(broker_stub, qname, r.message_id)
     try:
         first = next_status(pump)
@@ -145,7 +138,7 @@ def test_watch_ends_dead_lettered_with_nack_reason(broker_stub, admin_stub, qnam
     dlq = f"{qname}-dlq"
     create_queue(admin_stub, dlq)
     create_queue(admin_stub, qname, dead_letter_queue=dlq)
-    [r] = send(broker_stub, qname, [b"poison"])
+    [r] = send(broker_stub, qname, b"poison")
     pump = watch(broker_stub, qname, r.message_id)
     try:
         assert next_status(pump).state == S.MESSAGE_STATE_PENDING
@@ -171,7 +164,7 @@ def test_watch_ends_dead_lettered_with_nack_reason(broker_stub, admin_stub, qnam
 
 def test_watch_ends_dead_lettered_after_max_deliveries(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname, max_deliveries=2)
-    [r] = send(broker_stub, qname, [b"flaky"])
+    [r] = send(broker_stub, qname, b"flaky")
     pump = watch(broker_stub, qname, r.message_id)
     try:
         assert next_status(pump).state == S.MESSAGE_STATE_PENDING
@@ -189,7 +182,7 @@ def test_watch_ends_dead_lettered_after_max_deliveries(broker_stub, admin_stub, 
 
 def test_watch_of_finished_message_answers_once_and_ends(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    [r] = send(broker_stub, qname, [b"done"])
+    [r] = send(broker_stub, qname, b"done")
     [d] = pull(broker_stub, qname, "s", lease=30)
     assert ack(broker_stub, [d.ack_id]) == []
     pump = watch(broker_stub, qname, r.message_id)
@@ -216,7 +209,7 @@ def test_watch_unknown_message_is_not_found(broker_stub, admin_stub, qname):
 
 def test_status_of_delayed_message_is_pending(broker_stub, admin_stub, qname):
     create_queue(admin_stub, qname)
-    [r] = send(broker_stub, qname, [b"later"], delay=dur(30))
+    [r] = send(broker_stub, qname, message(b"later", delay=dur(30)))
     status = get_status(broker_stub, qname, r.message_id)
     assert status.state == S.MESSAGE_STATE_PENDING
     assert status.attempts == 0
