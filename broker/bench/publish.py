@@ -80,22 +80,15 @@ def one_run(
         server = BenchServer(data_dir, fsync=policy, profile=profile)
         try:
             server.start()
-            deadline = time.monotonic() + params.time_limit_s
-
-            async def go() -> workload.PublishResult:
-                async with workload.channel(server.address) as ch:
-                    await workload.create_queue(ch, QUEUE)
-                    return await workload.publish(
-                        ch,
-                        QUEUE,
-                        messages=params.messages,
-                        batch=params.batch,
-                        publishers=params.publishers,
-                        payload=params.payload,
-                        deadline=deadline,
-                    )
-
-            result = workload.run(go)
+            result = workload.fill(
+                server.address,
+                QUEUE,
+                messages=params.messages,
+                batch=params.batch,
+                publishers=params.publishers,
+                payload=params.payload,
+                deadline=time.monotonic() + params.time_limit_s,
+            )
             code = server.stop()
             if code != 0:
                 raise ServerError(f"the server exited with {code}:\n" + server.output()[-4000:])

@@ -90,22 +90,15 @@ class RecoveryResult:
 
 
 def _publish(server: BenchServer, params: RecoveryParams) -> workload.PublishResult:
-    deadline = time.monotonic() + params.time_limit_s
-
-    async def go() -> workload.PublishResult:
-        async with workload.channel(server.address) as ch:
-            await workload.create_queue(ch, QUEUE)
-            return await workload.publish(
-                ch,
-                QUEUE,
-                messages=params.messages,
-                batch=params.batch,
-                publishers=params.publishers,
-                payload=params.payload,
-                deadline=deadline,
-            )
-
-    return workload.run(go)
+    return workload.fill(
+        server.address,
+        QUEUE,
+        messages=params.messages,
+        batch=params.batch,
+        publishers=params.publishers,
+        payload=params.payload,
+        deadline=time.monotonic() + params.time_limit_s,
+    )
 
 
 def _send_one(server: BenchServer) -> None:

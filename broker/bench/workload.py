@@ -148,6 +148,34 @@ class ConsumeResult:
     latencies_s: list[float] = field(default_factory=list)
 
 
+def fill(
+    address: str,
+    queue: str,
+    *,
+    messages: int,
+    batch: int,
+    publishers: int,
+    payload: int,
+    deadline: float,
+) -> PublishResult:
+    """Creates ``queue`` on the server at ``address`` and publishes into it (blocking)."""
+
+    async def go() -> PublishResult:
+        async with channel(address) as ch:
+            await create_queue(ch, queue)
+            return await publish(
+                ch,
+                queue,
+                messages=messages,
+                batch=batch,
+                publishers=publishers,
+                payload=payload,
+                deadline=deadline,
+            )
+
+    return run(go)
+
+
 async def consume(
     ch: grpc.aio.Channel,
     queue: str,
