@@ -26,7 +26,7 @@ MAX_ATTRIBUTE_BYTES = 16 * 1024
 """Attributes are metadata (trace context, routing hints), not a second payload."""
 
 
-def _e(value: int) -> Any:
+def enum_value(value: int) -> Any:
     """A core enum as the proto enum of the same number (the stubs type enums by name)."""
     return int(value)
 
@@ -84,7 +84,7 @@ def message(msg: StoredMessage) -> types_pb2.Message:
         topic=msg.topic,
         payload=msg.payload,
         attributes=msg.attributes,
-        guarantee=_e(msg.guarantee),
+        guarantee=enum_value(msg.guarantee),
         required_acks=msg.required_acks,
         priority=msg.priority,
         ordering_key=msg.ordering_key,
@@ -126,19 +126,19 @@ def status(s: MessageStatus) -> types_pb2.MessageStatus:
     return types_pb2.MessageStatus(
         queue=s.queue,
         message_id=s.message_id,
-        state=_e(s.state),
+        state=enum_value(s.state),
         acked_by=s.acked_by,
         required_acks=s.required_acks,
         attempts=s.attempts,
         subscriptions=[
             types_pb2.SubscriptionDeliveryStatus(
-                subscription=c.subscription, state=_e(c.state), attempts=c.attempts
+                subscription=c.subscription, state=enum_value(c.state), attempts=c.attempts
             )
             for c in s.copies
         ],
         reason=s.reason,
         update_time=timestamp(s.update_time),
-        guarantee=_e(s.guarantee),
+        guarantee=enum_value(s.guarantee),
     )
 
 
@@ -212,7 +212,7 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
     b = c.backoff
     return types_pb2.Queue(
         name=c.name,
-        kind=_e(c.kind),
+        kind=enum_value(c.kind),
         lease=duration(c.lease_s),
         max_deliveries=c.max_deliveries,
         dead_letter_queue=c.dead_letter_queue,
@@ -227,7 +227,7 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
         message_ttl=duration(c.message_ttl_s),
         default_delay=duration(c.default_delay_s),
         max_depth=c.max_depth,
-        overflow_policy=_e(c.overflow),
+        overflow_policy=enum_value(c.overflow),
         max_payload_bytes=c.max_payload_bytes,
         create_time=timestamp(c.create_time),
     )

@@ -149,7 +149,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
             return [
                 admin_pb2.PeekedMessage(
                     message=convert.message(m),
-                    state=convert._e(state),
+                    state=convert.enum_value(state),
                     attempts=attempts,
                     due_in=convert.duration(due),
                 )

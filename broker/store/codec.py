@@ -37,7 +37,7 @@ def copy_record(c: Copy) -> records_pb2.CopyRecord:
         visible_at_ns=_ns(c.visible_at),
         done=c.state is CopyState.DONE,
         leased=c.state is CopyState.IN_FLIGHT,
-        final=convert._e(c.final or 0),
+        final=convert.enum_value(c.final or 0),
     )
     if c.sub is not None:
         out.subscription = c.sub
@@ -48,7 +48,7 @@ def _state(msg: StoredMessage) -> dict[str, Any]:
     return {
         "copies": [copy_record(c) for c in msg.copies],
         "acked_by": msg.acked_by,
-        "state": convert._e(msg.state),
+        "state": convert.enum_value(msg.state),
         "reason": msg.reason,
     }
 
@@ -62,7 +62,7 @@ def _message_fields(msg: StoredMessage) -> types_pb2.Message:
         topic=msg.topic,
         payload=msg.payload,
         attributes=msg.attributes,
-        guarantee=convert._e(msg.guarantee),
+        guarantee=convert.enum_value(msg.guarantee),
         required_acks=msg.required_acks,
         priority=msg.priority,
         ordering_key=msg.ordering_key,
@@ -82,7 +82,7 @@ def message_put(msg: StoredMessage) -> bytes:
         publish_time_ns=_ns(msg.publish_time),
         deliver_at_ns=_ns(msg.deliver_at),
         expires_at_ns=_ns(msg.expires_at),
-        dead_letter_guarantee=convert._e(info.guarantee if info else 0),
+        dead_letter_guarantee=convert.enum_value(info.guarantee if info else 0),
         **_state(msg),
     )
     return records_pb2.Entry(message_put=record).SerializeToString()
