@@ -150,7 +150,7 @@ class Broker:
     # -- durability ----------------------------------------------------------------------
 
     def _mark(self, engine: QueueEngine, msg: StoredMessage) -> None:
-        if msg.guarantee is not Guarantee.FIRE_AND_FORGET:
+        if msg.guarantee.stored:
             self._dirty[id(msg)] = (engine, msg)
             if not self._flush_wake.is_set():
                 self._flush_wake.set()

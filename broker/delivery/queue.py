@@ -301,12 +301,6 @@ class QueueEngine:
             taken.append(copy)
         return taken
 
-    def has_ready(self, sub: Subscription) -> bool:
-        heap = sub.ready
-        while heap and not self._valid(heap[0]):
-            heapq.heappop(heap)
-        return bool(heap)
-
     # -- leases --------------------------------------------------------------------------
 
     def _lease(self, copy: Copy, sub: Subscription, consumer: Consumer) -> None:
@@ -376,9 +370,8 @@ class QueueEngine:
         if lease_s == 0:
             self._retry(copy, delay=0.0)
             return
-        copy.gen += 1
         copy.lease_deadline = self.clock() + lease_s
-        self._schedule_lease(copy)
+        self._schedule_lease(copy)  # replaces (cancels) the timer of the old deadline
 
     def release_consumer(self, consumer: Consumer) -> None:
         """A stream closed: its unacked deliveries go straight back, attempts already counted."""
