@@ -18,6 +18,10 @@ from broker.errors import InvalidArgument
 FSYNC_POLICIES = ("always", "interval", "never")
 STORAGE_KINDS = ("wal", "memory")
 
+MAX_PAYLOAD_LIMIT = 8 * 1024 * 1024
+"""Largest ``max_payload_bytes``: a message with its attributes and fields must fit one log
+record (16 MiB), and a Send frame carries up to 16 of them."""
+
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = "./conveyor-data"
 
@@ -62,6 +66,11 @@ class ServerConfig:
         ):
             if getattr(self, name) <= 0:
                 raise InvalidArgument(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_payload_bytes > MAX_PAYLOAD_LIMIT:
+            raise InvalidArgument(
+                f"max_payload_bytes {self.max_payload_bytes} is above {MAX_PAYLOAD_LIMIT}, the "
+                "largest message the write-ahead log frames"
+            )
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         return self

@@ -1,8 +1,8 @@
-"""The broker's vocabulary: enums, queue configuration, messages and their per-subscription copies.
+"""The broker's vocabulary: enums, queue configuration and its validation.
 
-These mirror the proto contract but are plain Python so the core needs no gRPC or protobuf.
-Times are wall-clock seconds (``time.time()``) so they can be written to the log and survive a
-restart; durations are float seconds.
+These mirror the proto contract but are plain Python so the core needs no gRPC. Times are
+wall-clock seconds (``time.time()``) so they can be written to the log and survive a restart;
+durations are float seconds. Messages themselves are the store's (``broker.store``).
 """
 
 from __future__ import annotations
@@ -10,14 +10,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from broker.errors import InvalidArgument
-
-if TYPE_CHECKING:
-    from broker.delivery.consumer import Consumer
-    from broker.delivery.timers import TimerHandle
 
 
 class Guarantee(enum.IntEnum):
@@ -66,19 +61,6 @@ class MessageState(enum.IntEnum):
     @property
     def final(self) -> bool:
         return self not in (MessageState.PENDING, MessageState.IN_FLIGHT)
-
-
-class CopyState(enum.IntEnum):
-    """Where one copy (a unit of delivery work) is.
-
-    An IntEnum so that its hash is int's: the engine counts copies per state on every
-    transition, and ``Enum.__hash__`` is Python code.
-    """
-
-    DELAYED = 1
-    READY = 2
-    IN_FLIGHT = 3
-    DONE = 4
 
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
@@ -181,71 +163,3 @@ class QueueConfig:
 
     def replace(self, **changes: object) -> QueueConfig:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
-
-
-@dataclass
-class DeadLetterInfo:
-    source_queue: str
-    reason: str
-    attempts: int
-    time: float
-    subscription: str = ""
-    source_message_id: str = ""
-    guarantee: Guarantee = Guarantee.AT_LEAST_ONCE
-
-
-@dataclass(eq=False)
-class StoredMessage:
-    """A message held by one queue, with its copies (one, or one per subscription)."""
-
-    id: str
-    queue: str
-    topic: str
-    payload: bytes
-    attributes: dict[str, str]
-    guarantee: Guarantee
-    required_acks: int
-    priority: int
-    ordering_key: str
-    dedup_id: str
-    publish_time: float
-    seq: int
-    deliver_at: float
-    expires_at: float
-    """0 means never."""
-    dead_letter: DeadLetterInfo | None = None
-    copies: list[Copy] = field(default_factory=list)
-    acked_by: list[str] = field(default_factory=list)
-    state: MessageState = MessageState.PENDING
-    reason: str = ""
-    update_time: float = 0.0
-    expiry: TimerHandle | None = None
-    """The TTL timer, cancelled once the message is finished."""
-
-    @property
-    def size(self) -> int:
-        return len(self.payload)
-
-
-@dataclass(eq=False)
-class Copy:
-    """One unit of delivery work: the message for one subscription, or for any (``sub`` None).
-
-    ``gen`` changes on every transition: heap entries and timers carry the ``gen`` they were
-    made for and are ignored when it no longer matches (lazy deletion, no scans).
-    """
-
-    msg: StoredMessage
-    sub: str | None
-    state: CopyState = CopyState.READY
-    attempts: int = 0
-    gen: int = 0
-    ack_id: str = ""
-    lease_deadline: float = 0.0
-    visible_at: float = 0.0
-    consumer: Consumer | None = None
-    leased_to: str = ""
-    """The subscription holding the current (or last) lease."""
-    final: MessageState | None = None
-    timer: TimerHandle | None = None
-    """The lease or visibility timer of the current state; cancelled on every transition."""

@@ -6,9 +6,9 @@ from typing import Any
 
 import grpc
 
-from broker import convert
-from broker.core import Broker
+from broker.delivery.broker import Broker
 from broker.errors import InvalidArgument
+from broker.service import convert
 from broker.service.broker_servicer import Gate, guarded
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
 
@@ -44,20 +44,15 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.GetQueueRequest, context: Ctx
     ) -> admin_pb2.GetQueueResponse:
         async def get() -> types_pb2.Queue:
-            return convert.queue(self.broker.engine(request.queue).config)
+            return convert.queue(await self.broker.get_queue(request.queue))
 
         return admin_pb2.GetQueueResponse(queue=await guarded(context, get))
 
     async def ListQueues(
         self, request: admin_pb2.ListQueuesRequest, context: Ctx
     ) -> admin_pb2.ListQueuesResponse:
-        return admin_pb2.ListQueuesResponse(
-            queues=[
-                convert.queue(e.config)
-                for name, e in sorted(self.broker.queues.items())
-                if name.startswith(request.prefix)
-            ]
-        )
+        configs = await self.broker.list_queues(request.prefix)
+        return admin_pb2.ListQueuesResponse(queues=[convert.queue(c) for c in configs])
 
     async def UpdateQueue(
         self, request: admin_pb2.UpdateQueueRequest, context: Ctx
@@ -99,29 +94,17 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     async def ListBindings(
         self, request: admin_pb2.ListBindingsRequest, context: Ctx
     ) -> admin_pb2.ListBindingsResponse:
+        bindings = await self.broker.list_bindings(request.queue)
         return admin_pb2.ListBindingsResponse(
-            bindings=[
-                types_pb2.Binding(pattern=p, queue=q)
-                for p, q in self.broker.list_bindings(request.queue)
-            ]
+            bindings=[types_pb2.Binding(pattern=p, queue=q) for p, q in bindings]
         )
 
     async def ListSubscriptions(
         self, request: admin_pb2.ListSubscriptionsRequest, context: Ctx
     ) -> admin_pb2.ListSubscriptionsResponse:
         async def subs() -> list[types_pb2.Subscription]:
-            engine = self.broker.engine(request.queue)
-            return [
-                types_pb2.Subscription(
-                    name=s.name,
-                    queue=engine.name,
-                    filter=s.filter,
-                    create_time=convert.timestamp(s.create_time),
-                    in_flight=s.in_flight,
-                    consumers=sum(1 for c in s.consumers if c.holds_credit),
-                )
-                for s in sorted(engine.subs.values(), key=lambda s: s.name)
-            ]
+            found = await self.broker.list_subscriptions(request.queue)
+            return [convert.subscription(info, consumers) for info, consumers in found]
 
         return admin_pb2.ListSubscriptionsResponse(subscriptions=await guarded(context, subs))
 
@@ -137,7 +120,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.GetQueueStatsRequest, context: Ctx
     ) -> admin_pb2.GetQueueStatsResponse:
         async def stats() -> admin_pb2.GetQueueStatsResponse:
-            return convert.stats(self.broker.stats(request.queue))
+            return convert.stats(await self.broker.stats(request.queue))
 
         return await guarded(context, stats)
 
@@ -145,16 +128,8 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.PeekMessagesRequest, context: Ctx
     ) -> admin_pb2.PeekMessagesResponse:
         async def peek() -> list[admin_pb2.PeekedMessage]:
-            rows = self.broker.peek(request.queue, _limit(request.max_messages, 10))
-            return [
-                admin_pb2.PeekedMessage(
-                    message=convert.message(m),
-                    state=convert.enum_value(state),
-                    attempts=attempts,
-                    due_in=convert.duration(due),
-                )
-                for m, state, attempts, due in rows
-            ]
+            found = await self.broker.peek(request.queue, _limit(request.max_messages, 10))
+            return [convert.peeked(p) for p in found]
 
         return admin_pb2.PeekMessagesResponse(messages=await guarded(context, peek))
 
@@ -162,8 +137,8 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.ListDeadLettersRequest, context: Ctx
     ) -> admin_pb2.ListDeadLettersResponse:
         async def dead() -> list[types_pb2.Message]:
-            msgs = self.broker.list_dead_letters(request.queue, _limit(request.max_messages, 100))
-            return [convert.message(m) for m in msgs]
+            found = await self.broker.dead_letters(request.queue, _limit(request.max_messages, 100))
+            return [convert.message(data) for data in found]
 
         return admin_pb2.ListDeadLettersResponse(messages=await guarded(context, dead))
 

@@ -1,24 +1,29 @@
-"""``conveyor.v1.Broker``: validates requests, calls the core, converts results and errors."""
+"""``conveyor.v1.Broker``: checks requests, calls the delivery layer, maps errors to statuses.
+
+Send results and delivery frames are answered as bytes (``frames``); the rest as messages.
+Every ``BrokerError``, wherever it is raised - including from a stream's background reader
+or its last flush - ends the RPC with its mapped status and message.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import grpc
 
-from broker import convert
-from broker.core import Broker, MessageInput, SendOutcome
-from broker.delivery.consumer import Consumer
+from broker.delivery.broker import Broker
+from broker.delivery.consumers import Consumer
 from broker.errors import BrokerError, InvalidArgument, Unavailable
-from broker.model import Copy
-from broker.service.status import code_of, to_rpc_status
-from broker.status import MessageStatus
-from conveyor.v1 import broker_pb2, broker_pb2_grpc, types_pb2
+from broker.service import convert, frames
+from broker.service.status import code_of
+from broker.store.base import NewMessage, PublishResult
+from conveyor.v1 import broker_pb2, types_pb2
 
 T = TypeVar("T")
+Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
 
 
@@ -27,20 +32,13 @@ class Gate:
 
     def __init__(self) -> None:
         self.open = False
-        self.closed = asyncio.Event()
 
     def check(self) -> None:
         if not self.open:
             raise Unavailable("the broker is starting or shutting down; retry shortly")
 
-    def close(self) -> None:
-        self.open = False
-        self.closed.set()
 
-
-async def guarded(
-    context: grpc.aio.ServicerContext[Any, Any], call: Callable[[], Awaitable[T]]
-) -> T:
+async def guarded(context: Ctx, call: Callable[[], Awaitable[T]]) -> T:
     """Runs ``call``; a BrokerError aborts the RPC with its status code and message."""
     try:
         return await call()
@@ -49,7 +47,11 @@ async def guarded(
         raise  # abort raises; this keeps type checkers honest
 
 
-class BrokerServicer(broker_pb2_grpc.BrokerServicer):
+def _lease(request: Any) -> float | None:
+    return convert.seconds(request.lease) if request.HasField("lease") else None
+
+
+class BrokerServicer:
     def __init__(self, broker: Broker, gate: Gate, max_batch: int, max_window: int) -> None:
         self.broker = broker
         self.gate = gate
@@ -59,8 +61,9 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
     # -- publishing ----------------------------------------------------------------------
 
     async def _send(
-        self, queue: str, messages: Any, wait_for: int, wait_timeout: Any
-    ) -> list[broker_pb2.SendResult]:
+        self, queue: str, messages: Sequence[types_pb2.Message], wait_for: int, wait: Any
+    ) -> list[PublishResult | BaseException]:
+        """``wait`` is the request's ``timeout``: how long WAIT_FOR_DELIVERED may take."""
         self.gate.check()
         if len(messages) > self.max_batch:
             raise InvalidArgument(
@@ -68,53 +71,37 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
             )
         if not messages:
             raise InvalidArgument("the request has no messages")
-        inputs: list[MessageInput] = []
-        outcomes: list[SendOutcome | None] = []
-        for m in messages:
-            try:
-                inputs.append(convert.message_input(m))
-                outcomes.append(None)
-            except BrokerError as exc:
-                outcomes.append(SendOutcome(error=exc))
         if wait_for not in types_pb2.WaitFor.values():
             raise InvalidArgument(f"unknown wait_for {wait_for}")
-        wait = wait_for == types_pb2.WAIT_FOR_DELIVERED
-        timeout_s = (
-            convert.seconds(wait_timeout) if wait_timeout.ByteSize() else DEFAULT_SEND_TIMEOUT_S
-        )
+        batch: list[NewMessage] = []
+        bad: dict[int, BaseException] = {}
+        for i, m in enumerate(messages):
+            try:
+                batch.append(convert.message_input(m))
+            except BrokerError as exc:
+                bad[i] = exc
+        delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
+        timeout_s = convert.seconds(wait) if wait.ByteSize() else DEFAULT_SEND_TIMEOUT_S
         done = (
-            iter(await self.broker.send(queue, inputs, wait_delivered=wait, timeout_s=timeout_s))
-            if inputs
-            else iter(())
+            await self.broker.send(queue, batch, wait_delivered=delivered, timeout_s=timeout_s)
+            if batch
+            else []
         )
-        results = []
-        for outcome in outcomes:
-            o = outcome or next(done)
-            result = broker_pb2.SendResult(
-                message_id=o.message_id,
-                duplicate=o.duplicate,
-                queues=o.queues,
-                message_ids=o.message_ids,
-            )
-            if o.error is not None:
-                result.error.CopyFrom(to_rpc_status(o.error))
-            results.append(result)
-        return results
+        if not bad:
+            return done  # type: ignore[return-value]
+        stored = iter(done)
+        return [bad[i] if i in bad else next(stored) for i in range(len(messages))]
 
-    async def Send(
-        self, request: broker_pb2.SendRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> broker_pb2.SendResponse:
+    async def Send(self, request: broker_pb2.SendRequest, context: Ctx) -> bytes:
         results = await guarded(
             context,
             lambda: self._send(request.queue, request.messages, request.wait_for, request.timeout),
         )
-        return broker_pb2.SendResponse(results=results)
+        return frames.send_results(request.queue, results)
 
     async def SendStream(
-        self,
-        request_iterator: AsyncIterator[broker_pb2.SendStreamRequest],
-        context: grpc.aio.ServicerContext[Any, Any],
-    ) -> AsyncIterator[broker_pb2.SendStreamResponse]:
+        self, request_iterator: AsyncIterator[broker_pb2.SendStreamRequest], context: Ctx
+    ) -> AsyncIterator[bytes]:
         async for request in request_iterator:
             results = await guarded(
                 context,
@@ -122,95 +109,74 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                     r.queue, r.messages, r.wait_for, r.timeout
                 ),
             )
-            yield broker_pb2.SendStreamResponse(results=results, sequence=request.sequence)
+            yield frames.send_results(request.queue, results) + (
+                frames.send_stream_sequence(request.sequence)
+            )
 
     # -- consuming -----------------------------------------------------------------------
 
-    def _window(self, max_messages: int) -> int:
-        if max_messages > self.max_window:
-            raise InvalidArgument(
-                f"max_outstanding_messages {max_messages} is above the server's limit "
-                f"{self.max_window}"
-            )
-        return max_messages
-
     async def _open(
         self, r: broker_pb2.ReceiveRequest | broker_pb2.StreamingReceiveRequest
-    ) -> tuple[Any, Any, Consumer]:
+    ) -> Consumer:
         self.gate.check()
-        lease = convert.seconds(r.lease) if r.HasField("lease") else None
+        if r.max_outstanding_messages > self.max_window:
+            raise InvalidArgument(
+                f"max_outstanding_messages {r.max_outstanding_messages} is above the server's "
+                f"limit {self.max_window}"
+            )
         return await self.broker.open_consumer(
             r.queue,
             r.subscription,
             r.filter,
-            self._window(r.max_outstanding_messages),
+            r.max_outstanding_messages,
             r.max_outstanding_bytes,
-            lease,
+            _lease(r),
         )
 
-    async def _deliveries(
-        self,
-        engine: Any,
-        sub: Any,
-        consumer: Consumer,
-        has_news: Callable[[], bool] = lambda: False,
-    ) -> AsyncIterator[list[types_pb2.Delivery]]:
-        """Yields each batch of deliveries ready for the consumer, as its window allows, and
-        an empty batch when ``has_news`` says the stream has something else to send."""
-        while not consumer.closed and self.gate.open:
-            consumer.wake.clear()
-            taken: list[Copy] = engine.take(sub, consumer, consumer.max_messages)
-            if taken:
-                # The attempt is durable before the consumer sees it: a crash after this
-                # counts it, so max_deliveries holds across restarts.
-                await self.broker.flush()
-                yield [convert.delivery(c) for c in taken]
-                continue
-            if has_news():
-                yield []
-                continue
-            waiter = asyncio.ensure_future(consumer.wake.wait())
-            closing = asyncio.ensure_future(self.gate.closed.wait())
-            try:
-                await asyncio.wait([waiter, closing], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (waiter, closing):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
     async def Receive(
-        self, request: broker_pb2.ReceiveRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[broker_pb2.ReceiveResponse]:
-        engine, sub, consumer = await guarded(context, lambda: self._open(request))
+        self, request: broker_pb2.ReceiveRequest, context: Ctx
+    ) -> AsyncIterator[bytes]:
+        consumer = await guarded(context, lambda: self._open(request))
+        problem: BrokerError | None = None
         try:
-            async for batch in self._deliveries(engine, sub, consumer):
-                yield broker_pb2.ReceiveResponse(deliveries=batch)
+            async for claim in self.broker.deliveries(consumer):
+                if claim is not None:
+                    yield frames.deliveries(claim, consumer.subscription)
+        except BrokerError as exc:
+            problem = exc
         finally:
-            self.broker.close_consumer(engine, consumer)
+            await self.broker.close_consumer(consumer)
+        if problem is not None:
+            await context.abort(code_of(problem), str(problem))
 
     async def StreamingReceive(
-        self,
-        request_iterator: AsyncIterator[broker_pb2.StreamingReceiveRequest],
-        context: grpc.aio.ServicerContext[Any, Any],
-    ) -> AsyncIterator[broker_pb2.StreamingReceiveResponse]:
+        self, request_iterator: AsyncIterator[broker_pb2.StreamingReceiveRequest], context: Ctx
+    ) -> AsyncIterator[bytes]:
         first = await anext(aiter(request_iterator), None)
         if first is None:
             return
-        engine, sub, consumer = await guarded(context, lambda: self._open(first))
+        consumer = await guarded(context, lambda: self._open(first))
         failed: list[str] = []
-        problem: list[BrokerError] = []
+        news = asyncio.Event()
+        problems: list[BrokerError] = []
 
         async def settle(r: broker_pb2.StreamingReceiveRequest) -> None:
+            bad: list[str] = []
             if r.ack_ids:
-                failed.extend(await self.broker.ack(r.ack_ids))
+                bad += await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
             if r.nack_ids:
-                failed.extend(await self.broker.nack(r.nack_ids, None, False, ""))
-            for mod in r.modify_leases:
-                failed.extend(
-                    await self.broker.modify_lease([mod.ack_id], convert.seconds(mod.lease))
+                bad += await self.broker.nack(
+                    r.nack_ids, None, False, "", holder=consumer, sync=False
                 )
-            if failed:
+            if r.modify_leases:
+                by_lease: dict[float, list[str]] = {}
+                for mod in r.modify_leases:
+                    by_lease.setdefault(convert.seconds(mod.lease), []).append(mod.ack_id)
+                for lease, ack_ids in by_lease.items():
+                    bad += await self.broker.modify_lease(ack_ids, lease, holder=consumer)
+            if bad:
+                failed.extend(bad)
+                news.set()
                 consumer.wake.set()
 
         async def read() -> None:
@@ -231,53 +197,51 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
                         )
                     await settle(r)
             except BrokerError as exc:
-                problem.append(exc)
+                problems.append(exc)
             finally:
-                consumer.closed = True
-                consumer.wake.set()
+                consumer.close()
 
         reader = asyncio.create_task(read(), name="streaming-receive-reader")
         try:
-            async for batch in self._deliveries(engine, sub, consumer, lambda: bool(failed)):
-                out, failed[:] = list(failed), []
-                yield broker_pb2.StreamingReceiveResponse(deliveries=batch, failed_ack_ids=out)
+            async for claim in self.broker.deliveries(consumer, news=news):
+                out = frames.deliveries(claim, consumer.subscription) if claim is not None else b""
+                if failed:
+                    out += frames.failed_ack_ids(failed)
+                    failed.clear()
+                    news.clear()
+                yield out
             if failed:
-                yield broker_pb2.StreamingReceiveResponse(failed_ack_ids=failed)
-            if problem:
-                await context.abort(code_of(problem[0]), str(problem[0]))
+                yield frames.failed_ack_ids(failed)
+        except BrokerError as exc:
+            problems.append(exc)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
-            self.broker.close_consumer(engine, consumer)
+            await self.broker.close_consumer(consumer)
+        if problems:
+            await context.abort(code_of(problems[0]), str(problems[0]))
 
-    async def Pull(
-        self, request: broker_pb2.PullRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> broker_pb2.PullResponse:
-        async def pull() -> list[Copy]:
+    async def Pull(self, request: broker_pb2.PullRequest, context: Ctx) -> bytes:
+        async def pull() -> bytes:
             self.gate.check()
-            lease = convert.seconds(request.lease) if request.HasField("lease") else None
-            return await self.broker.pull(
+            claim = await self.broker.pull(
                 request.queue,
                 request.subscription,
                 request.filter,
                 request.max_messages,
                 convert.seconds(request.wait),
-                lease,
+                _lease(request),
             )
+            return frames.deliveries(claim, request.subscription)
 
-        taken = await guarded(context, pull)
-        return broker_pb2.PullResponse(deliveries=[convert.delivery(c) for c in taken])
+        return await guarded(context, pull)
 
-    async def Ack(
-        self, request: broker_pb2.AckRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> broker_pb2.AckResponse:
+    async def Ack(self, request: broker_pb2.AckRequest, context: Ctx) -> broker_pb2.AckResponse:
         failed = await guarded(context, lambda: self.broker.ack(request.ack_ids))
         return broker_pb2.AckResponse(failed_ack_ids=failed)
 
-    async def Nack(
-        self, request: broker_pb2.NackRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> broker_pb2.NackResponse:
+    async def Nack(self, request: broker_pb2.NackRequest, context: Ctx) -> broker_pb2.NackResponse:
         delay = convert.seconds(request.delay) if request.HasField("delay") else None
         failed = await guarded(
             context,
@@ -286,7 +250,7 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
         return broker_pb2.NackResponse(failed_ack_ids=failed)
 
     async def ModifyLease(
-        self, request: broker_pb2.ModifyLeaseRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self, request: broker_pb2.ModifyLeaseRequest, context: Ctx
     ) -> broker_pb2.ModifyLeaseResponse:
         failed = await guarded(
             context,
@@ -297,30 +261,30 @@ class BrokerServicer(broker_pb2_grpc.BrokerServicer):
     # -- following messages --------------------------------------------------------------
 
     async def GetMessageStatus(
-        self,
-        request: broker_pb2.GetMessageStatusRequest,
-        context: grpc.aio.ServicerContext[Any, Any],
+        self, request: broker_pb2.GetMessageStatusRequest, context: Ctx
     ) -> types_pb2.MessageStatus:
         async def get() -> types_pb2.MessageStatus:
-            return convert.status(self.broker.status(request.queue, request.message_id))
+            return convert.status(await self.broker.status(request.queue, request.message_id))
 
         return await guarded(context, get)
 
     async def WatchMessage(
-        self, request: broker_pb2.WatchMessageRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self, request: broker_pb2.WatchMessageRequest, context: Ctx
     ) -> AsyncIterator[types_pb2.MessageStatus]:
-        async def open_watch() -> AsyncGenerator[MessageStatus, None]:
-            return self.broker.watch(request.queue, request.message_id)
-
-        updates = await guarded(context, open_watch)
+        updates = self.broker.watch(request.queue, request.message_id)
+        problem: BrokerError | None = None
         try:
             async for status in updates:
                 yield convert.status(status)
+        except BrokerError as exc:
+            problem = exc
         finally:
             await updates.aclose()
+        if problem is not None:
+            await context.abort(code_of(problem), str(problem))
 
     async def CancelMessage(
-        self, request: broker_pb2.CancelMessageRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self, request: broker_pb2.CancelMessageRequest, context: Ctx
     ) -> broker_pb2.CancelMessageResponse:
         status = await guarded(
             context, lambda: self.broker.cancel(request.queue, request.message_id)

@@ -21,15 +21,17 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from broker.config import ServerConfig
-from broker.core import Broker
+from broker.delivery.broker import Broker
 from broker.errors import BrokerError
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
-from broker.store import MemoryStore, Store
+from broker.service.handlers import add_servicer
+from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
+from broker.store.memory import MemoryStore
 from broker.wal import LogDamageError
-from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc
+from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ MESSAGE_OVERHEAD = 64 * 1024
 
 def open_store(config: ServerConfig) -> Store:
     if config.storage == "memory":
-        return MemoryStore()
+        return MemoryStore(max_payload_bytes=config.max_payload_bytes)
     return DurableStore(
         Path(config.data_dir),
         fsync=config.fsync,
@@ -54,13 +56,14 @@ def open_store(config: ServerConfig) -> Store:
         segment_bytes=config.segment_bytes,
         checkpoint_bytes=config.checkpoint_bytes,
         ops=file_ops_from_env(),
+        max_payload_bytes=config.max_payload_bytes,
     )
 
 
 async def _watch_store(store: Store, health_servicer: Any) -> None:
-    """Once a write has failed nothing more can be made durable: say so to orchestrators."""
-    await store.wait_failed()
-    log.error("storage failed: refusing stored messages; restart the server once fixed")
+    """Once the store has failed nothing more can be made durable: say so to orchestrators."""
+    error = await store.wait_failed()
+    log.error("storage failed (%s): refusing writes; restart the server once fixed", error)
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
@@ -89,9 +92,11 @@ async def serve(
     )
     gate = Gate()
     store = store or open_store(config)
-    broker = Broker(store, max_payload_bytes=config.max_payload_bytes)
-    broker_pb2_grpc.add_BrokerServicer_to_server(
-        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window), server
+    broker = Broker(store)
+    add_servicer(
+        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window),
+        server,
+        broker_pb2.DESCRIPTOR.services_by_name["Broker"],
     )
     admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
     port = server.add_insecure_port(config.listen)
@@ -121,7 +126,8 @@ async def serve(
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         await health_servicer.enter_graceful_shutdown()
-        gate.close()
+        gate.open = False
+        broker.close_streams()
         await server.stop(config.shutdown_grace_s)
         await broker.stop()
 

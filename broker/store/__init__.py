@@ -1,6 +1,2 @@
-"""Where the core's state is made durable: one interface, batch-shaped and awaitable."""
-
-from broker.store.base import Recovered, Store
-from broker.store.memory import MemoryStore
-
-__all__ = ["MemoryStore", "Recovered", "Store"]
+"""Where message state lives: one interface of batch verbs (``base``), an in-memory state
+machine (``memory``), and that machine made durable by the write-ahead log (``durable``)."""

@@ -49,6 +49,27 @@ class CorruptSnapshotError(CorruptRecordError):
     advice = " (an operator must move it aside; repair does not touch snapshots)"
 
 
+class UnsupportedFormatError(LogDamageError):
+    """A segment or snapshot was written in an on-disk format this server does not read.
+
+    Raised at start before anything is changed. The data is intact: run the Conveyor version
+    that wrote it to drain the queues, or move the directory aside to start empty.
+    """
+
+    kind = "unsupported WAL format"
+
+    def __init__(self, path: Path, found: int, expected: int) -> None:
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            path,
+            0,
+            f"written in format {found}, this server reads format {expected} only; start the "
+            "Conveyor version that wrote it to drain its queues, or move the data directory "
+            "aside to start empty",
+        )
+
+
 class TornTailError(LogDamageError):
     """The last segment ends in an incomplete write (short frame or zero-filled bytes).
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from broker.wal.errors import CorruptRecordError, TornTailError
 from broker.wal.record import decode_at
-from broker.wal.segment import Position, list_segments, segment_name
+from broker.wal.segment import (
+    SEGMENT_HEADER_BYTES,
+    Position,
+    check_segment_header,
+    list_segments,
+    segment_name,
+)
 
 
 class WalReader:
@@ -21,7 +27,9 @@ class WalReader:
     A torn tail in the last segment ends iteration quietly and is left in ``torn``; ``end`` is
     then where the good data stops, i.e. where the opener truncates. Corruption anywhere else -
     including a torn-looking frame in an earlier segment, a gap in segment numbers, or a
-    ``start`` beyond the log - raises ``CorruptRecordError``.
+    ``start`` beyond the log - raises ``CorruptRecordError``; a segment of another format
+    raises ``UnsupportedFormatError``. An empty last segment (left by format 1, which wrote no
+    header) reads as holding nothing; the opener gives it a header.
     """
 
     def __init__(self, directory: Path, start: Position | None = None) -> None:
@@ -60,7 +68,13 @@ class WalReader:
         self, index: int, path: Path, start: Position, *, is_last: bool
     ) -> Iterator[tuple[Position, int, bytes]]:
         buf = path.read_bytes()
+        if not buf and is_last:
+            self.segments += 1
+            self.end = Position(index, 0)
+            return
+        check_segment_header(path, buf)
         offset = start.offset if index == start.segment else 0
+        offset = max(offset, SEGMENT_HEADER_BYTES)
         if offset > len(buf):
             raise CorruptRecordError(path, len(buf), f"segment ends before start offset {offset}")
         self.segments += 1

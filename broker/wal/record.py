@@ -2,9 +2,10 @@
 
 Frame layout (little-endian; the format is specified in ``broker.wal``'s docstring)::
 
-    length u32 | crc32c u32 | type u8 | body (length - 1 bytes)
+    length u32 | header_crc u32 | crc u32 | type u8 | body (length - 1 bytes)
 
-``length`` counts ``type + body``; the CRC32C (Castagnoli) covers the same bytes.
+``header_crc`` is the CRC32C of the four ``length`` bytes alone, so a damaged length is told
+from a write cut short; ``crc`` covers ``length``, ``type`` and ``body``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import google_crc32c
 
 from broker.wal.errors import CorruptRecordError, RecordTooLargeError, TornTailError
 
-HEADER = struct.Struct("<II")
-"""``length`` and ``crc32c``; the type byte follows and is counted in ``length``."""
+HEADER = struct.Struct("<III")
+"""``length``, ``header_crc`` and ``crc``; the type byte follows and is counted in ``length``."""
+_LENGTH = struct.Struct("<I")
 
 MIN_FRAME_BYTES = HEADER.size + 1
 """Header plus the type byte: the smallest valid frame (an empty body)."""
@@ -26,11 +28,12 @@ MIN_FRAME_BYTES = HEADER.size + 1
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 """Upper bound of ``length`` (type + body).
 
-Four times gRPC's default 4 MiB message limit, so a record holding one message plus metadata
-always fits, and well under the 64 MiB segment size so a record never dominates a segment. It
-also bounds what a damaged length field can make the reader look at, and lets it call a length
-with a high bit flipped what it is - corruption - instead of a frame that "runs past EOF".
+Writers split larger batches into several records, so one record never needs more; it bounds
+what the reader allocates for one frame, and a length above it is damage by definition.
 """
+
+_crc = google_crc32c.value
+_extend = google_crc32c.extend
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,11 @@ class Record:
 
 def encode(record_type: int, body: bytes) -> bytes:
     """Return the frame for one record. Raises ``RecordTooLargeError`` past the limit."""
+    return frame_header(record_type, body) + body
+
+
+def frame_header(record_type: int, body: bytes) -> bytes:
+    """The frame's header and type byte, for writers that send ``body`` separately (no copy)."""
     if not 0 <= record_type <= 0xFF:
         raise ValueError(f"record type must fit in a byte, got {record_type}")
     length = 1 + len(body)
@@ -52,14 +60,22 @@ def encode(record_type: int, body: bytes) -> bytes:
         raise RecordTooLargeError(
             f"WAL record of {length} bytes exceeds MAX_RECORD_BYTES ({MAX_RECORD_BYTES})"
         )
+    length_bytes = _LENGTH.pack(length)
     type_byte = bytes((record_type,))
-    crc = google_crc32c.extend(google_crc32c.value(type_byte), bytes(body))
-    return b"".join((HEADER.pack(length, crc), type_byte, body))
+    crc = _extend(_extend(_crc(length_bytes), type_byte), body)
+    return HEADER.pack(length, _crc(length_bytes), crc) + type_byte
 
 
-def _zero_from(buf: bytes, start: int) -> bool:
+def _zeros_from(buf: bytes, start: int) -> bool:
     """True if every byte from ``start`` to the end of ``buf`` is zero."""
     return buf.count(0, start) == len(buf) - start
+
+
+def _zero_tail_starts_before(buf: bytes, limit: int) -> bool:
+    """True if the bytes from some offset below ``limit`` to the end of ``buf`` are all zero:
+    a filesystem may extend a file before the data of the write that extended it lands."""
+    last = len(buf.rstrip(b"\x00"))
+    return last < limit
 
 
 def decode_at(buf: bytes, offset: int, *, path: Path, is_last: bool) -> Record | None:
@@ -68,13 +84,15 @@ def decode_at(buf: bytes, offset: int, *, path: Path, is_last: bool) -> Record |
     ``is_last`` says whether ``buf`` is the last segment: only there can a crash leave an
     incomplete write, so only there is damage classified as a torn tail (``TornTailError``):
 
-    - the file ends inside the frame (short header or a length that runs past EOF);
-    - zero-filled bytes to EOF: a zero length, or a checksum mismatch where the zeros start
-      inside the frame (filesystems may extend a file before its data reaches the disk).
+    - the file ends inside the frame header, or after a sound header (its checksum matches)
+      whose frame runs past the end of the file;
+    - zero-filled bytes run to the end of the file from inside the frame (a header or body
+      checksum mismatch there).
 
-    Everything else - and any of the above outside the last segment, which was fsynced in full
-    before its successor was created - raises ``CorruptRecordError``. A flipped byte in the last
-    record whose body happens to end in zeros reads as torn; that loses only that record.
+    Everything else raises ``CorruptRecordError``: a header whose checksum does not match (a
+    damaged length is caught here, before it can pass for a short write), a body checksum
+    mismatch with data after it, and any damage in a segment other than the last, which was
+    fsynced in full before its successor was created.
     """
     size = len(buf)
     if offset == size:
@@ -85,18 +103,24 @@ def decode_at(buf: bytes, offset: int, *, path: Path, is_last: bool) -> Record |
             return TornTailError(path, offset, reason)
         return CorruptRecordError(path, offset, reason)
 
-    if size - offset < HEADER.size:
+    header_end = offset + HEADER.size
+    if header_end > size:
         raise damaged(f"file ends inside a frame header ({size - offset} bytes left)", True)
-    length, stored_crc = HEADER.unpack_from(buf, offset)
-    if length == 0:
-        zeros = _zero_from(buf, offset)
-        raise damaged("zero-filled tail" if zeros else "zero length", zeros)
-    if length > MAX_RECORD_BYTES:
+    length, header_crc, crc = HEADER.unpack_from(buf, offset)
+    if _crc(buf[offset : offset + 4]) != header_crc:
+        if _zeros_from(buf, offset):
+            raise damaged("zero-filled tail", True)
+        torn = _zero_tail_starts_before(buf, header_end)
+        raise damaged("frame header checksum mismatch (damaged length)", torn)
+    if not 1 <= length <= MAX_RECORD_BYTES:
         raise damaged(f"impossible length {length} (limit {MAX_RECORD_BYTES})", False)
-    end = offset + HEADER.size + length
+    end = header_end + length
     if end > size:
         raise damaged(f"frame of {length} bytes runs past end of file ({size})", True)
-    payload = buf[offset + HEADER.size : end]
-    if google_crc32c.value(payload) != stored_crc:
-        raise damaged("checksum mismatch", _zero_from(buf, end - 1))
-    return Record(payload[0], payload[1:], offset, end)
+    body = buf[header_end + 1 : end]
+    if (
+        _extend(_extend(_crc(buf[offset : offset + 4]), buf[header_end : header_end + 1]), body)
+        != crc
+    ):
+        raise damaged("checksum mismatch", _zero_tail_starts_before(buf, end))
+    return Record(buf[header_end], body, offset, end)

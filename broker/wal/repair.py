@@ -19,6 +19,7 @@ from broker.wal.fileops import DEFAULT_OPS, FileOps, fsync_dir
 from broker.wal.reader import WalReader
 from broker.wal.record import decode_at
 from broker.wal.segment import (
+    SEGMENT_HEADER_BYTES,
     Position,
     create_segment,
     list_segments,
@@ -105,7 +106,7 @@ def _truncate(path: Path, offset: int, ops: FileOps) -> Path:
 
 def _count_records(path: Path) -> int:
     buf = path.read_bytes()
-    count, offset = 0, 0
+    count, offset = 0, SEGMENT_HEADER_BYTES
     try:
         while (record := decode_at(buf, offset, path=path, is_last=True)) is not None:
             count, offset = count + 1, record.end
@@ -163,9 +164,13 @@ def prepare_for_append(
     directory.mkdir(parents=True, exist_ok=True)
     remove_temp_files(directory)
     segments = list_segments(directory)
-    if not segments:
-        create_segment(directory, 0, ops)
-        return Position(0, 0), RepairReport(None, Position(0, 0))
+    if not segments or segments[-1][1].stat().st_size == 0:
+        # No log yet, or an empty last segment (format 1 wrote none): it holds no records, so
+        # (re)creating it with this format's header loses nothing.
+        index = segments[-1][0] if segments else 0
+        create_segment(directory, index, ops)
+        start = Position(index, SEGMENT_HEADER_BYTES)
+        return start, RepairReport(None, start)
     index, path = segments[-1]
     reader, corrupt = _scan(directory, Position(index, 0))
     if corrupt is not None:

@@ -7,6 +7,7 @@ holds durably (``WalWriter.sync()`` returns one), or replay could start past the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import struct
@@ -14,14 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.wal.errors import CorruptRecordError, CorruptSnapshotError
+from broker.wal.errors import CorruptRecordError, CorruptSnapshotError, UnsupportedFormatError
 from broker.wal.fileops import DEFAULT_OPS, FileOps, fsync_dir, write_all
-from broker.wal.record import decode_at, encode
-from broker.wal.segment import TEMP_SUFFIX, Position, list_segments
+from broker.wal.record import decode_at, encode, frame_header
+from broker.wal.segment import FORMAT_VERSION, TEMP_SUFFIX, Position, list_segments
 
 SNAPSHOT_SUFFIX = ".snap"
 _SNAPSHOT_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{16})\.snap$")
-_MAGIC = b"CVSNAP01"
+_MAGIC = b"CVSNAP%02d" % FORMAT_VERSION
+_FORMAT_1_MAGIC = b"CVSNAP01"
 _HEADER_BODY = struct.Struct("<8sQQQ")  # magic, segment, offset, record count
 _HEADER_TYPE = 0
 
@@ -57,44 +59,78 @@ def _header(position: Position, count: int) -> bytes:
     return encode(_HEADER_TYPE, _HEADER_BODY.pack(_MAGIC, *position, count))
 
 
+class SnapshotWriter:
+    """Writes one snapshot incrementally; ``commit`` makes it visible atomically.
+
+    The file is ``<name>.tmp`` until ``commit`` fsyncs it, writes the real header (which holds
+    the record count, so a snapshot cut short at a frame boundary is still detected) over the
+    placeholder, renames it and fsyncs the directory. The methods block on I/O: callers on an
+    event loop run them in a thread, one at a time.
+    """
+
+    def __init__(self, directory: Path, position: Position, ops: FileOps = DEFAULT_OPS) -> None:
+        self.directory = Path(directory)
+        self.position = position
+        self.ops = ops
+        self.path = self.directory / snapshot_name(position)
+        self._temp = self.path.with_name(self.path.name + TEMP_SUFFIX)
+        self._fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.count = 0
+        self.bytes = 0
+        write_all(ops, self._fd, _header(position, 0))
+
+    def write(self, records: Iterable[tuple[int, bytes]]) -> None:
+        chunk = bytearray()
+        for record_type, body in records:
+            chunk += frame_header(record_type, body)
+            chunk += body
+            self.count += 1
+            if len(chunk) >= _CHUNK_BYTES:
+                write_all(self.ops, self._fd, bytes(chunk))
+                self.bytes += len(chunk)
+                chunk.clear()
+        write_all(self.ops, self._fd, bytes(chunk))
+        self.bytes += len(chunk)
+
+    def commit(self) -> Path:
+        try:
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            write_all(self.ops, self._fd, _header(self.position, self.count))
+            self.ops.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+        os.replace(self._temp, self.path)
+        fsync_dir(self.ops, self.directory)
+        return self.path
+
+    def abort(self) -> None:
+        """Drops the unfinished file (after a failure, or when the snapshot is abandoned)."""
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        self._temp.unlink(missing_ok=True)
+
+
 def write_snapshot(
     directory: Path,
     position: Position,
     records: Iterable[tuple[int, bytes]],
     ops: FileOps = DEFAULT_OPS,
 ) -> Path:
-    """Write a snapshot atomically (temp file, fsync, rename, directory fsync); return its path.
-
-    The header frame holds the record count, so a snapshot cut short at a frame boundary is
-    still detected. Its size is fixed, so it is written last, over a placeholder.
-    """
-    directory = Path(directory)
-    path = directory / snapshot_name(position)
-    temp = path.with_name(path.name + TEMP_SUFFIX)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    """Write a whole snapshot at once (see ``SnapshotWriter``); return its path."""
+    writer = SnapshotWriter(directory, position, ops)
     try:
-        write_all(ops, fd, _header(position, 0))
-        count, chunk = 0, bytearray()
-        for record_type, body in records:
-            chunk += encode(record_type, body)
-            count += 1
-            if len(chunk) >= _CHUNK_BYTES:
-                write_all(ops, fd, bytes(chunk))
-                chunk.clear()
-        write_all(ops, fd, bytes(chunk))
-        os.lseek(fd, 0, os.SEEK_SET)
-        write_all(ops, fd, _header(position, count))
-        ops.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    fsync_dir(ops, directory)
-    return path
+        writer.write(records)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()
 
 
 def read_snapshot(path: Path) -> Snapshot:
     """Read and fully check one snapshot. Any damage raises ``CorruptSnapshotError``."""
     buf = path.read_bytes()
+    if buf[9:17] == _FORMAT_1_MAGIC:
+        raise UnsupportedFormatError(path, 1, FORMAT_VERSION)
     try:
         header = decode_at(buf, 0, path=path, is_last=False)
         if header is None or len(header.body) != _HEADER_BODY.size:

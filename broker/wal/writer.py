@@ -1,10 +1,15 @@
-"""The asyncio append path: group commit, fsync policies, sticky write errors.
+"""The asyncio append path: ordered writes, group commit, fsync policies, sticky write errors.
+
+``write`` frames records and queues them at once, in call order, without waiting: the state
+machine above logs each change in the same tick it makes it, so the log's order is the order of
+the changes. ``flushed`` waits until everything written so far is as durable as the policy
+promises; ``sync`` waits for an fsync whatever the policy.
 
 Task ownership: each ``WalWriter`` owns one background task (named ``wal-writer <dir>``). It is
 the only code that touches the ``SegmentFile``, always through one ``asyncio.to_thread`` call at
-a time, so the event loop never blocks on write or fsync and the segment needs no lock.
-Appenders only enqueue a request and await its future; requests that queue up while a write is
-in flight form the next batch: one write and (policy ``always``) one fsync for all of them.
+a time, so the event loop never blocks on write or fsync and the segment needs no lock. Writes
+that queue up while one is in flight form the next batch: one write and (policy ``always``) one
+fsync for all of them.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TypeVar
 
 from broker.wal.errors import WalClosedError, WalWriteError
 from broker.wal.fileops import DEFAULT_OPS, FileOps
-from broker.wal.record import encode
+from broker.wal.record import frame_header
 from broker.wal.repair import RepairReport, prepare_for_append
 from broker.wal.segment import DEFAULT_SEGMENT_BYTES, Position, SegmentFile
 
@@ -30,21 +35,21 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 DEFAULT_INTERVAL_MS = 100
-"""For policy ``interval``: an OS crash loses at most ~0.1 s of appends, for <= 10 fsyncs/s."""
+"""For policy ``interval``: an OS crash loses at most ~0.1 s of writes, for <= 10 fsyncs/s."""
 
 MAX_BATCH_BYTES = 4 * 1024 * 1024
-"""Bounds one write's memory and latency; under load, later requests wait for the next batch."""
+"""Bounds one write's memory and latency; under load, later writes wait for the next batch."""
 
 
 class FsyncPolicy(StrEnum):
-    """When appended records reach stable storage (see the README for what each risks)."""
+    """When written records reach stable storage (see the README for what each risks)."""
 
     ALWAYS = "always"
-    """``append`` returns after an fsync covering its records; concurrent appends share one."""
+    """``flushed`` returns after an fsync covering the records; concurrent writers share one."""
     INTERVAL = "interval"
-    """``append`` returns after the write; the writer fsyncs every ``interval_ms`` if needed."""
+    """``flushed`` returns after the write; the writer fsyncs every ``interval_ms`` if needed."""
     NEVER = "never"
-    """``append`` returns after the write; the OS decides when it is flushed."""
+    """``flushed`` returns after the write; the OS decides when it is flushed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +65,16 @@ class WriterStats:
 
 
 @dataclass(slots=True, eq=False)
-class _Request:
-    data: bytes
+class _Pending:
+    ticket: int
+    parts: list[bytes]
+    size: int
     records: int
+
+
+@dataclass(slots=True, eq=False)
+class _Waiter:
+    ticket: int
     sync: bool
     future: asyncio.Future[Position]
 
@@ -70,9 +82,9 @@ class _Request:
 class WalWriter:
     """Appends records to the log in ``directory``. Create with ``await WalWriter.open(...)``.
 
-    Invariant: a position is returned only for records written (and, if the policy asks,
-    fsynced) in full. After the first failed write or fsync, every append raises
-    ``WalWriteError`` (sticky). Cancelling an ``append`` does not withdraw its records.
+    Invariant: ``flushed`` and ``sync`` return only once the records written before them are
+    on disk (and, where the policy or the call asks, fsynced). After the first failed write or
+    fsync, ``write`` raises ``WalWriteError`` and every wait fails with it (sticky).
     """
 
     def __init__(
@@ -89,10 +101,18 @@ class WalWriter:
         """What opening had to repair (a torn tail), for the startup log."""
         self._segment = segment
         self._interval = interval_ms / 1000
-        self._queue: deque[_Request] = deque()
-        self._inflight: list[_Request] = []
+        self._pending: deque[_Pending] = deque()
+        self._waiters: list[_Waiter] = []
+        self._ticket = 0
+        """Number of the last ``write`` call."""
+        self._written = 0
+        """Every write up to this ticket is in the file."""
+        self._synced = 0
+        """Every write up to this ticket is fsynced."""
+        self._sync_wanted = 0
         self._wakeup = asyncio.Event()
         self._error: BaseException | None = None
+        self._failed = asyncio.Event()
         self._closed = False
         self._position = segment.position
         self._records = 0
@@ -129,6 +149,11 @@ class WalWriter:
     def failed(self) -> bool:
         return self._error is not None
 
+    async def wait_failed(self) -> WalWriteError:
+        """Returns the (sticky) error once a write or fsync has failed."""
+        await self._failed.wait()
+        return self._write_error()
+
     @property
     def position(self) -> Position:
         """End of the last batch written (durable only as far as the policy promises)."""
@@ -140,34 +165,55 @@ class WalWriter:
             self._records, self._batches, self._segment.fsyncs, self._segment.bytes_written
         )
 
-    async def append(self, records: Sequence[tuple[int, bytes]]) -> Position:
-        """Log ``(type, body)`` records in order; return the position after the last one once
-        they are as durable as the policy promises."""
+    def write(self, records: Sequence[tuple[int, bytes]]) -> int:
+        """Queue ``(type, body)`` records after everything written before; return a ticket for
+        ``flushed``. Raises ``WalWriteError`` once the log has failed, ``RecordTooLargeError``
+        (before queueing anything) for a record over the limit."""
         self._check_usable()
-        data = b"".join([encode(record_type, body) for record_type, body in records])
-        return await self._submit(data, len(records), sync=self.policy is FsyncPolicy.ALWAYS)
+        parts: list[bytes] = []
+        size = 0
+        for record_type, body in records:
+            header = frame_header(record_type, body)
+            parts += (header, body)
+            size += len(header) + len(body)
+        self._ticket += 1
+        self._pending.append(_Pending(self._ticket, parts, size, len(records)))
+        if not self._wakeup.is_set():
+            self._wakeup.set()
+        return self._ticket
+
+    async def flushed(self, ticket: int | None = None) -> Position:
+        """Wait until the write of ``ticket`` (default: every write so far) is as durable as
+        the policy promises; return the end of its records (or a later position, if they were
+        already durable)."""
+        target = self._ticket if ticket is None else ticket
+        return await self._wait(target, self.policy is FsyncPolicy.ALWAYS)
+
+    async def append(self, records: Sequence[tuple[int, bytes]]) -> Position:
+        """``write`` then ``flushed``: log records and wait until they are durable."""
+        return await self.flushed(self.write(records))
 
     async def sync(self) -> Position:
-        """Write and fsync everything appended so far, whatever the policy; return its end.
+        """Write and fsync everything written so far, whatever the policy; return its end.
 
-        A snapshot must cover only a position returned here (or by ``append`` under ``always``).
+        A snapshot must cover only a position returned here (or by ``flushed`` under
+        ``always``).
         """
-        self._check_usable()
-        return await self._submit(b"", 0, sync=True)
+        return await self._wait(self._ticket, True)
 
     async def close(self) -> None:
         """Flush and fsync what is queued, stop the task, close the file. Idempotent.
 
         Raises ``WalWriteError`` if that last flush fails; a writer that had already failed
-        closes quietly, having reported its error to the appends.
+        closes quietly, having reported its error to the writers.
         """
         if self._closed:
             return
-        self._closed = True
         try:
             if self._error is None and not self._task.done():
-                await self._submit(b"", 0, sync=True)
+                await self._wait(self._ticket, True)
         finally:
+            self._closed = True
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -181,42 +227,72 @@ class WalWriter:
 
     def _write_error(self) -> WalWriteError:
         error = WalWriteError(
-            f"WAL write to {self.directory} failed; refusing appends until restart: {self._error}"
+            f"WAL write to {self.directory} failed; refusing writes until restart: {self._error}"
         )
         error.__cause__ = self._error
         return error
 
-    async def _submit(self, data: bytes, records: int, *, sync: bool) -> Position:
+    async def _wait(self, ticket: int, sync: bool) -> Position:
+        self._check_usable()
+        if (self._synced if sync else self._written) >= ticket:
+            return self._position
         future: asyncio.Future[Position] = self._loop.create_future()
-        self._queue.append(_Request(data, records, sync, future))
-        self._wakeup.set()
+        self._waiters.append(_Waiter(ticket, sync, future))
+        if sync and ticket > self._sync_wanted:
+            self._sync_wanted = ticket
+        if not self._wakeup.is_set():
+            self._wakeup.set()
         return await future
 
     async def _run(self) -> None:
         try:
             while True:
-                if self._interval_sync_due():
-                    # After the previous batch's appends were answered, never inside one.
-                    batch, data, sync = [], b"", True
-                elif self._queue:
-                    batch = self._inflight = self._take_batch()
-                    data = b"".join([request.data for request in batch])
-                    sync = any(request.sync for request in batch)
-                else:
+                batch = self._take_batch()
+                sync = (
+                    (bool(batch) and self.policy is FsyncPolicy.ALWAYS)
+                    or self._sync_wanted > self._synced
+                    or self._interval_sync_due()
+                )
+                if not batch and not sync:
                     await self._wait_for_work()
                     continue
+                data = [part for pending in batch for part in pending.parts]
                 try:
                     start = await self._run_io(functools.partial(self._write, data, sync))
                 except Exception as exc:
                     self._fail(exc)
                     return
-                if sync:
-                    self._dirty_since = None
-                elif data and self.policy is FsyncPolicy.INTERVAL and self._dirty_since is None:
-                    self._dirty_since = self._loop.time()
-                self._resolve(batch, start)
+                self._written_batch(batch, start, sync)
         finally:
-            self._fail_pending()  # whatever ends the task, no appender may wait forever
+            self._fail_pending()  # whatever ends the task, no writer may wait forever
+
+    def _written_batch(self, batch: list[_Pending], start: Position, sync: bool) -> None:
+        ends: dict[int, Position] = {}
+        if batch:
+            self._written = batch[-1].ticket
+            offset = start.offset
+            for pending in batch:
+                offset += pending.size
+                ends[pending.ticket] = Position(start.segment, offset)
+            self._position = Position(start.segment, offset)
+            records = sum(pending.records for pending in batch)
+            self._records += records
+            if records:
+                self._batches += 1
+        if sync:
+            self._synced = self._written
+            self._dirty_since = None
+        elif batch and self.policy is FsyncPolicy.INTERVAL and self._dirty_since is None:
+            self._dirty_since = self._loop.time()
+        waiting: list[_Waiter] = []
+        for waiter in self._waiters:
+            done = self._synced if waiter.sync else self._written
+            if done >= waiter.ticket:
+                if not waiter.future.done():
+                    waiter.future.set_result(ends.get(waiter.ticket, self._position))
+            else:
+                waiting.append(waiter)
+        self._waiters = waiting
 
     def _interval_sync_due(self) -> bool:
         return (
@@ -225,8 +301,8 @@ class WalWriter:
         )
 
     async def _wait_for_work(self) -> None:
-        """Sleep until a request arrives or, under ``interval``, the oldest unsynced write
-        reaches its deadline."""
+        """Sleep until a write or wait arrives or, under ``interval``, the oldest unsynced
+        write reaches its deadline."""
         self._wakeup.clear()
         timeout = None
         if self._dirty_since is not None:
@@ -235,18 +311,18 @@ class WalWriter:
             async with asyncio.timeout(timeout):
                 await self._wakeup.wait()
 
-    def _take_batch(self) -> list[_Request]:
-        batch: list[_Request] = []
+    def _take_batch(self) -> list[_Pending]:
+        batch: list[_Pending] = []
         size = 0
-        while self._queue and (not batch or size + len(self._queue[0].data) <= MAX_BATCH_BYTES):
-            request = self._queue.popleft()
-            batch.append(request)
-            size += len(request.data)
+        while self._pending and (not batch or size + self._pending[0].size <= MAX_BATCH_BYTES):
+            pending = self._pending.popleft()
+            batch.append(pending)
+            size += pending.size
         return batch
 
-    def _write(self, data: bytes, sync: bool) -> Position:
+    def _write(self, parts: list[bytes], sync: bool) -> Position:
         """Runs in a worker thread; the only caller of ``self._segment`` while the task lives."""
-        start = self._segment.append(data)
+        start = self._segment.append(b"".join(parts)) if parts else self._segment.position
         if sync:
             self._segment.sync()
         return start
@@ -261,32 +337,22 @@ class WalWriter:
             await asyncio.wait([io])
             if not io.cancelled() and io.exception() is not None:
                 self._error = io.exception()
+                self._failed.set()
             raise
-
-    def _resolve(self, batch: list[_Request], start: Position) -> None:
-        offset = start.offset
-        for request in batch:
-            offset += len(request.data)
-            if not request.future.done():
-                request.future.set_result(Position(start.segment, offset))
-            self._records += request.records
-        self._position = Position(start.segment, offset)
-        if any(request.records for request in batch):
-            self._batches += 1
-        self._inflight = []
 
     def _fail(self, exc: Exception) -> None:
         self._error = exc
-        logger.error("WAL write to %s failed; refusing appends", self.directory, exc_info=exc)
+        self._failed.set()
+        logger.error("WAL write to %s failed; refusing writes", self.directory, exc_info=exc)
         self._fail_pending()
 
     def _fail_pending(self) -> None:
-        for request in [*self._inflight, *self._queue]:
-            if not request.future.done():
-                request.future.set_exception(
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(
                     self._write_error()
                     if self._error is not None
                     else WalClosedError(f"WAL writer for {self.directory} stopped")
                 )
-        self._inflight = []
-        self._queue.clear()
+        self._waiters = []
+        self._pending.clear()

@@ -212,15 +212,17 @@ def snapshots(data_dir: Path) -> list[Path]:
     return sorted(wal_dir(data_dir).glob("*.snap"))
 
 
-_FRAME_HEADER = struct.Struct("<II")
+_FRAME_HEADER = struct.Struct("<III")
+"""length, header CRC, CRC (broker.wal's format 2); the type byte is counted in length."""
+_SEGMENT_HEADER = 16
 
 
 def frames(path: Path) -> list[tuple[int, int]]:
     """``(start, end)`` of each frame of an undamaged segment, read from the length fields."""
     buf = path.read_bytes()
-    out, offset = [], 0
+    out, offset = [], _SEGMENT_HEADER
     while offset + _FRAME_HEADER.size <= len(buf):
-        length, _ = _FRAME_HEADER.unpack_from(buf, offset)
+        length, _, _ = _FRAME_HEADER.unpack_from(buf, offset)
         end = offset + _FRAME_HEADER.size + length
         assert length > 0, f"{path}: zero length at {offset}"
         assert end <= len(buf), f"{path}: frame at {offset} runs past the end"

@@ -11,6 +11,7 @@ import random
 import re
 import struct
 
+import google_crc32c
 import pytest
 from conftest import start_server
 from faults_helpers import (
@@ -33,7 +34,10 @@ def _nonzero(n: int) -> bytes:
 
 
 def _header(length: int, crc: int = 0x5EED1234) -> bytes:
-    return struct.pack("<II", length, crc)
+    """A frame header as a cut-short write leaves it: its length and header checksum intact
+    (the header is written whole before its body), the body checksum whatever it is."""
+    length_bytes = struct.pack("<I", length)
+    return length_bytes + struct.pack("<II", google_crc32c.value(length_bytes), crc)
 
 
 TORN_TAILS = {
@@ -126,7 +130,7 @@ def test_flipped_byte_mid_log_stops_start_until_repaired(tmp_path):
     assert damaged != segs[-1]
     size = damaged.stat().st_size
     start, end = next((s, e) for s, e in frames(damaged) if s <= size // 2 < e)
-    flip_at = start + 8 + (end - start - 8) // 2  # inside the record, past its header
+    flip_at = start + 12 + (end - start - 12) // 2  # inside the record, past its header
     raw = bytearray(damaged.read_bytes())
     # Records before the damage: every earlier segment, and this one up to the damaged frame.
     before = b"".join(p.read_bytes() for p in segs[: segs.index(damaged)]) + raw[:start]

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from broker.config import ServerConfig
 from broker.service.server import serve
-from broker.store import MemoryStore, Recovered
+from broker.store.memory import MemoryStore
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
 
 SERVICES = ("", "conveyor.v1.Broker", "conveyor.v1.Admin")
@@ -25,13 +25,14 @@ class SlowStore(MemoryStore):
     """Recovers only once the test says so."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.release = asyncio.Event()
         self.recovering = asyncio.Event()
 
-    async def recover(self) -> Recovered:
+    async def open(self) -> None:
         self.recovering.set()
         await self.release.wait()
-        return Recovered()
+        await super().open()
 
 
 def free_port() -> int:

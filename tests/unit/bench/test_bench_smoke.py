@@ -39,7 +39,7 @@ def test_publish_every_policy_reports_positive_figures() -> None:
         (run,) = policy["runs"]
         assert (run["sent"], run["failed"], run["timed_out"]) == (2000, 0, False)
         assert run["fsyncs"] >= 1
-        assert run["wal_records"] >= 2000
+        assert run["wal_records"] >= 2000 // 100  # one record per Send batch
         for name in ("msgs_per_s", "p50_ms", "p99_ms", "msgs_per_fsync", "bytes_per_msg"):
             assert policy["median"][name] > 0, name
             assert run[name] > 0, name
@@ -65,9 +65,9 @@ def test_recovery_reports_restart_times_from_log_and_snapshot() -> None:
     assert (log["label"], snapshot["label"]) == ("log", "snapshot")
     assert log["live_messages"] == 5000
     assert snapshot["live_messages"] == 5001  # plus the Send that triggered the checkpoint
-    assert snapshot["snapshot_entries"] >= 5001
+    assert snapshot["snapshot_entries"] >= 3  # sequence, queue, and the messages' records
     for phase in (log, snapshot):
-        assert phase["entries"] >= phase["live_messages"]
+        assert phase["entries"] >= 1
         for name in ("ready_s", "recovered_s", "entries_per_s", "bytes_per_msg", "data_dir_bytes"):
             assert phase[name] > 0, name
 

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from wal_helpers import build_log, frames, read_all, segment_paths
 
-from broker.wal import CorruptRecordError, Position, WalReader, encode
+from broker.wal import (
+    CorruptRecordError,
+    LogDamageError,
+    Position,
+    UnsupportedFormatError,
+    WalReader,
+    encode,
+)
+from broker.wal.segment import segment_header
 
 
 async def test_reads_all_segments_in_order_and_from_a_position(tmp_path: Path) -> None:
@@ -55,11 +63,11 @@ def test_empty_directory_is_an_empty_log(tmp_path: Path) -> None:
 # --- property tests: any damage gives a valid prefix and a typed outcome, never anything else
 
 
-def _write_segments(directory: Path, chunks: list[bytes]) -> list[Path]:
+def _write_segments(directory: Path, chunks: list[bytes], *, header: bool = True) -> list[Path]:
     paths = []
     for index, chunk in enumerate(chunks):
         path = directory / f"{index:016x}.wal"
-        path.write_bytes(chunk)
+        path.write_bytes((segment_header() if header else b"") + chunk)
         paths.append(path)
     return paths
 
@@ -88,8 +96,30 @@ def test_garbage_segments(garbage: list[bytes]) -> None:
         records, _ = _read(directory)
         assert (
             b"".join(encode(t, b) for t, b in records)
-            == b"".join(garbage)[: sum(9 + len(b) for _, b in records)]
+            == b"".join(garbage)[: sum(13 + len(b) for _, b in records)]
         )
+
+
+@settings(max_examples=100, deadline=2000)
+@given(garbage=st.binary(min_size=1, max_size=300))
+def test_a_segment_without_this_formats_header_yields_nothing(garbage: bytes) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        _write_segments(directory, [garbage], header=False)
+        with pytest.raises(LogDamageError):
+            list(WalReader(directory))
+
+
+def test_a_format_1_segment_is_refused_naming_its_version(tmp_path: Path) -> None:
+    import struct
+
+    import google_crc32c
+
+    body = b"\x01old record"
+    v1_frame = struct.pack("<II", len(body), google_crc32c.value(body)) + body
+    _write_segments(tmp_path, [v1_frame], header=False)
+    with pytest.raises(UnsupportedFormatError, match="format 1, this server reads format 2"):
+        list(WalReader(tmp_path))
 
 
 @settings(max_examples=200, deadline=2000)
@@ -128,7 +158,7 @@ def test_damaged_valid_logs(
             buf[at] ^= 1 << bit
         else:
             buf[at:] = bytes(len(buf) - at)
-        paths[seg].write_bytes(bytes(buf))
+        paths[seg].write_bytes(segment_header() + bytes(buf))
 
         got, outcome = _read(directory)
         if outcome.startswith("corrupt"):

@@ -37,7 +37,7 @@ def decode_all(buf: bytes, *, is_last: bool = True) -> list[tuple[int, bytes]]:
 )
 def test_round_trip(record_type: int, body: bytes) -> None:
     frame = encode(record_type, body)
-    assert len(frame) == 9 + len(body)
+    assert len(frame) == 13 + len(body)
     record = decode_at(frame, 0, path=PATH, is_last=True)
     assert record is not None
     assert (record.type, record.body, record.offset, record.end) == (
@@ -48,12 +48,13 @@ def test_round_trip(record_type: int, body: bytes) -> None:
     )
 
 
-def test_layout_is_length_crc_type_body() -> None:
+def test_layout_is_length_header_crc_crc_type_body() -> None:
     frame = encode(7, b"hello")
-    length, crc = struct.unpack_from("<II", frame)
+    length, header_crc, crc = struct.unpack_from("<III", frame)
     assert length == 6
-    assert crc == google_crc32c.value(b"\x07hello")
-    assert frame[8:] == b"\x07hello"
+    assert header_crc == google_crc32c.value(struct.pack("<I", 6))
+    assert crc == google_crc32c.value(struct.pack("<I", 6) + b"\x07hello")
+    assert frame[12:] == b"\x07hello"
     # CRC32C (Castagnoli) check value, so the format is pinned to the right polynomial.
     assert google_crc32c.value(b"123456789") == 0xE3069283
 
@@ -97,6 +98,10 @@ def _length(buf: bytes, at: int, value: int) -> bytes:
         ("checksum mismatch", _flip(GOOD, LAST + 12), False),
         ("zero length then data", _length(GOOD, LAST, 0), False),
         ("impossible length", _length(GOOD, LAST, MAX_RECORD_BYTES + 1), False),
+        # A flipped bit that makes a length run past the end of the file: the header checksum
+        # tells it from a write cut short, so acknowledged records are never cut off as torn.
+        ("length flipped past the end", _length(GOOD, LAST, len(GOOD) - LAST + 4096), False),
+        ("flipped length bit", _flip(GOOD, LAST + 1), False),
     ],
 )
 def test_damage_classification(name: str, buf: bytes, torn_if_last: bool) -> None:
@@ -110,6 +115,14 @@ def test_damage_classification(name: str, buf: bytes, torn_if_last: bool) -> Non
     assert corrupt.value.offset == LAST
     assert str(PATH) in str(corrupt.value)
     assert f"offset {LAST}" in str(corrupt.value)
+
+
+def test_a_sound_header_with_its_body_missing_is_torn_only_at_the_end() -> None:
+    cut = GOOD[: LAST + 14]  # header and two bytes of the second frame's body
+    with pytest.raises(TornTailError, match="runs past end"):
+        decode_all(cut)
+    with pytest.raises(CorruptRecordError, match="runs past end"):
+        decode_all(cut, is_last=False)
 
 
 def test_zero_tail_is_torn_at_the_first_zero_frame() -> None:

@@ -23,6 +23,7 @@ from wal_helpers import (
 
 from broker.wal import (
     MAX_RECORD_BYTES,
+    SEGMENT_HEADER_BYTES,
     CorruptRecordError,
     LogDamageError,
     Position,
@@ -83,6 +84,9 @@ def _set_length(value: int) -> Callable[[Path, int], None]:
 
 bad_length = _set_length(MAX_RECORD_BYTES + 1)
 zero_length = _set_length(0)
+past_the_end = _set_length(1_000_000)
+"""A flipped bit that sends a mid-segment length past the end of the file: format 1 read this
+as a torn tail and silently cut acknowledged records; the header checksum catches it."""
 
 
 def broken_bytes(path: Path) -> bytes:
@@ -132,6 +136,7 @@ CASES = {
     "zeroed end of an older segment": Case(zero_tail, end_of_first_segment, torn=False),
     "impossible length": Case(bad_length, middle_of_last_segment, torn=False),
     "zero length followed by data": Case(zero_length, middle_of_last_segment, torn=False),
+    "length running past the end": Case(past_the_end, middle_of_last_segment, torn=False),
 }
 
 
@@ -216,8 +221,8 @@ async def test_verify_changes_nothing_and_counts(tmp_path: Path) -> None:
     assert report.ok
     assert report.records == 20
     assert report.segments == len(before)
-    assert report.bytes == 20 * (9 + len(body(0)))
-    zero_tail(segment_paths(tmp_path)[-1], 0)
+    assert report.bytes == 20 * (13 + len(body(0)))
+    zero_tail(segment_paths(tmp_path)[-1], SEGMENT_HEADER_BYTES)
     assert isinstance(verify(tmp_path).problem, TornTailError)
     assert names(tmp_path) == before
 
@@ -232,3 +237,23 @@ async def test_repeated_repairs_keep_every_broken_copy(tmp_path: Path) -> None:
         f"{segment.name}.broken",
         f"{segment.name}.broken.1",
     ]
+
+
+async def test_a_damaged_segment_header_is_corruption_that_repair_cuts(tmp_path: Path) -> None:
+    records = await build_log(tmp_path, 30, segment_bytes=300)
+    last_segment = segment_paths(tmp_path)[-1]
+    kept = [f for f in frames(tmp_path) if f.path != last_segment]
+    with last_segment.open("r+b") as f:
+        f.seek(3)
+        f.write(b"X")
+    with pytest.raises(CorruptRecordError, match="segment header") as info:
+        read_all(tmp_path)
+    assert (info.value.path, info.value.offset) == (last_segment, 0)
+    with pytest.raises(CorruptRecordError):
+        await WalWriter.open(tmp_path)
+    fixed = repair(tmp_path)
+    assert fixed.problem is not None
+    writer = await WalWriter.open(tmp_path)  # the emptied segment gets a fresh header
+    await writer.append([(1, b"after repair")])
+    await writer.close()
+    assert read_all(tmp_path) == [*records[: len(kept)], (1, b"after repair")]

@@ -11,6 +11,7 @@ import pytest
 from wal_helpers import FaultyOps, body, names, read_all, segment_paths
 
 from broker.wal import (
+    SEGMENT_HEADER_BYTES,
     FileOps,
     FsyncPolicy,
     Position,
@@ -36,12 +37,17 @@ async def test_append_returns_frame_end_positions(tmp_path: Path) -> None:
     writer = await WalWriter.open(tmp_path)
     first = await writer.append([(1, b"a"), (2, b"bc")])
     second = await writer.append([(3, b"")])
-    assert first == Position(0, 9 + 1 + 9 + 2)
-    assert second == Position(0, first.offset + 9)
+    header = SEGMENT_HEADER_BYTES
+    assert first == Position(0, header + 13 + 1 + 13 + 2)
+    assert second == Position(0, first.offset + 13)
     assert writer.position == second
     assert await writer.sync() == second
     await writer.close()
-    assert [pos for pos, _, _ in WalReader(tmp_path)] == [Position(0, 10), first, second]
+    assert [pos for pos, _, _ in WalReader(tmp_path)] == [
+        Position(0, header + 14),
+        first,
+        second,
+    ]
 
 
 async def test_group_commit_shares_fsyncs(tmp_path: Path) -> None:
@@ -84,7 +90,7 @@ async def test_segments_are_cut_at_the_size_limit(tmp_path: Path) -> None:
     writer = await WalWriter.open(tmp_path, segment_bytes=200)
     positions = [await writer.append([(1, body(i))]) for i in range(40)]
     await writer.close()
-    frame = 9 + len(body(0))
+    frame = 13 + len(body(0))
     sizes = [p.stat().st_size for p in segment_paths(tmp_path)]
     assert len(sizes) > 3
     assert all(200 <= size < 200 + frame for size in sizes[:-1])

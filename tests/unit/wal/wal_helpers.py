@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.wal import FileOps, FsyncPolicy, Position, WalReader, WalWriter
+from broker.wal import SEGMENT_HEADER_BYTES, FileOps, FsyncPolicy, Position, WalReader, WalWriter
 
 
 def body(i: int) -> bytes:
@@ -30,7 +30,11 @@ def frames(directory: Path, start: Position | None = None) -> list[Frame]:
     out: list[Frame] = []
     previous = start
     for end, record_type, data in reader:
-        begin = previous.offset if previous and previous.segment == end.segment else 0
+        begin = (
+            previous.offset
+            if previous and previous.segment == end.segment
+            else SEGMENT_HEADER_BYTES
+        )
         path = directory / f"{end.segment:016x}.wal"
         out.append(Frame(path, begin, end, record_type, data))
         previous = end

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from broker.delivery.timers import Timers
+from broker.store.memory.timers import Timers
 
 
 class FakeClock:

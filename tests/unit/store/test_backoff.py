@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from broker.delivery.backoff import retry_delay
 from broker.errors import InvalidArgument
 from broker.model import Backoff
+from broker.store.memory.backoff import retry_delay
 
 
 @pytest.mark.parametrize(

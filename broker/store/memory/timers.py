@@ -1,9 +1,10 @@
-"""One timer heap for every deadline in the broker: delays, retry backoff, lease expiry, TTLs.
+"""One timer heap for every deadline of the memory store: delays, backoff, leases, TTLs.
 
 A single task sleeps until the earliest deadline and is woken early only when a sooner one is
-added, so due work is found without scanning messages. Cancelling empties a handle in place
+added, so due work is found without scanning messages. Timers are per batch (one per claim,
+per delayed publish, per TTL group), never per message. Cancelling empties a handle in place
 rather than removing it from the heap; callbacks also check that what they were scheduled for
-still holds (the copy's ``gen``). Not thread-safe: owned by the event loop that runs the broker.
+still holds (the unit's state and deadline). Not thread-safe: owned by the store's event loop.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Conversions between the proto contract and the core's plain Python values."""
+"""Conversions between the proto contract and the store's plain Python values.
+
+Messages cross only as bytes: a Send's messages become ``NewMessage``s holding the sender's
+encoding, and what is delivered is the stored encoding (``broker.service.frames``).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,9 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from broker.core import MessageInput, QueueStats
 from broker.errors import InvalidArgument
-from broker.model import (
-    Backoff,
-    Copy,
-    DeadLetterInfo,
-    Guarantee,
-    Overflow,
-    QueueConfig,
-    QueueKind,
-    StoredMessage,
-)
-from broker.status import MessageStatus
+from broker.model import Backoff, Guarantee, Overflow, QueueConfig, QueueKind
+from broker.store.base import MessageStatus, NewMessage, Peeked, QueueStats, SubscriptionInfo
 from conveyor.v1 import admin_pb2, types_pb2
 
 MAX_ATTRIBUTES = 64
@@ -51,75 +45,47 @@ def timestamp(t: float) -> timestamp_pb2.Timestamp:
     return out
 
 
-def message_input(m: types_pb2.Message) -> MessageInput:
-    if (
-        len(m.attributes) > MAX_ATTRIBUTES
-        or sum(len(k) + len(v) for k, v in m.attributes.items()) > MAX_ATTRIBUTE_BYTES
+_GUARANTEES = {int(g): g for g in Guarantee}
+_GUARANTEES[0] = Guarantee.AT_LEAST_ONCE
+
+
+def message_input(m: types_pb2.Message) -> NewMessage:
+    """A Send's message, checked. Its bytes are kept as sent, but for a ``dead_letter`` a
+    sender may not set (only the server says where a dead letter came from)."""
+    attributes = m.attributes
+    if attributes and (
+        len(attributes) > MAX_ATTRIBUTES
+        or sum(len(k) + len(v) for k, v in attributes.items()) > MAX_ATTRIBUTE_BYTES
     ):
         raise InvalidArgument(
             f"attributes exceed {MAX_ATTRIBUTES} entries or {MAX_ATTRIBUTE_BYTES} bytes; put "
             "data in the payload"
         )
-    try:
-        guarantee = Guarantee(m.guarantee or Guarantee.AT_LEAST_ONCE)
-    except ValueError:
-        raise InvalidArgument(f"unknown guarantee {m.guarantee}") from None
-    return MessageInput(
-        topic=m.topic,
-        payload=m.payload,
-        attributes=dict(m.attributes),
-        guarantee=guarantee,
-        required_acks=m.required_acks,
-        priority=m.priority,
-        ordering_key=m.ordering_key,
-        dedup_id=m.dedup_id,
-        delay_s=seconds(m.delay) if m.HasField("delay") else None,
-        ttl_s=seconds(m.ttl) if m.HasField("ttl") else None,
+    guarantee = _GUARANTEES.get(m.guarantee)
+    if guarantee is None:
+        raise InvalidArgument(f"unknown guarantee {m.guarantee}")
+    if m.HasField("dead_letter"):
+        clean = types_pb2.Message()
+        clean.CopyFrom(m)
+        clean.ClearField("dead_letter")
+        m = clean
+    return NewMessage(
+        m.SerializeToString(),
+        m.topic,
+        len(m.payload),
+        guarantee,
+        m.required_acks,
+        m.priority,
+        m.ordering_key,
+        m.dedup_id,
+        seconds(m.delay) if m.HasField("delay") else None,
+        seconds(m.ttl) if m.HasField("ttl") else None,
     )
 
 
-def message(msg: StoredMessage) -> types_pb2.Message:
-    out = types_pb2.Message(
-        id=msg.id,
-        topic=msg.topic,
-        payload=msg.payload,
-        attributes=msg.attributes,
-        guarantee=enum_value(msg.guarantee),
-        required_acks=msg.required_acks,
-        priority=msg.priority,
-        ordering_key=msg.ordering_key,
-        dedup_id=msg.dedup_id,
-        publish_time=timestamp(msg.publish_time),
-        queue=msg.queue,
-    )
-    if msg.expires_at:
-        out.ttl.CopyFrom(duration(msg.expires_at - msg.publish_time))
-    if msg.deliver_at > msg.publish_time:
-        out.delay.CopyFrom(duration(msg.deliver_at - msg.publish_time))
-    if msg.dead_letter is not None:
-        out.dead_letter.CopyFrom(dead_letter_info(msg.dead_letter))
-    return out
-
-
-def dead_letter_info(info: DeadLetterInfo) -> types_pb2.DeadLetterInfo:
-    return types_pb2.DeadLetterInfo(
-        source_queue=info.source_queue,
-        reason=info.reason,
-        attempts=info.attempts,
-        dead_letter_time=timestamp(info.time),
-        subscription=info.subscription,
-        source_message_id=info.source_message_id,
-    )
-
-
-def delivery(copy: Copy) -> types_pb2.Delivery:
-    return types_pb2.Delivery(
-        ack_id=copy.ack_id,
-        message=message(copy.msg),
-        attempt=copy.attempts,
-        lease_deadline=timestamp(copy.lease_deadline),
-        subscription=copy.leased_to,
-    )
+def message(data: bytes) -> types_pb2.Message:
+    """A stored message as the contract's ``Message`` (admin paths; deliveries use bytes)."""
+    return types_pb2.Message.FromString(data)
 
 
 def status(s: MessageStatus) -> types_pb2.MessageStatus:
@@ -230,6 +196,26 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
         overflow_policy=enum_value(c.overflow),
         max_payload_bytes=c.max_payload_bytes,
         create_time=timestamp(c.create_time),
+    )
+
+
+def peeked(p: Peeked) -> admin_pb2.PeekedMessage:
+    return admin_pb2.PeekedMessage(
+        message=message(p.data),
+        state=enum_value(p.state),
+        attempts=p.attempts,
+        due_in=duration(p.due_in_s),
+    )
+
+
+def subscription(info: SubscriptionInfo, consumers: int) -> types_pb2.Subscription:
+    return types_pb2.Subscription(
+        name=info.name,
+        queue=info.queue,
+        filter=info.filter,
+        create_time=timestamp(info.create_time),
+        in_flight=info.in_flight,
+        consumers=consumers,
     )
 
 

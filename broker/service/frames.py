@@ -1,0 +1,86 @@
+"""Response frames assembled from bytes: Send results and delivery batches.
+
+The hot responses are not built as protobuf objects: a delivery frame is the stored message
+bytes wrapped in a few fields (``broker.wire``), and a Send's results are ids and queue names.
+``handlers`` passes these bytes to gRPC as they are; everything else is a normal message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from google.rpc import status_pb2
+
+from broker import wire
+from broker.errors import BrokerError
+from broker.service.status import code_of
+from broker.store.base import Claim, Outcome, PublishResult
+
+
+def rpc_status(exc: BaseException) -> bytes:
+    code = code_of(exc) if isinstance(exc, BrokerError) else None
+    value = int(code.value[0]) if code is not None else 13  # INTERNAL
+    return bytes(status_pb2.Status(code=value, message=str(exc)).SerializeToString())
+
+
+def send_results(queue: str, results: Sequence[PublishResult | BaseException]) -> bytes:
+    """The ``results`` field of a SendResponse or SendStreamResponse."""
+    queue_field = wire.field(wire.R_QUEUES, queue.encode()) if queue else b""
+    parts: list[bytes] = []
+    key, varint = wire.RESULTS, wire.varint
+    for result in results:
+        if isinstance(result, str):
+            encoded = result.encode()
+            id_len = varint(len(encoded))
+            body = b"".join(
+                (
+                    wire.R_MESSAGE_ID,
+                    id_len,
+                    encoded,
+                    queue_field,
+                    wire.R_MESSAGE_IDS,
+                    id_len,
+                    encoded,
+                )
+            )
+        elif isinstance(result, Outcome):
+            body = _outcome(result)
+        else:
+            body = wire.field(wire.R_ERROR, rpc_status(result))
+        parts += (key, varint(len(body)), body)
+    return b"".join(parts)
+
+
+def _outcome(o: Outcome) -> bytes:
+    if o.error is not None:
+        body = wire.field(wire.R_ERROR, rpc_status(o.error))
+        if not o.message_id:
+            return body
+    else:
+        body = b""
+    if o.message_id:
+        body = wire.field(wire.R_MESSAGE_ID, o.message_id.encode()) + body
+    if o.duplicate:
+        body += wire.uint_field(wire.R_DUPLICATE, 1)
+    return (
+        body
+        + wire.strings_field(wire.R_QUEUES, o.queues)
+        + wire.strings_field(wire.R_MESSAGE_IDS, o.message_ids)
+    )
+
+
+def send_stream_sequence(sequence: int) -> bytes:
+    """The ``sequence`` field of a SendStreamResponse (echoing its request's)."""
+    return wire.uint_field(wire.STREAM_SEQUENCE, sequence) if sequence else b""
+
+
+def deliveries(claim: Claim, subscription: str) -> bytes:
+    """The ``deliveries`` field of a Receive, StreamingReceive or Pull response."""
+    if not claim.deliveries:
+        return b""
+    tail = wire.delivery_tail(claim.deadline, subscription)
+    return wire.deliveries_field(claim.deliveries, tail)
+
+
+def failed_ack_ids(ack_ids: list[str]) -> bytes:
+    return wire.strings_field(wire.FAILED_ACK_IDS, ack_ids)

@@ -1,0 +1,163 @@
+"""Operator verbs over messages: cancel, purge, redrive, peek, dead letters, stats, status."""
+
+from __future__ import annotations
+
+import itertools
+
+from broker import wire
+from broker.errors import FailedPrecondition, NotFound
+from broker.model import Guarantee, MessageState, QueueKind
+from broker.store.base import MessageStatus, Peeked, QueueStats
+from broker.store.ids import parse_message_id
+from broker.store.memory import deadletters, lifecycle, messages
+from broker.store.memory.machine import Machine
+from broker.store.memory.queue import QueueState
+from broker.store.memory.records import DELAYED, IN_FLIGHT, Msg, Unit, units
+from broker.store.memory.status import attempts, live_state, status_of
+
+REASON_CANCELLED = "cancelled"
+REASON_PURGED = "purged"
+REASON_REDRIVEN = "redriven"
+
+
+def _in_flight(msg: Msg) -> bool:
+    return any(u.state == IN_FLIGHT for u in units(msg))
+
+
+def _live(m: Machine, queue: str, message_id: str) -> tuple[QueueState, Msg | None, int | None]:
+    q = m.queue(queue)
+    seq = parse_message_id(message_id)
+    return q, (q.messages.get(seq) if seq is not None else None), seq
+
+
+def status(m: Machine, queue: str, message_id: str) -> MessageStatus:
+    _, msg, seq = _live(m, queue, message_id)
+    if msg is not None:
+        return status_of(queue, msg)
+    done = m.board.get(queue, seq) if seq is not None else None
+    if done is None:
+        raise NotFound(f"message {message_id!r} is not in queue {queue!r} (or is long gone)")
+    return done
+
+
+def _ended(m: Machine, q: QueueState, msgs: list[Msg], state: MessageState, reason: str) -> None:
+    ended: list[Unit] = []
+    for msg in msgs:
+        units_ended = lifecycle.end(m, q, msg, state, reason)
+        if msg.guarantee != Guarantee.FIRE_AND_FORGET:
+            ended += units_ended
+    if ended:
+        m.journal.finished(q, ended, state)
+    m.touched(q, [msg.seq for msg in msgs], reason)
+
+
+def cancel(m: Machine, queue: str, message_id: str) -> MessageStatus:
+    q, msg, _ = _live(m, queue, message_id)
+    if msg is None:
+        raise NotFound(f"message {message_id!r} is not pending in queue {queue!r}")
+    if _in_flight(msg):
+        raise FailedPrecondition(
+            f"message {message_id} is in flight; it can be cancelled once its lease ends or it "
+            "is nacked"
+        )
+    _ended(m, q, [msg], MessageState.CANCELLED, REASON_CANCELLED)
+    return status(m, queue, message_id)
+
+
+def purge(m: Machine, queue: str) -> int:
+    """Removes every message with nothing in flight."""
+    q = m.queue(queue)
+    doomed = [msg for msg in q.messages.values() if not _in_flight(msg)]
+    _ended(m, q, doomed, MessageState.CANCELLED, REASON_PURGED)
+    return len(doomed)
+
+
+def redrive(m: Machine, queue: str, destination: str, limit: int) -> tuple[int, int]:
+    """Moves dead letters (to ``destination``, or each one's source queue, back to the one
+    subscription it failed for when that still exists); skips what cannot move: no origin, a
+    missing or full target, itself, or in flight."""
+    q = m.queue(queue)
+    if destination:
+        m.queue(destination)
+    moved: list[Msg] = []
+    skipped = 0
+    now = m.clock()
+    pt_field = wire.publish_time_field(now)
+    for msg in list(q.messages.values()):
+        if limit and len(moved) >= limit:
+            break
+        info = deadletters.origin(msg.data)
+        target = m.queues.get(destination or (info.source_queue if info else ""))
+        if info is None or target is None or target is q or target.full() or _in_flight(msg):
+            skipped += 1
+            continue
+        one = info.subscription if not destination and info.subscription in target.subs else ""
+        stored = msg.guarantee != Guarantee.FIRE_AND_FORGET
+        new = messages.create(
+            target,
+            m.take_seqs(1),
+            deadletters.content(msg.data).SerializeToString(),
+            msg.topic,
+            msg.size,
+            msg.guarantee,
+            msg.priority,
+            msg.key,
+            now,
+            pt_field,
+            now,
+            0.0,
+            [one] if one else None,
+        )
+        target.counters.sent += 1
+        if stored:
+            m.journal.published(target, (new,), ())
+        moved.append(msg)
+    _ended(m, q, moved, MessageState.DELIVERED, REASON_REDRIVEN)
+    m.notify()
+    return len(moved), skipped
+
+
+def _delivery_order(q: QueueState) -> list[Msg] | itertools.islice[Msg]:
+    if q.config.kind is QueueKind.PRIORITY:
+        return sorted(q.messages.values(), key=lambda msg: (-msg.priority, msg.seq))
+    return list(q.messages.values())
+
+
+def peek(m: Machine, queue: str, limit: int) -> list[Peeked]:
+    """Live messages in delivery order; changes nothing."""
+    q = m.queue(queue)
+    now = m.clock()
+    out = []
+    for msg in itertools.islice(_delivery_order(q), limit):
+        due = max((u.due for u in units(msg) if u.state == DELAYED), default=now)
+        out.append(Peeked(msg.data, live_state(msg), attempts(msg), max(0.0, due - now)))
+    return out
+
+
+def dead_letters(m: Machine, queue: str, limit: int) -> list[bytes]:
+    q = m.queue(queue)
+    found = (msg.data for msg in q.messages.values() if deadletters.origin(msg.data))
+    return list(itertools.islice(found, limit))
+
+
+def stats(m: Machine, queue: str) -> QueueStats:
+    q = m.queue(queue)
+    c = q.counters
+    oldest = q.oldest_publish_time()
+    return QueueStats(
+        ready=q.ready_count,
+        delayed=q.delayed_count,
+        in_flight=q.in_flight_count,
+        depth=len(q.messages),
+        oldest_age_s=max(0.0, m.clock() - oldest) if oldest is not None else 0.0,
+        subscriptions=len(q.subs),
+        sent=c.sent,
+        delivered=c.delivered,
+        acked=c.acked,
+        nacked=c.nacked,
+        redelivered=c.redelivered,
+        dead_lettered=c.dead_lettered,
+        expired=c.expired,
+        dropped=c.dropped,
+        duplicates=c.duplicates,
+    )

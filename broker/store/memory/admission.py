@@ -1,0 +1,235 @@
+"""Publish: routing, limits, dedup, depth admission, fan-out copies; then storing the batch.
+
+Each message is checked against every queue it goes to before anything is stored for it, so
+it fails or succeeds alone (an error is its outcome; the rest of the batch goes on). Depth is
+admitted message by message: under REJECT_NEW a message that finds its queue full is refused;
+under DROP_OLDEST the oldest message not in flight makes room, even one stored earlier in the
+same batch, so a batch larger than the queue keeps its newest messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache, partial
+
+from broker import wire
+from broker.errors import BrokerError, FailedPrecondition, InvalidArgument, ResourceExhausted
+from broker.model import Guarantee, MessageState, Overflow, check_duration
+from broker.routing import validate_topic
+from broker.store.base import NewMessage, Outcome, PublishResult
+from broker.store.ids import message_id
+from broker.store.memory import lifecycle, messages
+from broker.store.memory.machine import Machine
+from broker.store.memory.queue import QueueState
+from broker.store.memory.records import IN_FLIGHT, Msg, Unit, units
+
+REASON_DROPPED = "dropped: queue full (DROP_OLDEST)"
+
+_checked_topic = lru_cache(maxsize=4096)(validate_topic)
+"""Valid topics repeat: the regex runs once per distinct topic (errors are not cached)."""
+
+
+class _Plan:
+    """What storing one message in one queue needs, decided before anything is stored."""
+
+    __slots__ = ("delay", "duplicate", "extra", "q", "required", "subs", "ttl", "victim")
+
+    def __init__(self, q: QueueState) -> None:
+        self.q = q
+        self.duplicate: int | None = None
+        self.victim: Msg | None = None
+        self.subs: list[str] | None = None
+        self.required = 1
+        self.delay = 0.0
+        self.ttl = 0.0
+        self.extra = b""
+
+
+class _Batch:
+    """What one queue got from this publish, for the journal and the timers."""
+
+    __slots__ = ("dedup", "delayed", "dropped", "expiring", "stored")
+
+    def __init__(self) -> None:
+        self.stored: list[Msg] = []
+        self.dedup: list[tuple[str, int, float]] = []
+        self.dropped: list[Unit] = []
+        self.delayed: dict[float, list[int]] = {}
+        self.expiring: dict[float, list[int]] = {}
+
+
+def publish(
+    m: Machine, queue: str, batch: Sequence[NewMessage], watch: bool
+) -> list[PublishResult]:
+    named: QueueState | None = None
+    if queue:
+        try:
+            named = m.queue(queue)
+        except BrokerError as exc:
+            return [Outcome(error=exc) for _ in batch]
+    now = m.clock()
+    pt_field = wire.publish_time_field(now)
+    touched: dict[QueueState, _Batch] = {}
+    results: list[PublishResult] = []
+    board = m.board
+    for item in batch:
+        try:
+            targets = (named,) if named is not None else _route(m, item.topic)
+            plans = [_plan(m, q, item, now) for q in targets]
+        except BrokerError as exc:
+            results.append(Outcome(error=exc))
+            continue
+        ids: list[str] = []
+        duplicates: list[bool] = []
+        for plan in plans:
+            q = plan.q
+            duplicates.append(plan.duplicate is not None)
+            if plan.duplicate is not None:
+                q.counters.duplicates += 1
+                ids.append(message_id(plan.duplicate))
+                continue
+            done = touched.get(q)
+            if done is None:
+                done = touched[q] = _Batch()
+            if plan.victim is not None:
+                q.counters.dropped += 1
+                stored = plan.victim.guarantee != Guarantee.FIRE_AND_FORGET
+                ended = lifecycle.end(m, q, plan.victim, MessageState.DROPPED, REASON_DROPPED)
+                if stored:
+                    done.dropped += ended
+            seq = m.next_seq
+            m.next_seq = seq + 1
+            due = now + plan.delay
+            expires = now + plan.ttl if plan.ttl else 0.0
+            msg = messages.create(
+                q,
+                seq,
+                item.raw,
+                item.topic,
+                item.size,
+                item.guarantee,
+                item.priority,
+                item.ordering_key,
+                now,
+                pt_field,
+                due,
+                expires,
+                plan.subs,
+                plan.required,
+                plan.extra,
+            )
+            q.counters.sent += 1
+            if item.guarantee != Guarantee.FIRE_AND_FORGET:
+                done.stored.append(msg)
+            if item.dedup_id:
+                until = now + q.config.dedup_window_s
+                q.dedup.remember(item.dedup_id, seq, until)
+                done.dedup.append((item.dedup_id, seq, until))
+            if due > now:
+                done.delayed.setdefault(due, []).append(seq << 16)
+            if expires:
+                done.expiring.setdefault(expires, []).append(seq)
+            if watch:
+                board.watch(seq)
+            ids.append(message_id(seq))
+        if len(ids) == 1 and not duplicates[0] and named is not None:
+            results.append(ids[0])
+        else:
+            results.append(
+                Outcome(
+                    message_id=ids[0] if ids else "",
+                    duplicate=any(duplicates),
+                    queues=[p.q.name for p in plans],
+                    message_ids=ids,
+                    duplicates=duplicates,
+                )
+            )
+    for q, done in touched.items():
+        if done.stored or done.dedup:
+            m.journal.published(q, done.stored, done.dedup)
+        if done.dropped:
+            m.journal.finished(q, done.dropped, MessageState.DROPPED)
+        for due, keys in done.delayed.items():
+            m.timers.schedule(due, partial(lifecycle.became_due, m, q, keys))
+        for at, seqs in done.expiring.items():
+            m.timers.schedule(at, partial(lifecycle.expire, m, q, seqs))
+    m.notify()
+    return results
+
+
+def _route(m: Machine, topic: str) -> list[QueueState]:
+    if not topic:
+        raise InvalidArgument("message has no topic and the request names no queue")
+    names = m.bindings.match(topic)
+    if not names:
+        raise FailedPrecondition(
+            f"no binding matches topic {topic!r}; bind a pattern to a queue or send to a "
+            "queue by name"
+        )
+    return [m.queues[n] for n in sorted(names) if n in m.queues]
+
+
+def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
+    config = q.config
+    plan = _Plan(q)
+    topic = item.topic
+    if topic:
+        _checked_topic(topic)
+    limit = config.max_payload_bytes or m.max_payload_bytes
+    if item.size > limit:
+        raise ResourceExhausted(
+            f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
+        )
+    if item.dedup_id:
+        first = q.dedup.lookup(item.dedup_id, now)
+        if first is not None:
+            plan.duplicate = first
+            return plan
+    if item.delay_s is None:
+        plan.delay = config.default_delay_s
+        if plan.delay:
+            plan.extra += wire.delay_field(plan.delay)
+    else:
+        plan.delay = check_duration("delay", item.delay_s)
+    if item.ttl_s is None:
+        plan.ttl = config.message_ttl_s
+        if plan.ttl:
+            plan.extra += wire.ttl_field(plan.ttl)
+    else:
+        plan.ttl = check_duration("ttl", item.ttl_s)
+    guarantee = item.guarantee
+    if guarantee == Guarantee.BROADCAST or guarantee == Guarantee.QUORUM:
+        subs = q.matching(topic)
+        if guarantee == Guarantee.QUORUM:
+            if item.required_acks < 1:
+                raise InvalidArgument("a QUORUM message needs required_acks of 1 or more")
+            if len(subs) < item.required_acks:
+                raise FailedPrecondition(
+                    f"quorum of {item.required_acks} needs that many subscriptions matching "
+                    f"topic {topic!r} on queue {q.name!r}; {len(subs)} match"
+                )
+            plan.required = item.required_acks
+        elif not subs:
+            raise FailedPrecondition(
+                f"no subscription of queue {q.name!r} matches topic {topic!r}; a broadcast "
+                "needs at least one"
+            )
+        else:
+            plan.required = len(subs)
+        plan.subs = subs
+    if q.full():
+        if config.overflow is Overflow.REJECT_NEW or (victim := _droppable(q)) is None:
+            raise ResourceExhausted(
+                f"queue {q.name!r} is full ({config.max_depth} messages); consume or purge "
+                "it, raise max_depth, or use overflow policy DROP_OLDEST"
+            )
+        plan.victim = victim
+    return plan
+
+
+def _droppable(q: QueueState) -> Msg | None:
+    """The oldest message with nothing in flight."""
+    for msg in q.messages.values():
+        if all(u.state != IN_FLIGHT for u in units(msg)):
+            return msg
+    return None
