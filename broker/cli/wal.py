@@ -28,9 +28,12 @@ def _wal_dir(data_dir: str) -> Path:
 @click.option("--data-dir", required=True, help="The server's data directory.")
 def wal_verify(data_dir: str) -> None:
     """Read every record and report; changes nothing. Exit 1 if the log is damaged."""
-    from broker.wal import verify
+    from broker.wal import UnsupportedFormatError, verify
 
-    report = verify(_wal_dir(data_dir))
+    try:
+        report = verify(_wal_dir(data_dir))
+    except UnsupportedFormatError as exc:
+        _fail("FAILED_PRECONDITION", str(exc))
     click.echo(
         f"segments: {report.segments}  records: {report.records}  bytes: {report.bytes}  "
         f"end: {report.end.segment}:{report.end.offset}"
@@ -49,9 +52,12 @@ def wal_repair(data_dir: str) -> None:
 
     Records after the damage are lost: the report says how many.
     """
-    from broker.wal import repair
+    from broker.wal import UnsupportedFormatError, repair
 
-    report = repair(_wal_dir(data_dir))
+    try:
+        report = repair(_wal_dir(data_dir))
+    except UnsupportedFormatError as exc:  # never "repair" a log by cutting what it cannot read
+        _fail("FAILED_PRECONDITION", str(exc))
     if not report.changed:
         click.echo("nothing to repair")
         return

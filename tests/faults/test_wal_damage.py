@@ -177,3 +177,47 @@ def test_flipped_byte_mid_log_stops_start_until_repaired(tmp_path):
             assert {d.message.id for d in c.drain("q")} == set(more)
     finally:
         srv.stop()
+
+
+def test_a_damaged_length_in_the_last_segment_is_refused_not_cut_off(tmp_path):
+    """A flipped bit that sends a length past the end of the file looks like a write cut
+    short; format 1 truncated there, silently dropping every acknowledged record after it.
+    The header checksum tells the two apart: the start is refused."""
+    data = tmp_path / "data"
+    srv = start_server(data)
+    try:
+        with Client(srv.address) as c:
+            c.create_queue("q", lease=30.0)
+            for b in range(20):
+                c.send_ok("q", *[f"m{b}-{i}" for i in range(5)])
+    finally:
+        srv.kill()
+    last = segments(data)[-1]
+    spans = frames(last)
+    start, _ = spans[len(spans) // 2]
+    raw = bytearray(last.read_bytes())
+    raw[start : start + 4] = struct.pack("<I", len(raw) - start + 100)
+    last.write_bytes(bytes(raw))
+    size = last.stat().st_size
+    out = start_refused(data)
+    assert last.name in out, out
+    assert str(start) in out, out
+    assert "wal repair" in out, out
+    assert last.stat().st_size == size, "the log was cut"
+
+
+def test_a_format_1_data_directory_is_refused_naming_its_version(tmp_path):
+    wal = tmp_path / "data" / "wal"
+    wal.mkdir(parents=True)
+    body = b"\x01" + b'{"queue_put": "an old record"}'
+    (wal / "0000000000000000.wal").write_bytes(
+        struct.pack("<II", len(body), google_crc32c.value(body)) + body
+    )
+    before = sorted(p.name for p in wal.iterdir())
+    out = start_refused(tmp_path / "data")
+    assert "written in format 1, this server reads format 2" in out, out
+    for command in ("verify", "repair"):
+        done = conveyor_cli("wal", command, "--data-dir", str(tmp_path / "data"))
+        assert done.returncode == 1, done
+        assert "format 1" in done.stderr, done
+    assert sorted(p.name for p in wal.iterdir()) == before, "an old directory was changed"

@@ -182,13 +182,14 @@ async def test_torn_write_failure_under_load(tmp_path: Path) -> None:
     ops.writes_left, ops.partial = 3, True
 
     async def one(i: int) -> Position | None:
-        await asyncio.sleep(0.0005 * (i % 10))
         try:
             return await writer.append([(1, body(i))])
         except WalWriteError:
             return None
 
-    results = await asyncio.gather(*(one(i) for i in range(100)))
+    results: list[Position | None] = []
+    for wave in range(10):  # concurrent appends per wave; each wave is at least one write
+        results += await asyncio.gather(*(one(wave * 10 + i) for i in range(10)))
     await writer.close()
     acked = [(1, body(i)) for pos, i in sorted((p, i) for i, p in enumerate(results) if p)]
     assert acked, "some appends must succeed before the fault"
@@ -230,3 +231,30 @@ async def test_open_removes_interrupted_temp_files(tmp_path: Path) -> None:
     writer = await WalWriter.open(tmp_path)
     await writer.close()
     assert names(tmp_path) == ["0000000000000000.wal"]
+
+
+async def test_writes_queue_in_call_order_without_waiting(tmp_path: Path) -> None:
+    writer = await WalWriter.open(tmp_path, ops=SlowFsyncOps(0.002))
+    tickets = [writer.write([(1, body(i))]) for i in range(50)]
+    assert tickets == sorted(tickets)
+    middle = await writer.flushed(tickets[10])
+    last = await writer.flushed()
+    assert middle <= last
+    assert writer.stats.fsyncs < 50  # they shared fsyncs
+    await writer.close()
+    assert read_all(tmp_path) == [(1, body(i)) for i in range(50)]
+
+
+async def test_a_failure_is_reported_to_wait_failed(tmp_path: Path) -> None:
+    ops = FaultyOps()
+    writer = await WalWriter.open(tmp_path, ops=ops)
+    ops.fsyncs_left = 0
+    waiting = asyncio.ensure_future(writer.wait_failed())
+    writer.write([(1, b"doomed")])
+    with pytest.raises(WalWriteError):
+        await writer.flushed()
+    error = await asyncio.wait_for(waiting, 5)
+    assert isinstance(error, WalWriteError)
+    with pytest.raises(WalWriteError):
+        writer.write([(1, b"refused at once")])
+    await writer.close()
