@@ -17,19 +17,25 @@ from google.protobuf.descriptor import Descriptor
 from conveyor.v1 import broker_pb2, types_pb2
 
 _VARINT, _LEN = 0, 2
-_SMALL = [bytes((i,)) for i in range(128)]
 
 
-def varint(n: int) -> bytes:
-    """The base-128 varint of a non-negative integer."""
-    if n < 0x80:
-        return _SMALL[n]
+def _encode_varint(n: int) -> bytes:
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_TABLE_SIZE = 1 << 14
+_TABLE = [_encode_varint(i) for i in range(_TABLE_SIZE)]
+"""Every one- and two-byte varint, ready-made: lengths and counts on the hot path are."""
+
+
+def varint(n: int) -> bytes:
+    """The base-128 varint of a non-negative integer."""
+    return _TABLE[n] if n < _TABLE_SIZE else _encode_varint(n)
 
 
 def _key(descriptor: Descriptor, name: str) -> bytes:
@@ -168,35 +174,28 @@ def deliveries_field(deliveries: list[tuple[str, bytes, int, int]], tail: bytes)
     """``deliveries`` entries of a Receive/StreamingReceive/Pull response, each a
     ``Delivery`` of (ack id, message bytes, attempt, -) plus the batch's shared ``tail``."""
     parts: list[bytes] = []
-    tail_len = len(tail)
+    add = parts.append
+    table, size = _TABLE, _TABLE_SIZE
     for ack_id, data, attempt, _ in deliveries:
         ack = ack_id.encode()
-        ack_len = varint(len(ack))
-        data_len = varint(len(data))
-        attempt_bytes = varint(attempt)
-        size = (
-            2
-            + len(ack_len)
-            + len(ack)
-            + 1
-            + len(data_len)
-            + len(data)
-            + len(attempt_bytes)
-            + tail_len
+        n = len(data)
+        body = b"".join(
+            (
+                D_ACK_ID,
+                table[len(ack)],
+                ack,
+                D_MESSAGE,
+                table[n] if n < size else _encode_varint(n),
+                data,
+                D_ATTEMPT,
+                table[attempt] if attempt < size else _encode_varint(attempt),
+                tail,
+            )
         )
-        parts += (
-            _DELIVERIES,
-            varint(size),
-            D_ACK_ID,
-            ack_len,
-            ack,
-            D_MESSAGE,
-            data_len,
-            data,
-            D_ATTEMPT,
-            attempt_bytes,
-            tail,
-        )
+        n = len(body)
+        add(_DELIVERIES)
+        add(table[n] if n < size else _encode_varint(n))
+        add(body)
     return b"".join(parts)
 
 

@@ -51,36 +51,50 @@ _GUARANTEES[0] = Guarantee.AT_LEAST_ONCE
 
 def message_input(m: types_pb2.Message) -> NewMessage:
     """A Send's message, checked. Its bytes are kept as sent, but for a ``dead_letter`` a
-    sender may not set (only the server says where a dead letter came from)."""
-    attributes = m.attributes
-    if attributes and (
-        len(attributes) > MAX_ATTRIBUTES
-        or sum(len(k) + len(v) for k, v in attributes.items()) > MAX_ATTRIBUTE_BYTES
-    ):
-        raise InvalidArgument(
-            f"attributes exceed {MAX_ATTRIBUTES} entries or {MAX_ATTRIBUTE_BYTES} bytes; put "
-            "data in the payload"
-        )
-    guarantee = _GUARANTEES.get(m.guarantee)
-    if guarantee is None:
-        raise InvalidArgument(f"unknown guarantee {m.guarantee}")
-    if m.HasField("dead_letter"):
-        clean = types_pb2.Message()
-        clean.CopyFrom(m)
-        clean.ClearField("dead_letter")
-        m = clean
-    return NewMessage(
-        m.SerializeToString(),
-        m.topic,
-        len(m.payload),
-        guarantee,
-        m.required_acks,
-        m.priority,
-        m.ordering_key,
-        m.dedup_id,
-        seconds(m.delay) if m.HasField("delay") else None,
-        seconds(m.ttl) if m.HasField("ttl") else None,
-    )
+    sender may not set (only the server says where a dead letter came from).
+
+    Reads only the fields that are set (``ListFields``): a message is usually a payload and
+    perhaps a topic, and every field read from protobuf costs a call.
+    """
+    out = NewMessage(b"", "", 0)
+    for field, value in m.ListFields():
+        name = field.name
+        if name == "payload":
+            out.size = len(value)
+        elif name == "topic":
+            out.topic = value
+        elif name == "attributes":
+            if len(value) > MAX_ATTRIBUTES or (
+                sum(len(k) + len(v) for k, v in value.items()) > MAX_ATTRIBUTE_BYTES
+            ):
+                raise InvalidArgument(
+                    f"attributes exceed {MAX_ATTRIBUTES} entries or {MAX_ATTRIBUTE_BYTES} "
+                    "bytes; put data in the payload"
+                )
+        elif name == "guarantee":
+            guarantee = _GUARANTEES.get(value)
+            if guarantee is None:
+                raise InvalidArgument(f"unknown guarantee {value}")
+            out.guarantee = guarantee
+        elif name == "ordering_key":
+            out.ordering_key = value
+        elif name == "priority":
+            out.priority = value
+        elif name == "dedup_id":
+            out.dedup_id = value
+        elif name == "delay":
+            out.delay_s = seconds(value)
+        elif name == "ttl":
+            out.ttl_s = seconds(value)
+        elif name == "required_acks":
+            out.required_acks = value
+        elif name == "dead_letter":
+            clean = types_pb2.Message()
+            clean.CopyFrom(m)
+            clean.ClearField("dead_letter")
+            m = clean
+    out.raw = m.SerializeToString()
+    return out
 
 
 def message(data: bytes) -> types_pb2.Message:

@@ -47,13 +47,14 @@ def ack_id(prefix: str, seq: int, copy: int, token_hex: str) -> str:
     return f"{prefix}{seq:x}:{copy}:{token_hex}"
 
 
-def parse_ack_id(ack_id: str) -> tuple[str, int, int, int] | None:
-    """``(queue, seq, copy, token)``, or None for anything that is not an ack id."""
+def parse_ack_id(ack_id: str) -> tuple[str, int, int, str] | None:
+    """``(queue, seq, copy, token hex)``, or None for anything that is not an ack id. The
+    token stays text: it is compared with the claim's, never computed with."""
     parts = ack_id.rsplit(":", 3)
     if len(parts) != 4 or len(ack_id) > 400:
         return None
     queue, seq, copy, token = parts
     try:
-        return queue, int(seq, 16), int(copy), int(token, 16)
+        return queue, int(seq, 16), 0 if copy == "0" else int(copy), token
     except ValueError:
         return None

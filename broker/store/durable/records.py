@@ -103,16 +103,30 @@ def published(
         record.messages.extend([m.data for m in msgs])
         record.topics.extend([m.topic for m in msgs])
         record.sizes.extend([m.size for m in msgs])
-        guarantees = [m.guarantee for m in msgs]
-        if any(g != _ALO for g in guarantees):
-            record.guarantees.extend(guarantees)
-        if any(m.priority for m in msgs):
+        # Which optional columns this batch needs, in one pass (most need none).
+        guarantees = priorities = keys = expiry = copies = delayed = False
+        for m in msgs:
+            if m.guarantee != _ALO:
+                guarantees = True
+            if m.priority:
+                priorities = True
+            if m.key:
+                keys = True
+            if m.expires_at:
+                expiry = True
+            if m.copies is not None:
+                copies = True
+            if m.due > first:
+                delayed = True
+        if guarantees:
+            record.guarantees.extend([m.guarantee for m in msgs])
+        if priorities:
             record.priorities.extend([m.priority for m in msgs])
-        if any(m.key for m in msgs):
+        if keys:
             record.ordering_keys.extend([m.key for m in msgs])
-        if any(m.expires_at for m in msgs):
+        if expiry:
             record.expires_at_ns.extend([_ns(m.expires_at) for m in msgs])
-        if any(m.copies is not None for m in msgs):
+        if copies:
             record.copies.extend([_copies(m, snapshot) for m in msgs])
         if snapshot:
             record.publish_times_ns.extend([_ns(m.publish_time) for m in msgs])
@@ -125,7 +139,7 @@ def published(
                 record.in_flight.extend([m.state == IN_FLIGHT for m in msgs])
         else:
             record.publish_time_ns = _ns(first)
-            if any(m.due > first for m in msgs):
+            if delayed:
                 record.due_ns.extend([_ns(m.due) for m in msgs])
     if dedup:
         record.dedup_ids.extend([d for d, _, _ in dedup])
@@ -207,7 +221,7 @@ class WalJournal(Journal):
 
     def claimed(self, q: QueueState, units: Sequence[Unit]) -> None:
         record = records_pb2.Claimed(
-            queue=q.name, seqs=[u.msg.seq for u in units], attempts=[u.attempts for u in units]
+            queue=q.name, seqs=[u.seq for u in units], attempts=[u.attempts for u in units]
         )
         _copy_indexes(record.copies, units)
         self._put([(CLAIMED, record.SerializeToString())])
@@ -215,7 +229,7 @@ class WalJournal(Journal):
     def requeued(self, q: QueueState, units: Sequence[Unit]) -> None:
         record = records_pb2.Requeued(
             queue=q.name,
-            seqs=[u.msg.seq for u in units],
+            seqs=[u.seq for u in units],
             attempts=[u.attempts for u in units],
             due_ns=[_ns(u.due) for u in units],
         )
@@ -223,9 +237,7 @@ class WalJournal(Journal):
         self._put([(REQUEUED, record.SerializeToString())])
 
     def finished(self, q: QueueState, units: Sequence[Unit], state: MessageState) -> None:
-        record = records_pb2.Finished(
-            queue=q.name, seqs=[u.msg.seq for u in units], state=int(state)
-        )
+        record = records_pb2.Finished(queue=q.name, seqs=[u.seq for u in units], state=int(state))
         _copy_indexes(record.copies, units)
         self._put([(FINISHED, record.SerializeToString())])
 

@@ -42,24 +42,25 @@ def claim(
     ready = sub.ready
     lease = Lease(new_token(), 0)
     taken: list[Unit] = []
+    stored: list[Unit] = []
+    keys: list[int] = []
     out: list[tuple[str, bytes, int, int]] = []
-    total = 0
+    total = count = redelivered = 0
     prefix = q.ack_prefix
     token = ":" + lease.token_hex
     counts = q.counts
-    redelivered = 0
-    while len(taken) < max_messages:
+    while count < max_messages:
         unit = ready.pop()
         if unit is None:
             break
         msg = unit.msg
         size = msg.size
-        if max_bytes and total + size > max_bytes and (taken or not oversized_first):
+        if max_bytes and total + size > max_bytes and (count or not oversized_first):
             ready.push_back(unit)
             break
         total += size
+        count += 1
         counts[unit.state] -= 1
-        counts[IN_FLIGHT] += 1
         unit.state = IN_FLIGHT
         attempts = unit.attempts = unit.attempts + 1
         if attempts > 1:
@@ -68,22 +69,26 @@ def claim(
         unit.lease = lease
         if msg.copies is None:
             unit.sub = subscription
-            if msg.guarantee == _FIRE_AND_FORGET:
-                lifecycle.claimed(unit)
+        if msg.guarantee == _FIRE_AND_FORGET:
+            lifecycle.claimed(unit)
+        else:
+            stored.append(unit)
         msg.changed = now
+        seq = msg.seq
+        index = unit.index
         taken.append(unit)
-        out.append((f"{prefix}{msg.seq:x}:{unit.index}{token}", msg.data, attempts, size))
-    if not taken:
+        keys.append(seq << 16 | index)
+        out.append((f"{prefix}{seq:x}:{index}{token}", msg.data, attempts, size))
+    if not count:
         return Claim(deadline, out)
-    lease.held = len(taken)
-    sub.in_flight += len(taken)
+    counts[IN_FLIGHT] += count
+    lease.held = count
+    sub.in_flight += count
     counters = q.counters
-    counters.delivered += len(taken)
+    counters.delivered += count
     counters.redelivered += redelivered
-    stored = [u for u in taken if u.msg.guarantee != _FIRE_AND_FORGET]
     if stored:
         m.journal.claimed(q, stored)
-    keys = [unit_key(u) for u in taken]
     lease.timers.append(m.timers.schedule(deadline, partial(_expired, m, q, lease, keys)))
     if m.board.watched:
         m.touched(q, [u.msg.seq for u in taken])

@@ -65,7 +65,14 @@ def claimed(unit: Unit) -> None:
         msg.final = _DELIVERED
 
 
-def finish(m: Machine, q: QueueState, unit: Unit, final: MessageState, reason: str = "") -> bool:
+def finish(
+    m: Machine,
+    q: QueueState,
+    unit: Unit,
+    final: MessageState,
+    reason: str = "",
+    now: float | None = None,
+) -> bool:
     """Ends a unit that is not DONE with ``final``; decides its message and removes it once
     all its units are done. Returns True when the message is gone."""
     if unit.state == IN_FLIGHT:
@@ -75,7 +82,8 @@ def finish(m: Machine, q: QueueState, unit: Unit, final: MessageState, reason: s
     if q.fifo:
         q.lane_done(unit)
     msg = unit.msg
-    now = m.clock()
+    if now is None:
+        now = m.clock()
     msg.changed = now
     copies = msg.copies
     if copies is None:

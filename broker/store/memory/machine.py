@@ -89,7 +89,7 @@ class Machine:
         else:
             return None
         lease = unit.lease
-        if unit.state != IN_FLIGHT or lease is None or lease.token != token:
+        if unit.state != IN_FLIGHT or lease is None or lease.token_hex != token:
             return None
         return q, unit
 

@@ -44,6 +44,9 @@ class _Fifo:
     def push_back(self, unit: Unit) -> None:
         self._q.appendleft(unit)
 
+    def extend(self, units: list[Msg]) -> None:
+        self._q.extend(units)
+
     def push_retry(self, unit: Unit) -> None:
         self._q.appendleft(unit)
 
@@ -248,6 +251,8 @@ class QueueState:
                 self._push(sub, unit, retry)
             return
         subs = self.subs
+        if not subs:
+            return
         if len(subs) == 1:
             (sub,) = subs.values()
             if sub.matches_all or self.sub_matches(sub, msg.topic):
@@ -255,6 +260,28 @@ class QueueState:
             return
         for name in self.matching(msg.topic):
             self._push(subs[name], unit, retry)
+
+    def add_ready(self, units: list[Msg]) -> None:
+        """Counts and offers new READY messages in bulk (publish order)."""
+        if self.fifo:
+            for unit in units:
+                self.add_unit(unit)
+                self.offer(unit)
+            return
+        self.counts[READY] += len(units)
+        subs = self.subs
+        if not subs:
+            return
+        if len(subs) == 1:
+            (sub,) = subs.values()
+            ready = sub.ready
+            if sub.matches_all and isinstance(ready, _Fifo):
+                ready.extend(units)
+                self.signals.add(sub.name)
+                self.signalled.add(self)
+                return
+        for unit in units:
+            self.offer(unit)
 
     def _push(self, sub: SubState, unit: Unit, retry: bool = False) -> None:
         ready = sub.ready

@@ -51,11 +51,14 @@ class Unit:
     __slots__ = ("attempts", "due", "final", "lease", "state", "sub")
 
     if TYPE_CHECKING:
-        # Provided by the subclasses: a message is its own unit; a copy points at its message.
+        # Provided by the subclasses: a message is its own unit; a copy points at its message
+        # (and reads its sequence number and guarantee through it, off the hot path).
         @property
         def msg(self) -> Msg: ...
 
         index: int
+        seq: int
+        guarantee: int
 
     def __init__(self, state: int, due: float, sub: str | None) -> None:
         self.state = state
@@ -158,6 +161,15 @@ class Copy(Unit):
     @property
     def msg(self) -> Msg:
         return self._msg
+
+    # Read-only here: a copy's sequence number and guarantee are its message's.
+    @property
+    def seq(self) -> int:  # type: ignore[override]
+        return self._msg.seq
+
+    @property
+    def guarantee(self) -> int:  # type: ignore[override]
+        return self._msg.guarantee
 
 
 def units(msg: Msg) -> list[Copy] | tuple[Msg]:

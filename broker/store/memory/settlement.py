@@ -43,15 +43,16 @@ def settle(m: Machine, ack_ids: Sequence[str]) -> list[str]:
     """Acks: each attempt that still holds its lease ends its unit as delivered."""
     found, failed = _resolve(m, ack_ids)
     finish = lifecycle.finish
+    now = m.clock()
     for q, group in found.items():
         q.counters.acked += len(group)
         for unit in group:
-            finish(m, q, unit, _DELIVERED)
-        stored = [u for u in group if u.msg.guarantee != _FIRE_AND_FORGET]
+            finish(m, q, unit, _DELIVERED, "", now)
+        stored = [u for u in group if u.guarantee != _FIRE_AND_FORGET]
         if stored:
             m.journal.finished(q, stored, _DELIVERED)
         if m.board.watched:
-            m.touched(q, [u.msg.seq for u in group])
+            m.touched(q, [u.seq for u in group])
     m.notify()
     return failed
 

@@ -8,7 +8,7 @@ dict lookup, whether a change needs reporting at all.
 
 from __future__ import annotations
 
-from collections import deque
+import dataclasses
 
 from broker.model import Guarantee, MessageState
 from broker.store.base import CopyStatus, MessageStatus
@@ -18,8 +18,18 @@ from broker.store.memory.records import IN_FLIGHT, Msg, units
 STATUS_RETENTION = 100_000
 """Finished messages whose status stays readable; bounded so memory follows live data."""
 
-_Finished = tuple[str, int, int, tuple[str, ...], int, tuple[CopyStatus, ...], str, float, int]
-"""queue, final state, attempts, acked_by, required_acks, copies, reason, time, guarantee."""
+_Plain = tuple[str, int, int, str | None, float, int]
+"""A finished message with one copy and no reason (almost every ack): queue, final state,
+attempts, the subscription it was last leased to, time, guarantee. A tuple: made per ack."""
+
+
+class _Full:
+    """Any other finished message: a fan-out one, or one that ended with a reason."""
+
+    __slots__ = ("status",)
+
+    def __init__(self, status: MessageStatus) -> None:
+        self.status = status
 
 
 def _unit_state(final: int, state: int) -> MessageState:
@@ -71,64 +81,53 @@ def status_of(queue: str, msg: Msg, reason: str = "") -> MessageStatus:
 
 
 class StatusBoard:
-    """Finished statuses (bounded) and the set of watched messages. Keys are sequence
-    numbers, unique across queues."""
+    """Finished statuses (the last ``retention``, in a ring) and the set of watched messages.
+    Keys are sequence numbers, unique across queues."""
 
     def __init__(self, retention: int = STATUS_RETENTION) -> None:
         self.retention = retention
-        self._done: dict[int, _Finished] = {}
-        self._order: deque[int] = deque()
+        self._done: dict[int, _Plain | _Full] = {}
+        self._ring: list[int] = [-1] * retention
+        self._next = 0
         self.watched: dict[int, int] = {}
         """seq -> number of watches."""
 
     def finished(self, queue: str, msg: Msg, reason: str, now: float) -> None:
-        copies = msg.copies
-        if copies is None:
-            record: _Finished = (
-                queue,
-                msg.final,
-                msg.attempts,
-                (msg.sub,) if msg.final == MessageState.DELIVERED and msg.sub else (),
-                1,
-                (),
-                reason,
-                now,
-                msg.guarantee,
-            )
+        record: _Plain | _Full
+        if msg.copies is None and not reason:
+            record = (queue, msg.final, msg.attempts, msg.sub, now, msg.guarantee)
         else:
-            record = (
-                queue,
-                msg.final,
-                attempts(msg),
-                acked_by(msg),
-                msg.required_acks,
-                _copies(msg),
-                reason,
-                now,
-                msg.guarantee,
-            )
-        self._done[msg.seq] = record
-        order = self._order
-        order.append(msg.seq)
-        if len(order) > self.retention:
-            self._done.pop(order.popleft(), None)
+            status = status_of(queue, msg, reason)
+            record = _Full(dataclasses.replace(status, update_time=now))
+        done = self._done
+        seq = msg.seq
+        done[seq] = record
+        ring, i = self._ring, self._next
+        old = ring[i]
+        if old >= 0:
+            done.pop(old, None)
+        ring[i] = seq
+        self._next = (i + 1) % self.retention
 
     def get(self, queue: str, seq: int) -> MessageStatus | None:
         record = self._done.get(seq)
-        if record is None or record[0] != queue:
+        if record is None:
             return None
-        _, final, tries, acked, required, copies, reason, when, guarantee = record
-        if not copies:  # a message with one copy: built here, not per ack
-            copies = (CopyStatus(acked[0] if acked else "", MessageState(final), tries),)
+        if isinstance(record, _Full):
+            return record.status if record.status.queue == queue else None
+        if record[0] != queue:
+            return None
+        _, final, tries, sub, when, guarantee = record
+        state = MessageState(final)
         return MessageStatus(
             queue=queue,
             message_id=message_id(seq),
-            state=MessageState(final),
-            acked_by=acked,
-            required_acks=required,
+            state=state,
+            acked_by=(sub,) if state is MessageState.DELIVERED and sub else (),
+            required_acks=1,
             attempts=tries,
-            copies=copies,
-            reason=reason,
+            copies=(CopyStatus(sub or "", state, tries),),
+            reason="",
             update_time=when,
             guarantee=Guarantee(guarantee),
         )
