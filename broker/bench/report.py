@@ -94,7 +94,7 @@ ROWS = [
     Row("RSS empty", "extra.rss_empty", size),
     Row("RSS with messages stored", "extra.rss_stored", size),
     Row("RSS bytes/stored msg", "extra.bytes_per_msg", decimal),
-    Row("  of which above payload", "extra.bytes_per_msg_above_payload", decimal),
+    Row("  of which above payload", "extra.bytes_per_msg_above_payload", decimal, compared=False),
     Row("restart: start->ready", "extra.log_ready_s", seconds),
     Row("restart: replay (server's own)", "extra.log_replay_s", seconds),
     Row("restart: log entries", "extra.log_entries", count),
@@ -131,9 +131,10 @@ def describe(scenario: str, p: Mapping[str, Any]) -> str:
         f"{p['messages']:,} messages" if p.get("messages") else f"{p.get('duration_s')} s"
     ) + " per run"
     api = "SendStream" if p.get("api") == "stream" else "unary Send"
+    inflight = f"up to {p['concurrency']}" if p.get("rate") else str(p["concurrency"])
     pub = (
         f"{api} batches of {p['batch']}, {p['producers']} producer process(es) x "
-        f"{p['concurrency']} in flight"
+        f"{inflight} in flight"
         + (f" on {p['streams']} stream(s)" if p.get("api") == "stream" else "")
     )
     if p.get("rate"):

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 _F = TypeVar("_F", bound=Callable[..., Any])
 SMOKE_MESSAGES = 2000
 """``--smoke``: this many messages, one run, with the baseline: seconds per scenario."""
+PUBLISH_CONCURRENCY = 8
+"""Publish only: 8 Sends in flight, the shape SPEC §10 measures ("8 callers")."""
+CONSUMED_CONCURRENCY = 4
+"""With consumers: fewer in flight, or publishing only piles up a backlog ahead of them."""
+FILL_CONCURRENCY = 4
+RATE_CONCURRENCY = 256
+"""``--rate``: batches a producer may have in flight. An open-loop load must not wait for slow
+answers (that would hide them), so this is high; beyond it the producer falls behind and the
+report's schedule lag shows it."""
 SMOKE_SETTLE_S = 0.2
 """``memory --smoke``: idle time before each RSS reading (the figure is not the point there)."""
 
@@ -150,9 +159,8 @@ def _common(
         click.option(
             "--concurrency",
             type=click.IntRange(1, 4096),
-            default=default_concurrency,
-            show_default=True,
-            help="Batches in flight per producer process.",
+            help=f"Batches in flight per producer process [default: {default_concurrency}; "
+            f"with --rate: {RATE_CONCURRENCY}, the most it may fall behind].",
         ),
         click.option(
             "--fsync",
@@ -232,9 +240,10 @@ def _settings(o: dict[str, Any]) -> ServerSettings:
     return ServerSettings(o["fsync"], env, o["server_profile"], o["work_dir"])
 
 
-def _workload(o: dict[str, Any], **shape: Any) -> Workload:
+def _workload(o: dict[str, Any], default_concurrency: int, **shape: Any) -> Workload:
     from broker.bench.plan import Workload
 
+    concurrency = o["concurrency"] or (RATE_CONCURRENCY if o["rate"] else default_concurrency)
     if o["smoke"]:
         o.update(messages=min(o["messages"], SMOKE_MESSAGES), duration=None, runs=1, baseline=True)
     try:
@@ -245,7 +254,7 @@ def _workload(o: dict[str, Any], **shape: Any) -> Workload:
             payload=o["payload"],
             batch=o["batch"],
             producers=o["producers"],
-            concurrency=o["concurrency"],
+            concurrency=concurrency,
             time_limit_s=o["time_limit"],
             **shape,
         )
@@ -302,10 +311,10 @@ def _run(
     show_default=True,
     help="--api stream: SendStream streams per producer (its batches in flight share them).",
 )
-@_common(default_messages=200_000, default_batch=100, default_concurrency=8)
+@_common(default_messages=200_000, default_batch=100, default_concurrency=PUBLISH_CONCURRENCY)
 def bench_publish(**o: Any) -> None:
     """Publish only (AT_LEAST_ONCE, WAIT_FOR_STORED): msgs/s, send->ack latency, CPU/msg."""
-    _run("publish", _workload(o, api=o["api"], streams=o["streams"]), o)
+    _run("publish", _workload(o, PUBLISH_CONCURRENCY, api=o["api"], streams=o["streams"]), o)
 
 
 @bench.command("e2e")
@@ -317,11 +326,17 @@ def bench_publish(**o: Any) -> None:
     help="streaming: StreamingReceive, acks on the stream; receive: Receive + Ack.",
 )
 @_consume_options
-@_common(default_messages=200_000, default_batch=100, default_concurrency=4)
+@_common(default_messages=200_000, default_batch=100, default_concurrency=CONSUMED_CONCURRENCY)
 def bench_e2e(**o: Any) -> None:
     """Publish and consume at once (consumers in their own processes): end-to-end rate and
     send->deliver latency. With --rate: latency at a steady load."""
-    w = _workload(o, consume=o["consume"], consumers=o["consumers"], window=o["window"])
+    w = _workload(
+        o,
+        CONSUMED_CONCURRENCY,
+        consume=o["consume"],
+        consumers=o["consumers"],
+        window=o["window"],
+    )
     _run("e2e", w, o)
 
 
@@ -334,11 +349,12 @@ def bench_e2e(**o: Any) -> None:
     help="Subscriptions, each with its own StreamingReceive stream and a copy of every message.",
 )
 @_consume_options
-@_common(default_messages=50_000, default_batch=100, default_concurrency=4)
+@_common(default_messages=50_000, default_batch=100, default_concurrency=CONSUMED_CONCURRENCY)
 def bench_broadcast(**o: Any) -> None:
     """GUARANTEE_BROADCAST to N subscriptions: messages/s (all copies delivered) and copies/s."""
     w = _workload(
         o,
+        CONSUMED_CONCURRENCY,
         consume="streaming",
         subscriptions=o["subscriptions"],
         broadcast=True,
@@ -349,7 +365,7 @@ def bench_broadcast(**o: Any) -> None:
 
 
 @bench.command("memory")
-@_common(default_messages=1_000_000, default_batch=500, default_concurrency=4)
+@_common(default_messages=1_000_000, default_batch=500, default_concurrency=FILL_CONCURRENCY)
 def bench_memory(**o: Any) -> None:
     """RSS of a server holding N stored messages: bytes per message above the empty server's
     RSS, and the peak."""
@@ -357,7 +373,7 @@ def bench_memory(**o: Any) -> None:
 
     from broker.bench.memory import SETTLE_S, memory_run
 
-    w = _workload(o)
+    w = _workload(o, FILL_CONCURRENCY)
     settle_s = SMOKE_SETTLE_S if o["smoke"] else SETTLE_S
     _run("memory", w, o, functools.partial(memory_run, settle_s=settle_s), {"settle_s": settle_s})
 
@@ -375,13 +391,13 @@ def bench_memory(**o: Any) -> None:
     is_flag=True,
     help="Also measure a restart from a fresh snapshot (CONVEYOR_CHECKPOINT_BYTES=1).",
 )
-@_common(default_messages=1_000_000, default_batch=500, default_concurrency=4)
+@_common(default_messages=1_000_000, default_batch=500, default_concurrency=FILL_CONCURRENCY)
 def bench_recovery(stop: str, checkpointed: bool, **o: Any) -> None:
     """Store N messages, stop the server, and time the restart (and from a snapshot)."""
     import functools
 
     from broker.bench.recovery import RecoveryOptions, recovery_run
 
-    w = _workload(o)
+    w = _workload(o, FILL_CONCURRENCY)
     run_fn = functools.partial(recovery_run, options=RecoveryOptions(stop, checkpointed))
     _run("recovery", w, o, run_fn, {"stop": stop, "checkpointed": checkpointed})
