@@ -1,14 +1,16 @@
-"""``conveyor bench``: measure a real server process on this machine.
+"""``conveyor bench``: measure a real server process on this machine, beside a bare baseline.
 
-Each benchmark starts its own ``conveyor serve`` subprocess on a free 127.0.0.1 port with data in
-a temporary folder (``server``), drives it with ``grpc.aio`` clients on uvloop (``workload``),
-and reads the figures the server itself logs: the group-commit ``wal stats`` line at a clean
-shutdown and the ``recovered ... in X s`` line at start. Benchmarks:
+Each run starts its own server process on a free 127.0.0.1 port with data in a temporary
+folder (``server``): ``conveyor serve`` as a user runs it, or the bare ``grpc.aio`` server of
+the same RPC shapes (``baseline``). Producer and consumer *processes* (``producer``,
+``consumer``; spawned, each on its own uvloop loop) drive it with pre-built request bytes
+(``wire``); the parent (``runner``) starts them together, watches their counters, reads the
+server's CPU and memory from ``/proc`` (``procfs``) over the measured phase, and turns their
+reports into figures. ``compare`` repeats runs, interleaving Conveyor and the baseline, and
+takes medians; ``report`` prints them.
 
-- ``publish``: Send throughput and batch latency per fsync policy (``publish``);
-- ``recovery``: restart time after a large log, with and without a snapshot (``recovery``);
-- ``e2e``: publish and StreamingReceive together, delivery latency (``e2e``).
-
-``report`` turns the results into tables for people; every result is also a plain dict for
-``--json``. Every loop is bounded in count and time, and servers are killed in ``finally``.
+Scenarios: publish (``Send`` or ``SendStream``), end to end (``StreamingReceive`` or
+``Receive`` + ``Ack``), broadcast to N subscriptions, any of them at a fixed rate
+(``Workload.rate``), ``memory`` (RSS per stored message) and ``recovery`` (restart time after
+SIGKILL). Every loop is bounded in count and time, and every process is killed in ``finally``.
 """

@@ -1,210 +1,140 @@
 """``conveyor bench recovery``: how long a restart takes after a large log.
 
-1. A fresh server stores ``messages`` messages (batches of ``batch``, ``publishers``
-   concurrent callers, WAIT_FOR_STORED); the publish rate is measured too.
-2. It is stopped with SIGKILL (default: a crash) or SIGTERM; the data directory is measured.
-3. A new server on the same directory: time from spawning the process to its ready line, and
-   the server's own ``recovered N log entries ... in X s`` (the replay alone).
-4. With ``checkpointed``: that server runs with ``CONVEYOR_CHECKPOINT_BYTES=1``, so one small
-   Send makes it write a snapshot of every live message and delete the segments it covers; it is
-   stopped the same way and a third server measures recovery from the snapshot.
+One run:
 
-With the server's default checkpoint size (128 MiB of log), a long publish already takes
-checkpoints on its own; ``checkpoint_bytes`` overrides it for the publishing server (a huge value
-measures a pure log replay).
+1. A fresh server stores ``messages`` messages (the publish workload; its rate is reported).
+2. It is stopped with SIGKILL (default: a crash) or SIGTERM; the data directory is measured.
+3. A new server on the same directory: time from spawning the process to its ready line
+   (``ready_s``), the server's own ``recovered N log entries ... in X s`` (the replay alone) and
+   its resident memory once ready.
+4. With ``checkpointed``: that server runs with ``CONVEYOR_CHECKPOINT_BYTES=1``, so one small
+   Send makes it write a snapshot of every live message and delete the segments it covers; it
+   is stopped the same way and a third server measures recovery from the snapshot.
+
+The baseline stores nothing: its restart is the floor (interpreter, imports, listening), the
+part of ``ready_s`` no recovery work can remove. With the server's default checkpoint size
+(128 MiB of log) a long publish already takes checkpoints on its own; ``CONVEYOR_CHECKPOINT_BYTES``
+in the settings overrides it for the publishing server.
 """
 
 from __future__ import annotations
 
 import signal
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from broker.bench import workload
-from broker.bench.report import percentile
+import grpc
+
+from broker.bench import plan
+from broker.bench.compare import ServerSettings, start_server
+from broker.bench.plan import Workload
+from broker.bench.runner import Figures, Progress, run_workload
 from broker.bench.server import (
     CHECKPOINT_LINE,
+    RECOVERED_LINE,
     BenchServer,
     ServerError,
     dir_size,
     temp_data_dir,
     wal_size,
 )
+from conveyor.v1 import broker_pb2, broker_pb2_grpc, types_pb2
 
-QUEUE = "bench-recovery"
 STOP_SIGNALS = {"kill": signal.SIGKILL, "term": signal.SIGTERM}
+CHECKPOINT_TIMEOUT_S = 900.0
 
 
 @dataclass(frozen=True)
-class RecoveryParams:
-    messages: int = 1_000_000
-    payload: int = 256
-    batch: int = 500
-    publishers: int = 4
-    fsync: str = "always"
+class RecoveryOptions:
     stop: str = "kill"
     checkpointed: bool = False
-    checkpoint_bytes: int | None = None
-    time_limit_s: float = 900.0
 
 
-@dataclass
-class PublishPhase:
-    sent: int
-    failed: int
-    seconds: float
-    msgs_per_s: float
-    p50_ms: float
-    p99_ms: float
-    checkpoints: int
-    timed_out: bool
-
-
-@dataclass
-class RestartPhase:
-    """One restart on a data directory left by a stopped server."""
-
-    label: str
-    data_dir_bytes: int
-    wal_bytes: int
-    bytes_per_msg: float
-    ready_s: float
-    recovered_s: float
-    entries: int
-    live_messages: int
-    entries_per_s: float
-    snapshot_entries: int = 0
-
-
-@dataclass
-class RecoveryResult:
-    params: RecoveryParams
-    publish: PublishPhase
-    restarts: list[RestartPhase]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"benchmark": "recovery", **asdict(self)}
-
-
-def _publish(server: BenchServer, params: RecoveryParams) -> workload.PublishResult:
-    return workload.fill(
-        server.address,
-        QUEUE,
-        messages=params.messages,
-        batch=params.batch,
-        publishers=params.publishers,
-        payload=params.payload,
-        deadline=time.monotonic() + params.time_limit_s,
-    )
-
-
-def _send_one(server: BenchServer) -> None:
-    async def go() -> workload.PublishResult:
-        async with workload.channel(server.address) as ch:
-            return await workload.publish(
-                ch,
-                QUEUE,
-                messages=1,
-                batch=1,
-                publishers=1,
-                payload=16,
-                deadline=time.monotonic() + 60,
+def _send_one(address: str) -> None:
+    async def go() -> None:
+        async with grpc.aio.insecure_channel(address) as ch:
+            response = await broker_pb2_grpc.BrokerStub(ch).Send(
+                broker_pb2.SendRequest(
+                    queue=plan.QUEUE, messages=[types_pb2.Message(payload=b"checkpoint")]
+                ),
+                timeout=plan.RPC_TIMEOUT_S,
             )
+            if response.results[0].HasField("error"):
+                raise ServerError(f"the Send to trigger a checkpoint failed: {response}")
 
-    if workload.run(go).sent != 1:
-        raise ServerError("the Send that should trigger a checkpoint failed")
+    import uvloop
+
+    uvloop.run(go())
 
 
 def _restart(
-    label: str,
+    kind: str,
     data_dir: Path,
     stored: int,
-    params: RecoveryParams,
-    env: dict[str, str] | None = None,
-) -> tuple[BenchServer, RestartPhase]:
+    settings: ServerSettings,
+    run: int,
+    label: str,
+) -> tuple[BenchServer, dict[str, Any]]:
     """Measures the directory, then starts a server on it; the caller stops the server."""
     data_bytes, wal_bytes = dir_size(data_dir), wal_size(data_dir)
-    server = BenchServer(data_dir, fsync=params.fsync, env=env)
+    server = start_server(kind, data_dir, settings, run)
     server.start()
-    rec = server.recovery()
-    phase = RestartPhase(
-        label=label,
-        data_dir_bytes=data_bytes,
-        wal_bytes=wal_bytes,
-        bytes_per_msg=wal_bytes / stored if stored else 0.0,
-        ready_s=server.ready_s,
-        recovered_s=rec.seconds,
-        entries=rec.entries,
-        live_messages=rec.live_messages,
-        entries_per_s=rec.entries / rec.seconds if rec.seconds > 0 else 0.0,
+    m = server.wait_for(RECOVERED_LINE, 1.0) if kind == "conveyor" else None
+    entries, live, replay_s = (
+        (int(m.group(1)), int(m.group(2)), float(m.group(3))) if m else (0, 0, 0.0)
     )
-    return server, phase
+    memory = server.memory()
+    return server, {
+        f"{label}_ready_s": server.ready_s,
+        f"{label}_replay_s": replay_s,
+        f"{label}_entries": entries,
+        f"{label}_live_messages": live,
+        f"{label}_entries_per_s": entries / replay_s if replay_s > 0 else 0.0,
+        f"{label}_msgs_per_s_to_ready": live / server.ready_s if server.ready_s > 0 else 0.0,
+        f"{label}_data_dir_bytes": data_bytes,
+        f"{label}_disk_bytes_per_msg": wal_bytes / stored if stored else 0.0,
+        f"{label}_rss": memory.rss,
+    }
 
 
-def bench_recovery(
-    params: RecoveryParams,
-    *,
-    progress: Callable[[str], None] = lambda _: None,
-    work_dir: Path | None = None,
-) -> RecoveryResult:
-    stop_signal = STOP_SIGNALS[params.stop]
-    env = {}
-    if params.checkpoint_bytes is not None:
-        env["CONVEYOR_CHECKPOINT_BYTES"] = str(params.checkpoint_bytes)
+def recovery_run(
+    kind: str,
+    w: Workload,
+    settings: ServerSettings,
+    run: int,
+    progress: Progress,
+    options: RecoveryOptions,
+) -> Figures:
+    stop_signal = STOP_SIGNALS[options.stop]
     servers: list[BenchServer] = []
-    restarts: list[RestartPhase] = []
-    with temp_data_dir(work_dir) as data_dir:
+    with temp_data_dir(settings.work_dir) as data_dir:
         try:
-            first = BenchServer(data_dir, fsync=params.fsync, env=env)
+            first = start_server(kind, data_dir, settings, run)
             servers.append(first)
             first.start()
-            progress(f"recovery: publishing {params.messages:,} messages ...")
-            pub = _publish(first, params)
-            checkpoints = first.output().count("checkpoint at ")
+            figures = run_workload(first, w, progress)
             first.stop(stop_signal)
-            ms = sorted(x * 1000 for x in pub.latencies_s)
-            publish = PublishPhase(
-                sent=pub.sent,
-                failed=pub.failed,
-                seconds=pub.seconds,
-                msgs_per_s=pub.rate,
-                p50_ms=percentile(ms, 50),
-                p99_ms=percentile(ms, 99),
-                checkpoints=checkpoints,
-                timed_out=pub.timed_out,
-            )
-            progress(
-                f"recovery: published {pub.sent:,} at {pub.rate:,.0f} msgs/s; "
-                f"stopped with {params.stop}; restarting ..."
-            )
-            restart_env = {**env, "CONVEYOR_CHECKPOINT_BYTES": "1"} if params.checkpointed else env
-            second, phase = _restart("log", data_dir, pub.sent, params, restart_env)
+            stored = figures.sent
+            restart_settings = settings
+            if options.checkpointed and kind == "conveyor":
+                env = {**settings.env, "CONVEYOR_CHECKPOINT_BYTES": "1"}
+                restart_settings = ServerSettings(settings.fsync, env, None, settings.work_dir)
+            second, extra = _restart(kind, data_dir, stored, restart_settings, run, "log")
             servers.append(second)
-            restarts.append(phase)
-            progress(
-                f"recovery: ready in {phase.ready_s:.2f}s, replay {phase.recovered_s:.2f}s "
-                f"({phase.entries:,} entries)"
-            )
-            if params.checkpointed:
-                progress("recovery: taking a checkpoint ...")
-                _send_one(second)
-                m = second.wait_for(CHECKPOINT_LINE, params.time_limit_s)
+            figures.extra.update(extra)
+            if options.checkpointed and kind == "conveyor":
+                _send_one(second.address)
+                m = second.wait_for(CHECKPOINT_LINE, CHECKPOINT_TIMEOUT_S)
                 if m is None:
                     raise ServerError("no checkpoint was logged:\n" + second.output()[-4000:])
                 second.stop(stop_signal)
-                third, phase = _restart("snapshot", data_dir, pub.sent + 1, params, env)
+                third, extra = _restart(kind, data_dir, stored + 1, settings, run, "snapshot")
                 servers.append(third)
-                phase.snapshot_entries = int(m.group(1))
-                restarts.append(phase)
-                progress(
-                    f"recovery: from the snapshot ready in {phase.ready_s:.2f}s, "
-                    f"replay {phase.recovered_s:.2f}s"
-                )
+                extra["snapshot_entries"] = int(m.group(1))
+                figures.extra.update(extra)
             servers[-1].stop()
         finally:
             for server in servers:
                 server.kill()
-    return RecoveryResult(params, publish, restarts)
+    return figures

@@ -1,27 +1,18 @@
-"""Benchmark figures for people: aligned tables; and the percentile helper the benches share.
+"""Benchmark figures for people: one table per scenario, Conveyor beside the baseline.
 
-Imports no benchmark module at run time (they import ``percentile`` from here); results are
-typed only for the checker.
+Rows are the medians over the runs (counts are totals, so a single failure shows); the last
+column is Conveyor as a fraction of the baseline: a percentage for rates (higher is better)
+and a multiple for latencies, CPU and memory (lower is better). A row appears only when some
+target has a figure for it.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from broker.bench.e2e import E2EResult
-    from broker.bench.publish import PolicyResult
-    from broker.bench.recovery import RecoveryResult
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile ``q`` (0-100) of ascending values; 0.0 for none."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return float(sorted_values[min(rank, len(sorted_values)) - 1])
+from broker.bench.compare import Comparison
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -43,7 +34,11 @@ def rate(value: float) -> str:
 
 
 def ms(value: float) -> str:
-    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def us(value: float) -> str:
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
 
 
 def size(value: float) -> str:
@@ -56,146 +51,135 @@ def size(value: float) -> str:
 
 
 def seconds(value: float) -> str:
-    return f"{value:.2f}s"
+    return f"{value:.2f} s"
 
 
-def publish_report(results: Sequence[PolicyResult]) -> str:
-    if not results:
-        return "no runs"
-    first = results[0].runs[0] if results[0].runs else None
-    rows = []
-    for r in results:
-        med = r.summary()
-        runs = " / ".join(rate(x.msgs_per_s) for x in r.runs)
-        flags = " (time limit)" if any(x.timed_out for x in r.runs) else ""
-        failed = sum(x.failed for x in r.runs)
-        rows.append(
-            [
-                r.policy,
-                rate(med["msgs_per_s"]),
-                runs + flags,
-                ms(med["p50_ms"]),
-                ms(med["p99_ms"]),
-                f"{med['msgs_per_fsync']:,.1f}",
-                f"{med['bytes_per_msg']:.1f}",
-                str(failed),
-            ]
-        )
-    headers = [
-        "fsync",
-        "msgs/s (median)",
-        "msgs/s per run",
-        "batch p50 ms",
-        "batch p99 ms",
-        "msgs/fsync",
-        "disk B/msg",
-        "failed",
-    ]
-    out = table(headers, rows)
-    if first is not None:
-        out = f"publish: {first.sent:,} messages per run\n" + out
-    errors = {e for r in results for x in r.runs for e in x.errors}
-    if errors:
-        out += "\nerrors: " + "; ".join(sorted(errors)[:5])
-    return out
+def count(value: float) -> str:
+    return f"{int(value):,}"
 
 
-def recovery_report(result: RecoveryResult) -> str:
-    p = result.params
-    pub = result.publish
-    lines = [
-        f"publish: {pub.sent:,} messages of {p.payload} B in batches of {p.batch}, "
-        f"{p.publishers} publishers, fsync {p.fsync}",
-        table(
-            [
-                "publish",
-                "msgs/s",
-                "seconds",
-                "batch p50 ms",
-                "batch p99 ms",
-                "checkpoints",
-                "failed",
-            ],
-            [
-                [
-                    "stored",
-                    rate(pub.msgs_per_s),
-                    seconds(pub.seconds),
-                    ms(pub.p50_ms),
-                    ms(pub.p99_ms),
-                    str(pub.checkpoints),
-                    str(pub.failed) + (" (time limit)" if pub.timed_out else ""),
-                ]
-            ],
-        ),
-        "",
-        f"restart after {'SIGKILL' if p.stop == 'kill' else 'SIGTERM'}:",
-    ]
-    rows = [
-        [
-            r.label,
-            size(r.data_dir_bytes),
-            f"{r.bytes_per_msg:.1f}",
-            f"{r.entries:,}",
-            f"{r.live_messages:,}",
-            seconds(r.recovered_s),
-            rate(r.entries_per_s),
-            seconds(r.ready_s),
-        ]
-        for r in result.restarts
-    ]
-    headers = [
-        "from",
-        "data dir",
-        "disk B/msg",
-        "entries",
-        "live msgs",
-        "replay",
-        "entries/s",
-        "start→ready",
-    ]
-    lines.append(table(headers, rows))
-    return "\n".join(lines)
+def decimal(value: float) -> str:
+    return f"{value:,.1f}"
 
 
-def e2e_report(result: E2EResult) -> str:
-    p = result.params
-    lat = result.latency_ms
-    head = (
-        f"e2e: {result.received:,}/{p.messages:,} messages of {p.payload} B; "
-        f"{p.publishers} publishers x batches of {p.batch}; 1 StreamingReceive "
-        f"(window {p.window}); fsync {p.fsync}"
+@dataclass(frozen=True)
+class Row:
+    label: str
+    key: str
+    fmt: Callable[[float], str]
+    higher_is_better: bool = False
+    always: bool = False
+    compared: bool = True
+    """Whether a Conveyor/baseline ratio means anything for this row."""
+
+
+def _latency_rows(name: str, key: str) -> list[Row]:
+    return [Row(f"{name} {q} ms", f"{key}.{q}", ms) for q in ("p50", "p99", "p99.9", "max")]
+
+
+ROWS = [
+    Row("msgs/s", "msgs_per_s", rate, higher_is_better=True, always=True),
+    Row("copies/s", "copies_per_s", rate, higher_is_better=True),
+    Row("MB/s (payload)", "mb_per_s", decimal, higher_is_better=True),
+    Row("publish msgs/s", "publish_msgs_per_s", rate, higher_is_better=True),
+    *_latency_rows("send->ack", "ack_ms"),
+    *_latency_rows("send->deliver", "deliver_ms"),
+    Row("schedule lag p99 ms", "lag_ms.p99", ms),
+    Row("server CPU us/msg", "server_cpu_us_per_msg", us),
+    Row("client CPU us/msg", "client_cpu_us_per_msg", us),
+    Row("server peak RSS", "peak_rss", size),
+    Row("msgs/response frame", "extra.msgs_per_frame", decimal, compared=False),
+    Row("msgs/fsync", "extra.msgs_per_fsync", decimal, compared=False),
+    Row("checkpoints (total)", "checkpoints", count),
+    Row("RSS empty", "extra.rss_empty", size),
+    Row("RSS with messages stored", "extra.rss_stored", size),
+    Row("RSS bytes/stored msg", "extra.bytes_per_msg", decimal),
+    Row("  of which above payload", "extra.bytes_per_msg_above_payload", decimal, compared=False),
+    Row("restart: start->ready", "extra.log_ready_s", seconds),
+    Row("restart: replay (server's own)", "extra.log_replay_s", seconds),
+    Row("restart: log entries", "extra.log_entries", count),
+    Row("restart: entries/s replayed", "extra.log_entries_per_s", rate, higher_is_better=True),
+    Row("restart: msgs/s to ready", "extra.log_msgs_per_s_to_ready", rate, higher_is_better=True),
+    Row("restart: data dir", "extra.log_data_dir_bytes", size),
+    Row("restart: disk bytes/msg", "extra.log_disk_bytes_per_msg", decimal),
+    Row("restart: RSS when ready", "extra.log_rss", size),
+    Row("snapshot restart: start->ready", "extra.snapshot_ready_s", seconds),
+    Row("snapshot restart: replay", "extra.snapshot_replay_s", seconds),
+    Row("snapshot restart: entries", "extra.snapshot_entries", count),
+    Row("snapshot restart: data dir", "extra.snapshot_data_dir_bytes", size),
+    Row("snapshot restart: RSS", "extra.snapshot_rss", size),
+    Row("sent (total)", "sent", count, always=True),
+    Row("failed (total)", "failed", count, always=True),
+    Row("received (total)", "received", count),
+    Row("missing (total)", "missing", count),
+    Row("duplicates (total)", "duplicates", count),
+    Row("failed acks (total)", "failed_acks", count),
+]
+
+
+def _ratio(row: Row, c: float, b: float) -> str:
+    if not c or not b or not row.compared or row.fmt is count:
+        return ""
+    r = c / b
+    return f"{r:.1%}" if row.higher_is_better else f"{r:,.2f}x"
+
+
+def describe(scenario: str, p: Mapping[str, Any]) -> str:
+    """The run's shape in one or two lines."""
+    guarantee = "broadcast" if p.get("broadcast") else "at-least-once"
+    amount = (
+        f"{p['messages']:,} messages" if p.get("messages") else f"{p.get('duration_s')} s"
+    ) + " per run"
+    api = "SendStream" if p.get("api") == "stream" else "unary Send"
+    inflight = f"up to {p['concurrency']}" if p.get("rate") else str(p["concurrency"])
+    pub = (
+        f"{api} batches of {p['batch']}, {p['producers']} producer process(es) x "
+        f"{inflight} in flight"
+        + (f" on {p['streams']} stream(s)" if p.get("api") == "stream" else "")
     )
-    rows = [
-        [
-            "e2e",
-            rate(result.msgs_per_s),
-            rate(result.publish_msgs_per_s),
-            f"{result.msgs_per_frame:,.1f}",
-            *(ms(lat.get(k, 0.0)) for k in ("p50", "p90", "p99", "p99.9", "max")),
-        ]
-    ]
-    headers = [
-        "",
-        "msgs/s",
-        "publish msgs/s",
-        "msgs/frame",
-        "lat p50 ms",
-        "p90",
-        "p99",
-        "p99.9",
-        "max",
-    ]
-    out = head + "\n" + table(headers, rows)
-    notes = []
-    if result.timed_out:
-        notes.append("stopped by the time limit")
-    if result.redelivered:
-        notes.append(f"{result.redelivered} redeliveries")
-    if result.publish_failed:
-        notes.append(f"{result.publish_failed} publish failures")
-    if result.failed_acks:
-        notes.append(f"{result.failed_acks} failed acks")
-    if notes:
-        out += "\nnote: " + ", ".join(notes)
-    return out
+    if p.get("rate"):
+        pub += f", at a fixed {p['rate']:,.0f} msgs/s"
+    line = f"{scenario}: {pub}; {p['payload']:,} B payloads, {guarantee}, fsync {p.get('fsync')}"
+    if p.get("consume"):
+        how = (
+            "StreamingReceive (acks on the stream)"
+            if p["consume"] == "streaming"
+            else ("Receive + unary Ack")
+        )
+        line += (
+            f"\n  consumed by {how}: {p['subscriptions']} subscription(s), {p['consumers']} "
+            f"consumer process(es), window {p['window']}"
+        )
+    if p.get("server_env"):
+        line += "\n  server environment: " + " ".join(
+            f"{k}={v}" for k, v in p["server_env"].items()
+        )
+    return line + f"\n  {amount}, medians of {p.get('runs', 1)} run(s)"
+
+
+def comparison_report(result: Comparison) -> str:
+    c = result.median("conveyor")
+    b = result.median("baseline") if result.of("baseline") else {}
+    with_baseline = bool(b)
+    rows = []
+    for row in ROWS:
+        cv, bv = c.get(row.key, 0), b.get(row.key, 0)
+        if not (row.always or cv or bv):
+            continue
+        cells = [row.label, row.fmt(cv) if row.key in c else "-"]
+        if with_baseline:
+            cells += [row.fmt(bv) if row.key in b else "-", _ratio(row, cv, bv)]
+        rows.append(cells)
+    headers = ["", "conveyor"] + (["baseline", "conveyor/baseline"] if with_baseline else [])
+    out = [describe(result.scenario, result.params), table(headers, rows)]
+    for target in ("conveyor", "baseline"):
+        runs = result.of(target)
+        if len(runs) > 1:
+            out.append(f"{target} msgs/s per run: " + " / ".join(rate(r.msgs_per_s) for r in runs))
+    if any(r.timed_out for r in result.runs):
+        out.append("note: stopped by the time limit or the idle timeout in some run")
+    errors = sorted({e for r in result.runs for e in r.errors})
+    if errors:
+        out.append("errors: " + "; ".join(errors[:5]))
+    out.extend(f"note: {n}" for n in result.notes)
+    return "\n".join(out)

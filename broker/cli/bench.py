@@ -1,4 +1,5 @@
-"""``conveyor bench publish|recovery|e2e``: options and output around ``broker.bench``.
+"""``conveyor bench publish|e2e|broadcast|memory|recovery``: options and output around
+``broker.bench``.
 
 The scenarios (and grpc) are imported only when a benchmark runs.
 """
@@ -6,195 +7,397 @@ The scenarios (and grpc) are imported only when a benchmark runs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from broker.cli.common import _fail, _json_option
+from broker.cli.common import _fail, _json_option, _options
 from broker.cli.output import _echo_json
 from broker.config import FSYNC_POLICIES
+
+if TYPE_CHECKING:
+    from broker.bench.compare import Comparison, ServerSettings
+    from broker.bench.plan import Workload
+    from broker.bench.runner import Figures, Progress
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+SMOKE_MESSAGES = 2000
+"""``--smoke``: this many messages, one run, with the baseline: seconds per scenario."""
+PUBLISH_CONCURRENCY = 8
+"""Publish only: 8 Sends in flight, the shape SPEC §10 measures ("8 callers")."""
+CONSUMED_CONCURRENCY = 4
+"""With consumers: fewer in flight, or publishing only piles up a backlog ahead of them."""
+FILL_CONCURRENCY = 4
+RATE_CONCURRENCY = 256
+"""``--rate``: batches a producer may have in flight. An open-loop load must not wait for slow
+answers (that would hide them), so this is high; beyond it the producer falls behind and the
+report's schedule lag shows it."""
+SMOKE_SETTLE_S = 0.2
+"""``memory --smoke``: idle time before each RSS reading (the figure is not the point there)."""
 
 
 @click.group()
 def bench() -> None:
-    """Measure fresh local servers: publish rate, recovery time, end-to-end latency.
+    """Measure fresh local servers, beside a bare grpc.aio baseline of the same RPC shapes.
 
-    Each benchmark starts its own server process (a free 127.0.0.1 port, data in a temporary
-    folder) and ignores --server. Progress goes to stderr; figures to stdout.
+    Each run starts its own server process (a free 127.0.0.1 port, data in a temporary folder;
+    --server is ignored) and its own producer and consumer processes. Progress goes to stderr,
+    figures to stdout (--json for scripts).
     """
 
 
-_MESSAGES_LIMIT = click.IntRange(1, 10_000_000)
-_work_dir_option = click.option(
-    "--work-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Where the temporary data directories go [default: the system temp folder].",
-)
-_profile_option = click.option(
-    "--server-profile",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Run the server under cProfile and write its stats here (for python -m pstats).",
-)
+class _Reporter:
+    """A progress bar on stderr per run, then the run's headline."""
 
+    STEPS = 1000
 
-def _bench_progress(line: str) -> None:
-    click.echo(line, err=True)
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def begin(self, label: str) -> Progress:
+        self._bar = click.progressbar(
+            length=self.STEPS,
+            label=label,
+            file=sys.stderr,
+            show_eta=False,
+            item_show_func=lambda text: text,
+        ).__enter__()
+        bar = self._bar
+
+        def update(fraction: float, text: str) -> None:
+            target = int(min(1.0, max(0.0, fraction)) * self.STEPS)
+            bar.update(max(0, target - bar.pos), text)
+
+        return update
+
+    def end(self, label: str, figures: Figures) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+        click.echo(f"{label}: {figures.headline()}", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
 @contextlib.contextmanager
 def _bench_errors() -> Iterator[None]:
-    """A server that fails to start or an RPC that fails ends the command with exit status 1."""
+    """A server or worker that fails, or an RPC that fails, ends the command with status 1."""
     import grpc
 
+    from broker.bench.runner import BenchError
     from broker.bench.server import ServerError
 
     try:
         yield
-    except ServerError as exc:
+    except (ServerError, BenchError) as exc:
         _fail("bench", str(exc))
     except grpc.RpcError as exc:
         code = exc.code().name if isinstance(exc, grpc.aio.AioRpcError) else "UNKNOWN"
         _fail(code, str(exc.details()) if isinstance(exc, grpc.aio.AioRpcError) else str(exc))
 
 
-@bench.command("publish")
-@click.option(
-    "--fsync",
-    type=click.Choice([*FSYNC_POLICIES, "all"]),
-    default="always",
-    show_default=True,
-    help="The server's fsync policy; 'all' runs each in turn.",
+def _server_env(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    env = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.startswith("CONVEYOR_"):
+            raise click.BadParameter(f"{item!r}: expected CONVEYOR_NAME=VALUE")
+        env[name] = value
+    return env
+
+
+def _common(
+    default_messages: int, default_batch: int, default_concurrency: int
+) -> Callable[[_F], _F]:
+    return _options(
+        click.option(
+            "--messages",
+            type=click.IntRange(1, 100_000_000),
+            default=default_messages,
+            show_default=True,
+            help="Messages per run (split over the producers).",
+        ),
+        click.option(
+            "--duration",
+            type=click.FloatRange(min=0.1),
+            help="Seconds of publishing per run, instead of --messages.",
+        ),
+        click.option(
+            "--rate",
+            type=click.FloatRange(min=1),
+            help="Publish at this many msgs/s in all (for latency) instead of flat out.",
+        ),
+        click.option(
+            "--payload",
+            type=click.IntRange(16, 16 * 1024 * 1024),
+            default=256,
+            show_default=True,
+            help="Payload bytes per message (the first 16 carry the send time).",
+        ),
+        click.option(
+            "--batch",
+            type=click.IntRange(1, 100_000),
+            default=default_batch,
+            show_default=True,
+            help="Messages per Send (or SendStream request).",
+        ),
+        click.option(
+            "--producers",
+            type=click.IntRange(1, 64),
+            default=1,
+            show_default=True,
+            help="Producer processes.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 4096),
+            help=f"Batches in flight per producer process [default: {default_concurrency}; "
+            f"with --rate: {RATE_CONCURRENCY}, the most it may fall behind].",
+        ),
+        click.option(
+            "--fsync",
+            type=click.Choice(FSYNC_POLICIES),
+            default="always",
+            show_default=True,
+            help="The server's --fsync.",
+        ),
+        click.option(
+            "--checkpoint-bytes",
+            type=click.IntRange(min=1),
+            help="CONVEYOR_CHECKPOINT_BYTES for the server [default: the server's].",
+        ),
+        click.option(
+            "--server-env",
+            multiple=True,
+            callback=_server_env,
+            metavar="CONVEYOR_NAME=VALUE",
+            help="More environment for the server (repeatable).",
+        ),
+        click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True),
+        click.option(
+            "--baseline",
+            is_flag=True,
+            help="Also run a bare grpc.aio server of the same RPC shapes, interleaved.",
+        ),
+        click.option(
+            "--smoke",
+            is_flag=True,
+            help=f"A quick check: {SMOKE_MESSAGES:,} messages, one run, with the baseline.",
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=1),
+            default=900.0,
+            show_default=True,
+            help="Seconds a run may take; it stops there (and says so).",
+        ),
+        click.option(
+            "--work-dir",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="Where the temporary data directories go [default: the system temp folder].",
+        ),
+        click.option(
+            "--server-profile",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Run Conveyor under cProfile and write its stats here (run N > 1: FILE.N).",
+        ),
+        _json_option,
+    )
+
+
+_consume_options = _options(
+    click.option(
+        "--consumers",
+        type=click.IntRange(1, 64),
+        default=1,
+        show_default=True,
+        help="Consumer processes (streams are spread over them).",
+    ),
+    click.option(
+        "--window",
+        type=click.IntRange(1, 100_000),
+        default=1000,
+        show_default=True,
+        help="max_outstanding_messages per stream.",
+    ),
 )
-@click.option("--messages", type=_MESSAGES_LIMIT, default=100_000, show_default=True)
-@click.option("--batch", type=click.IntRange(1, 1000), default=100, show_default=True)
-@click.option("--publishers", type=click.IntRange(1, 256), default=8, show_default=True)
-@click.option(
-    "--payload", type=click.IntRange(0, 1024 * 1024), default=256, show_default=True,
-    help="Payload bytes per message.",
-)  # fmt: skip
-@click.option("--runs", type=click.IntRange(1, 20), default=3, show_default=True)
-@click.option(
-    "--time-limit", type=click.FloatRange(min=1), default=300.0, show_default=True,
-    help="Seconds of publishing per run; the run stops there.",
-)  # fmt: skip
-@_work_dir_option
-@_profile_option
-@_json_option
-def bench_publish(
-    fsync: str,
-    messages: int,
-    batch: int,
-    publishers: int,
-    payload: int,
-    runs: int,
-    time_limit: float,
-    work_dir: Path | None,
-    server_profile: Path | None,
-    as_json: bool,
-) -> None:
-    """Send throughput, batch latency, group commit and disk use per fsync policy."""
-    from broker.bench import publish, report
 
-    params = publish.PublishParams(messages, batch, publishers, payload, runs, time_limit)
-    policies = publish.POLICIES if fsync == "all" else (fsync,)
-    with _bench_errors():
-        results = publish.bench_publish(
-            policies, params, progress=_bench_progress, work_dir=work_dir, profile=server_profile
+
+def _settings(o: dict[str, Any]) -> ServerSettings:
+    from broker.bench.compare import ServerSettings
+
+    env = dict(o["server_env"])
+    if o["checkpoint_bytes"] is not None:
+        env["CONVEYOR_CHECKPOINT_BYTES"] = str(o["checkpoint_bytes"])
+    return ServerSettings(o["fsync"], env, o["server_profile"], o["work_dir"])
+
+
+def _workload(o: dict[str, Any], default_concurrency: int, **shape: Any) -> Workload:
+    from broker.bench.plan import Workload
+
+    concurrency = o["concurrency"] or (RATE_CONCURRENCY if o["rate"] else default_concurrency)
+    if o["smoke"]:
+        o.update(messages=min(o["messages"], SMOKE_MESSAGES), duration=None, runs=1, baseline=True)
+    try:
+        return Workload(
+            messages=None if o["duration"] else o["messages"],
+            duration_s=o["duration"],
+            rate=o["rate"],
+            payload=o["payload"],
+            batch=o["batch"],
+            producers=o["producers"],
+            concurrency=concurrency,
+            time_limit_s=o["time_limit"],
+            **shape,
         )
-    if as_json:
-        _echo_json(publish.as_json(params, results))
-    else:
-        click.echo(report.publish_report(results))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
-@bench.command("recovery")
-@click.option("--messages", type=_MESSAGES_LIMIT, default=1_000_000, show_default=True)
-@click.option("--payload", type=click.IntRange(0, 1024 * 1024), default=256, show_default=True)
-@click.option("--batch", type=click.IntRange(1, 1000), default=500, show_default=True)
-@click.option("--publishers", type=click.IntRange(1, 256), default=4, show_default=True)
-@click.option("--fsync", type=click.Choice(FSYNC_POLICIES), default="always", show_default=True)
-@click.option(
-    "--stop", type=click.Choice(["kill", "term"]), default="kill", show_default=True,
-    help="How the loaded server is stopped: SIGKILL (a crash) or SIGTERM.",
-)  # fmt: skip
-@click.option(
-    "--checkpointed", is_flag=True,
-    help="Also measure a restart from a fresh snapshot (CONVEYOR_CHECKPOINT_BYTES=1).",
-)  # fmt: skip
-@click.option(
-    "--checkpoint-bytes", type=click.IntRange(min=1),
-    help="CONVEYOR_CHECKPOINT_BYTES for the publishing server [default: the server's].",
-)  # fmt: skip
-@click.option(
-    "--time-limit", type=click.FloatRange(min=1), default=900.0, show_default=True,
-    help="Seconds for publishing (and for a checkpoint).",
-)  # fmt: skip
-@_work_dir_option
-@_json_option
-def bench_recovery(
-    messages: int,
-    payload: int,
-    batch: int,
-    publishers: int,
-    fsync: str,
-    stop: str,
-    checkpointed: bool,
-    checkpoint_bytes: int | None,
-    time_limit: float,
-    work_dir: Path | None,
-    as_json: bool,
+def _run(
+    scenario: str,
+    w: Workload,
+    o: dict[str, Any],
+    run_fn: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Store many messages, stop the server, and time the restart (and from a snapshot)."""
-    from broker.bench import recovery, report
+    from broker.bench import compare, report
 
-    params = recovery.RecoveryParams(
-        messages, payload, batch, publishers, fsync, stop, checkpointed, checkpoint_bytes,
-        time_limit,
-    )  # fmt: skip
-    with _bench_errors():
-        result = recovery.bench_recovery(params, progress=_bench_progress, work_dir=work_dir)
-    if as_json:
+    reporter = _Reporter()
+    params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
+    settings = _settings(o)
+    params["server_env"] = dict(settings.env)
+    result: Comparison
+    try:
+        with _bench_errors():
+            result = compare.compare(
+                scenario,
+                w,
+                runs=o["runs"],
+                baseline=o["baseline"],
+                settings=settings,
+                reporter=reporter,
+                params=params,
+                run_fn=run_fn,
+            )
+    finally:
+        reporter.close()
+    if o["as_json"]:
         _echo_json(result.as_json())
     else:
-        click.echo(report.recovery_report(result))
+        click.echo(report.comparison_report(result))
+
+
+@bench.command("publish")
+@click.option(
+    "--api",
+    type=click.Choice(["unary", "stream"]),
+    default="unary",
+    show_default=True,
+    help="unary: Send calls; stream: requests on SendStream streams.",
+)
+@click.option(
+    "--streams",
+    type=click.IntRange(1, 1024),
+    default=1,
+    show_default=True,
+    help="--api stream: SendStream streams per producer (its batches in flight share them).",
+)
+@_common(default_messages=200_000, default_batch=100, default_concurrency=PUBLISH_CONCURRENCY)
+def bench_publish(**o: Any) -> None:
+    """Publish only (AT_LEAST_ONCE, WAIT_FOR_STORED): msgs/s, send->ack latency, CPU/msg."""
+    _run("publish", _workload(o, PUBLISH_CONCURRENCY, api=o["api"], streams=o["streams"]), o)
 
 
 @bench.command("e2e")
-@click.option("--messages", type=_MESSAGES_LIMIT, default=200_000, show_default=True)
-@click.option("--batch", type=click.IntRange(1, 1000), default=100, show_default=True)
-@click.option("--publishers", type=click.IntRange(1, 256), default=4, show_default=True)
-@click.option("--payload", type=click.IntRange(0, 1024 * 1024), default=256, show_default=True)
 @click.option(
-    "--window", type=click.IntRange(1, 10_000), default=1000, show_default=True,
-    help="The consumer's max_outstanding_messages.",
-)  # fmt: skip
-@click.option("--fsync", type=click.Choice(FSYNC_POLICIES), default="always", show_default=True)
-@click.option("--time-limit", type=click.FloatRange(min=1), default=600.0, show_default=True)
-@_work_dir_option
-@_profile_option
-@_json_option
-def bench_e2e(
-    messages: int,
-    batch: int,
-    publishers: int,
-    payload: int,
-    window: int,
-    fsync: str,
-    time_limit: float,
-    work_dir: Path | None,
-    server_profile: Path | None,
-    as_json: bool,
-) -> None:
-    """Publish and consume (StreamingReceive) at once: end-to-end rate and delivery latency."""
-    from broker.bench import e2e, report
+    "--consume",
+    type=click.Choice(["streaming", "receive"]),
+    default="streaming",
+    show_default=True,
+    help="streaming: StreamingReceive, acks on the stream; receive: Receive + Ack.",
+)
+@_consume_options
+@_common(default_messages=200_000, default_batch=100, default_concurrency=CONSUMED_CONCURRENCY)
+def bench_e2e(**o: Any) -> None:
+    """Publish and consume at once (consumers in their own processes): end-to-end rate and
+    send->deliver latency. With --rate: latency at a steady load."""
+    w = _workload(
+        o,
+        CONSUMED_CONCURRENCY,
+        consume=o["consume"],
+        consumers=o["consumers"],
+        window=o["window"],
+    )
+    _run("e2e", w, o)
 
-    params = e2e.E2EParams(messages, batch, publishers, payload, window, fsync, time_limit)
-    with _bench_errors():
-        result = e2e.bench_e2e(
-            params, progress=_bench_progress, work_dir=work_dir, profile=server_profile
-        )
-    if as_json:
-        _echo_json(result.as_json())
-    else:
-        click.echo(report.e2e_report(result))
+
+@bench.command("broadcast")
+@click.option(
+    "--subscriptions",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Subscriptions, each with its own StreamingReceive stream and a copy of every message.",
+)
+@_consume_options
+@_common(default_messages=50_000, default_batch=100, default_concurrency=CONSUMED_CONCURRENCY)
+def bench_broadcast(**o: Any) -> None:
+    """GUARANTEE_BROADCAST to N subscriptions: messages/s (all copies delivered) and copies/s."""
+    w = _workload(
+        o,
+        CONSUMED_CONCURRENCY,
+        consume="streaming",
+        subscriptions=o["subscriptions"],
+        broadcast=True,
+        consumers=o["consumers"],
+        window=o["window"],
+    )
+    _run("broadcast", w, o)
+
+
+@bench.command("memory")
+@_common(default_messages=1_000_000, default_batch=500, default_concurrency=FILL_CONCURRENCY)
+def bench_memory(**o: Any) -> None:
+    """RSS of a server holding N stored messages: bytes per message above the empty server's
+    RSS, and the peak."""
+    import functools
+
+    from broker.bench.memory import SETTLE_S, memory_run
+
+    w = _workload(o, FILL_CONCURRENCY)
+    settle_s = SMOKE_SETTLE_S if o["smoke"] else SETTLE_S
+    _run("memory", w, o, functools.partial(memory_run, settle_s=settle_s), {"settle_s": settle_s})
+
+
+@bench.command("recovery")
+@click.option(
+    "--stop",
+    type=click.Choice(["kill", "term"]),
+    default="kill",
+    show_default=True,
+    help="How the loaded server is stopped: SIGKILL (a crash) or SIGTERM.",
+)
+@click.option(
+    "--checkpointed",
+    is_flag=True,
+    help="Also measure a restart from a fresh snapshot (CONVEYOR_CHECKPOINT_BYTES=1).",
+)
+@_common(default_messages=1_000_000, default_batch=500, default_concurrency=FILL_CONCURRENCY)
+def bench_recovery(stop: str, checkpointed: bool, **o: Any) -> None:
+    """Store N messages, stop the server, and time the restart (and from a snapshot)."""
+    import functools
+
+    from broker.bench.recovery import RecoveryOptions, recovery_run
+
+    w = _workload(o, FILL_CONCURRENCY)
+    run_fn = functools.partial(recovery_run, options=RecoveryOptions(stop, checkpointed))
+    _run("recovery", w, o, run_fn, {"stop": stop, "checkpointed": checkpointed})

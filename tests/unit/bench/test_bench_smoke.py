@@ -1,22 +1,26 @@
-"""``conveyor bench`` at tiny sizes: each command runs real servers and prints positive figures.
+"""``conveyor bench ... --smoke``: every scenario at a tiny size against real server processes.
 
-Run as subprocesses (the way people run them); no assertion depends on how fast this machine is.
+Run as subprocesses, the way people run them. Each checks the report's shape and that the
+counts add up (every message sent once, received by every subscription, nothing failed or
+duplicated), for Conveyor and for the baseline; no assertion depends on how fast this machine is.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from typing import Any
 
-from broker.bench.report import percentile, table
+import pytest
+
+from broker.cli.bench import SMOKE_MESSAGES
 
 BENCH_TIMEOUT_S = 120.0
+TARGETS = ("conveyor", "baseline")
 
 
-def bench(*args: str) -> str:
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "broker", "bench", *args],
         capture_output=True,
@@ -25,71 +29,141 @@ def bench(*args: str) -> str:
         check=False,
     )
     assert done.returncode == 0, f"conveyor bench {' '.join(args)}:\n{done.stderr}"
-    return done.stdout
+    return done
 
 
 def bench_json(*args: str) -> Any:
-    return json.loads(bench(*args, "--json"))
+    return json.loads(bench(*args, "--json").stdout)
 
 
-def test_publish_every_policy_reports_positive_figures() -> None:
-    out = bench_json("publish", "--fsync", "all", "--messages", "2000", "--runs", "1")
-    assert [p["policy"] for p in out["policies"]] == ["always", "interval", "never"]
-    for policy in out["policies"]:
-        (run,) = policy["runs"]
-        assert (run["sent"], run["failed"], run["timed_out"]) == (2000, 0, False)
-        assert run["fsyncs"] >= 1
-        assert run["wal_records"] >= 2000 // 100  # one record per Send batch
-        for name in ("msgs_per_s", "p50_ms", "p99_ms", "msgs_per_fsync", "bytes_per_msg"):
-            assert policy["median"][name] > 0, name
-            assert run[name] > 0, name
-        assert run["bytes_per_msg"] >= 256  # every payload is in the log
+def check_counts(out: dict[str, Any], subscriptions: int, messages: int = SMOKE_MESSAGES) -> None:
+    assert [r["target"] for r in out["runs"]] == ["conveyor", "baseline"]
+    for run in out["runs"]:
+        assert (run["sent"], run["failed"], run["timed_out"]) == (messages, 0, False), run
+        assert run["errors"] == []
+        assert run["received"] == messages * subscriptions
+        assert (run["missing"], run["duplicates"], run["failed_acks"]) == (0, 0, 0)
+        assert run["msgs_per_s"] > 0
+        assert run["mb_per_s"] > 0
+        assert run["peak_rss"] >= run["rss"] > 0
+        assert run["server_cpu_s"] >= 0  # /proc counts in 10 ms ticks: a tiny run may be 0
+        for q in ("p50", "p99", "p99.9", "max"):
+            assert run["ack_ms"][q] > 0, q
+        assert run["ack_ms"]["p50"] <= run["ack_ms"]["p99"] <= run["ack_ms"]["max"]
+        if subscriptions:
+            assert run["deliver_ms"]["p50"] <= run["deliver_ms"]["p99.9"]
+            assert run["deliver_ms"]["p50"] > 0
+            assert run["frames"] >= 1
+        else:
+            assert run["deliver_ms"] == {}
+    for target in TARGETS:
+        assert out["median"][target]["msgs_per_s"] > 0
+    assert out["ratio"]["msgs_per_s"] > 0
 
 
-def test_publish_prints_a_table() -> None:
-    out = bench("publish", "--messages", "2000", "--runs", "1", "--batch", "50")
-    assert "msgs/s (median)" in out
-    assert "msgs/fsync" in out
-    row = next(line for line in out.splitlines() if line.startswith("always"))
-    numbers = [float(n.replace(",", "")) for n in re.findall(r"[\d,]+(?:\.\d+)?", row)]
-    assert len(numbers) >= 7
-    assert all(n > 0 for n in numbers[:6])
+@pytest.mark.parametrize("api", ["unary", "stream"])
+def test_publish(api: str) -> None:
+    out = bench_json("publish", "--smoke", "--api", api, "--concurrency", "4")
+    assert out["scenario"] == "publish"
+    assert out["params"]["api"] == api
+    check_counts(out, subscriptions=0)
+    conveyor = out["runs"][0]
+    assert conveyor["extra"]["wal_fsyncs"] >= 1  # from the server's clean-stop log line
+    assert conveyor["extra"]["msgs_per_fsync"] > 0
 
 
-def test_recovery_reports_restart_times_from_log_and_snapshot() -> None:
-    out = bench_json("recovery", "--messages", "5000", "--checkpointed")
-    publish = out["publish"]
-    assert (publish["sent"], publish["failed"]) == (5000, 0)
-    assert publish["msgs_per_s"] > 0
-    log, snapshot = out["restarts"]
-    assert (log["label"], snapshot["label"]) == ("log", "snapshot")
-    assert log["live_messages"] == 5000
-    assert snapshot["live_messages"] == 5001  # plus the Send that triggered the checkpoint
-    assert snapshot["snapshot_entries"] >= 3  # sequence, queue, and the messages' records
-    for phase in (log, snapshot):
-        assert phase["entries"] >= 1
-        for name in ("ready_s", "recovered_s", "entries_per_s", "bytes_per_msg", "data_dir_bytes"):
-            assert phase[name] > 0, name
+@pytest.mark.parametrize("consume", ["streaming", "receive"])
+def test_e2e_with_consumers_in_two_processes(consume: str) -> None:
+    out = bench_json("e2e", "--smoke", "--consume", consume, "--consumers", "2")
+    check_counts(out, subscriptions=1)
 
 
-def test_e2e_reports_rate_and_delivery_latency() -> None:
-    out = bench_json("e2e", "--messages", "2000", "--publishers", "2")
-    assert (out["published"], out["received"], out["timed_out"]) == (2000, 2000, False)
-    assert out["msgs_per_s"] > 0
-    assert out["frames"] >= 2
-    assert out["msgs_per_frame"] > 1  # deliveries travel many per frame
-    for name in ("p50", "p90", "p99", "max"):
-        assert out["latency_ms"][name] > 0, name
+def test_broadcast_gives_every_subscription_a_copy() -> None:
+    out = bench_json("broadcast", "--smoke", "--subscriptions", "3", "--consumers", "2")
+    check_counts(out, subscriptions=3)
+    for run in out["runs"]:
+        assert run["copies_per_s"] == pytest.approx(run["msgs_per_s"] * 3)
 
 
-def test_percentile_and_table() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert (percentile(values, 50), percentile(values, 99), percentile(values, 100)) == (
-        50.0,
-        99.0,
-        100.0,
+def test_fixed_rate_reports_schedule_lag_and_two_producers_share_the_budget() -> None:
+    out = bench_json(
+        "e2e",
+        "--smoke",
+        "--rate",
+        "4000",
+        "--batch",
+        "10",
+        "--producers",
+        "2",
+        "--messages",
+        "1001",
     )
-    assert percentile([], 50) == 0.0
-    assert percentile([7.0], 99.9) == 7.0
-    lines = table(["name", "n"], [["a", "1"], ["bb", "22"]]).splitlines()
-    assert lines == ["name   n", "----  --", "a      1", "bb    22"]
+    check_counts(out, subscriptions=1, messages=1001)
+    for run in out["runs"]:
+        assert run["extra"]["target_rate"] == 4000
+        assert run["lag_ms"]["max"] >= run["lag_ms"]["p50"] >= 0
+
+
+def test_duration_mode_publishes_until_the_time_is_up() -> None:
+    out = bench_json("publish", "--duration", "0.5", "--runs", "1", "--baseline")
+    for run in out["runs"]:
+        assert run["sent"] > 0
+        assert run["failed"] == 0
+        assert run["seconds"] >= 0.5
+
+
+def test_memory_reports_bytes_per_stored_message() -> None:
+    out = bench_json("memory", "--smoke")
+    conveyor, baseline = (out["median"][t] for t in TARGETS)
+    assert conveyor["sent"] == baseline["sent"] == SMOKE_MESSAGES
+    for figures in (conveyor, baseline):
+        assert figures["extra.rss_empty"] > 0
+        assert figures["extra.rss_stored"] > 0
+        assert "extra.bytes_per_msg" in figures
+
+
+def test_recovery_restarts_from_the_log_and_from_a_snapshot() -> None:
+    out = bench_json("recovery", "--smoke", "--checkpointed")
+    conveyor = out["runs"][0]["extra"]
+    assert conveyor["log_live_messages"] == SMOKE_MESSAGES
+    assert conveyor["log_entries"] >= 1  # records are per batch, not per message
+    assert conveyor["snapshot_live_messages"] == SMOKE_MESSAGES + 1  # plus the Send that cut it
+    assert conveyor["snapshot_entries"] >= 1
+    for name in ("log_ready_s", "log_replay_s", "log_disk_bytes_per_msg", "snapshot_ready_s"):
+        assert conveyor[name] > 0, name
+    baseline = out["runs"][1]["extra"]
+    assert baseline["log_ready_s"] > 0  # the floor: a process that has nothing to recover
+    assert baseline["log_entries"] == 0
+
+
+def test_table_puts_conveyor_beside_the_baseline() -> None:
+    done = bench("e2e", "--smoke")
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("e2e: unary Send batches of 100")
+    header = next(line for line in lines if line.strip().startswith("conveyor"))
+    assert header.split() == ["conveyor", "baseline", "conveyor/baseline"]
+    for label in ("msgs/s", "send->ack p99 ms", "send->deliver p99.9 ms", "server CPU us/msg"):
+        row = next(line for line in lines if line.startswith(label + " "))
+        assert len(row[len(label) :].split()) >= 2, row
+    assert "e2e: conveyor run 1/1: " in done.stderr  # the progress, on stderr
+
+
+def test_bad_options_are_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "broker", "bench", "publish", "--payload", "8"],
+        capture_output=True,
+        text=True,
+        timeout=BENCH_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--payload" in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "broker", "bench", "publish", "--server-env", "X=1"],
+        capture_output=True,
+        text=True,
+        timeout=BENCH_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "CONVEYOR_NAME=VALUE" in done.stderr
