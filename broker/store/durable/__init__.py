@@ -130,7 +130,7 @@ class DurableStore(MemoryStore):
             expire_leases(self.machine, cut_short)
             self.replayed = replay.entries
             log.info(
-                "recovered %d log entries (%d live messages) in %.2fs",
+                "recovered %d log entries (%d live messages) in %.3fs",
                 replay.entries,
                 live_messages(self.machine),
                 time.perf_counter() - started,
