@@ -67,6 +67,7 @@ def _java(tmp: pathlib.Path) -> list[str]:
 BUILDERS: dict[str, Callable[[pathlib.Path], list[str]]] = {
     "go": _go,
     "typescript": _typescript,
+    "java": _java,
 }
 
 
