@@ -18,7 +18,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from broker.config import ServerConfig
 from broker.delivery.broker import Broker
@@ -26,6 +25,7 @@ from broker.errors import BrokerError
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.handlers import add_servicer
+from broker.service.reflection import enable_reflection
 from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
@@ -87,9 +87,7 @@ async def serve(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    reflection.enable_server_reflection(
-        (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    enable_reflection(server, (*SERVICES, health.SERVICE_NAME))
     gate = Gate()
     store = store or open_store(config)
     broker = Broker(store)

@@ -1,8 +1,13 @@
 """Python client for Conveyor, the gRPC message broker.
 
-``Client`` (blocking) and ``AsyncClient`` (asyncio) expose every Broker and Admin RPC as a method
-taking Python values and returning the ``conveyor.v1`` protobuf messages; failed RPCs raise the
-typed errors of ``conveyor_client.errors``::
+- ``Publisher`` / ``AsyncPublisher``: batching publishers with a future per message
+  (``conveyor_client.publisher``).
+- ``Subscriber`` / ``AsyncSubscriber``: handlers with acks, lease extension, flow control and
+  reconnects (``conveyor_client.subscriber``).
+- ``Client`` (blocking) and ``AsyncClient`` (asyncio): every Broker and Admin RPC as a method
+  taking Python values and returning the ``conveyor.v1`` protobuf messages.
+
+Failed RPCs raise the typed errors of ``conveyor_client.errors``::
 
     from conveyor_client import Client
 
@@ -24,6 +29,7 @@ from conveyor_client._convert import (
     retry_backoff,
     to_duration,
 )
+from conveyor_client._internal.backoff import Backoff
 from conveyor_client.async_client import AsyncClient
 from conveyor_client.client import DEFAULT_TARGET, Client
 from conveyor_client.errors import (
@@ -33,17 +39,33 @@ from conveyor_client.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    OrderingKeyPaused,
     PermissionDenied,
+    PublisherClosed,
     ResourceExhausted,
     Unauthenticated,
     Unavailable,
     error_from_status,
 )
+from conveyor_client.publisher import AsyncPublisher, BatchSettings, Publisher
+from conveyor_client.subscriber import (
+    RECONNECT_CODES,
+    AsyncSubscriber,
+    ReceivedMessage,
+    Subscriber,
+    SubscriberStats,
+    retry_always,
+)
 
 __all__ = [
     "DEFAULT_TARGET",
+    "RECONNECT_CODES",
     "AlreadyExists",
     "AsyncClient",
+    "AsyncPublisher",
+    "AsyncSubscriber",
+    "Backoff",
+    "BatchSettings",
     "Client",
     "ConveyorError",
     "DeadlineExceeded",
@@ -52,13 +74,20 @@ __all__ = [
     "InvalidArgument",
     "MessageFields",
     "NotFound",
+    "OrderingKeyPaused",
     "PermissionDenied",
+    "Publisher",
+    "PublisherClosed",
     "QueueConfig",
+    "ReceivedMessage",
     "ResourceExhausted",
+    "Subscriber",
+    "SubscriberStats",
     "Unauthenticated",
     "Unavailable",
     "error_from_status",
     "make_message",
+    "retry_always",
     "retry_backoff",
     "to_duration",
 ]

@@ -197,6 +197,16 @@ class AsyncClient:
         finally:
             await batches.aclose()
 
+    def streaming_receive_call(
+        self,
+    ) -> aio.StreamStreamCall[
+        broker_pb2.StreamingReceiveRequest, broker_pb2.StreamingReceiveResponse
+    ]:
+        """Opens a raw StreamingReceive call: ``await call.write(request)`` (the first names the
+        queue, subscription and flow control), ``await call.read()``, ``await
+        call.done_writing()``. ``AsyncSubscriber`` is the helper built on it."""
+        return self._broker.StreamingReceive()  # type: ignore[call-arg]  # stubs lack the no-iterator form
+
     async def ack(self, ack_ids: Iterable[str]) -> list[str]:
         """See ``Client.ack``."""
         request = broker_pb2.AckRequest(ack_ids=ack_ids)

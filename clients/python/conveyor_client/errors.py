@@ -84,6 +84,27 @@ class Unauthenticated(ConveyorError):
     """The call carried no valid credentials. Supply a token or client certificate."""
 
 
+class PublisherClosed(ConveyorError):
+    """``publish`` was called after ``close()``, or the message was still queued when a close
+    gave up waiting. Create a new publisher; nothing of this message was sent."""
+
+    def __init__(self, details: str = "the publisher is closed") -> None:
+        super().__init__(grpc.StatusCode.CANCELLED, details)
+
+
+class OrderingKeyPaused(FailedPrecondition):
+    """An earlier message with the same ordering key failed, so this one was not sent: sending it
+    would have broken the key's order. Deal with the failure, then call ``resume(key)`` on the
+    publisher to send that key's messages again."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"ordering key {key!r} is paused after an earlier failure; call resume({key!r})",
+        )
+        self.key = key
+
+
 _BY_CODE: dict[grpc.StatusCode, type[ConveyorError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.NOT_FOUND: NotFound,
