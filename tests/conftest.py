@@ -1,103 +1,18 @@
-"""Shared fixtures: a real Conveyor server process on a free 127.0.0.1 port, data in tmp.
-
-The server is started the way a user starts it (`conveyor serve`) and prints
-``conveyor listening on HOST:PORT`` once it is serving; the fixture waits for that line.
-One server is shared per test module (tests use unique queue names); tests that need their own
-configuration or kill the process call ``start_server`` themselves.
-"""
+"""Shared fixtures: one real Conveyor server process per test module (tests use unique queue
+names), channels and stubs to it. Starting servers is ``server_helpers``."""
 
 from __future__ import annotations
 
-import os
 import pathlib
-import re
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
+from server_helpers import ServerProcess, start_server
 
 from conveyor.v1 import admin_pb2_grpc, broker_pb2_grpc
-
-READY_LINE = re.compile(r"conveyor listening on (\S+):(\d+)")
-START_TIMEOUT_S = 30.0
-
-
-@dataclass
-class ServerProcess:
-    """A running `conveyor serve` process and how to reach it."""
-
-    proc: subprocess.Popen[str]
-    address: str
-    data_dir: pathlib.Path
-    output: list[str]
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-
-def start_server(
-    data_dir: pathlib.Path, *extra: str, env: dict[str, str] | None = None
-) -> ServerProcess:
-    """Starts `conveyor serve` on a free port and waits until it says it is listening.
-
-    ``env`` adds environment variables (``CONVEYOR_*`` settings, ``CONVEYOR_FAILPOINT``).
-    """
-    cmd = [
-        sys.executable,
-        "-m",
-        "broker",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        str(data_dir),
-        *extra,
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
-    assert proc.stdout is not None
-    output: list[str] = []
-    found: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            output.append(line)
-            m = READY_LINE.search(line)
-            if m and not found:
-                found.append(f"{m.group(1)}:{m.group(2)}")
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True, name="server-output").start()
-    if not ready.wait(START_TIMEOUT_S) or not found:
-        proc.kill()
-        proc.wait(START_TIMEOUT_S)
-        proc.stdout.close()
-        raise RuntimeError("server did not start:\n" + "".join(output))
-    return ServerProcess(proc, found[0], data_dir, output)
 
 
 @pytest.fixture(scope="module")

@@ -169,7 +169,7 @@ class SegmentFile:
         Not safe to call again after it raised: the file may end in part of ``data``.
         """
         if self.size >= self.segment_bytes and data:
-            self._cut()
+            self.cut()
         start = self.position
         write_all(self.ops, self._fd, data)
         self.size += len(data)
@@ -183,7 +183,8 @@ class SegmentFile:
             self.fsyncs += 1
             self._dirty = False
 
-    def _cut(self) -> None:
+    def cut(self) -> None:
+        """Seals this segment (fsynced) and continues in a new, empty one."""
         # The old segment must be complete on disk before the new one exists: see module doc.
         self.sync()
         create_segment(self.directory, self.index + 1, self.ops)

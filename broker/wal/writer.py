@@ -110,6 +110,7 @@ class WalWriter:
         self._synced = 0
         """Every write up to this ticket is fsynced."""
         self._sync_wanted = 0
+        self._rotations: list[asyncio.Future[Position]] = []
         self._wakeup = asyncio.Event()
         self._error: BaseException | None = None
         self._failed = asyncio.Event()
@@ -193,13 +194,24 @@ class WalWriter:
         """``write`` then ``flushed``: log records and wait until they are durable."""
         return await self.flushed(self.write(records))
 
-    async def sync(self) -> Position:
+    async def sync(self, *, rotate: bool = False) -> Position:
         """Write and fsync everything written so far, whatever the policy; return its end.
+
+        With ``rotate``, the segment is also cut, and the position returned is the start of
+        the new one: a snapshot taken there lets every segment before it be deleted, instead
+        of leaving the one it covers on disk until it fills.
 
         A snapshot must cover only a position returned here (or by ``flushed`` under
         ``always``).
         """
-        return await self._wait(self._ticket, True)
+        if not rotate:
+            return await self._wait(self._ticket, True)
+        self._check_usable()
+        future: asyncio.Future[Position] = self._loop.create_future()
+        self._rotations.append(future)
+        if not self._wakeup.is_set():
+            self._wakeup.set()
+        return await future
 
     async def close(self) -> None:
         """Flush and fsync what is queued, stop the task, close the file. Idempotent.
@@ -248,21 +260,31 @@ class WalWriter:
         try:
             while True:
                 batch = self._take_batch()
+                rotations = list(self._rotations)
                 sync = (
                     (bool(batch) and self.policy is FsyncPolicy.ALWAYS)
                     or self._sync_wanted > self._synced
                     or self._interval_sync_due()
+                    or bool(rotations)
                 )
                 if not batch and not sync:
                     await self._wait_for_work()
                     continue
                 data = [part for pending in batch for part in pending.parts]
                 try:
-                    start = await self._run_io(functools.partial(self._write, data, sync))
+                    start = await self._run_io(
+                        functools.partial(self._write, data, sync, bool(rotations))
+                    )
                 except Exception as exc:
                     self._fail(exc)
                     return
                 self._written_batch(batch, start, sync)
+                if rotations:
+                    del self._rotations[: len(rotations)]
+                    self._position = self._segment.position
+                    for future in rotations:
+                        if not future.done():
+                            future.set_result(self._position)
         finally:
             self._fail_pending()  # whatever ends the task, no writer may wait forever
 
@@ -320,11 +342,13 @@ class WalWriter:
             size += pending.size
         return batch
 
-    def _write(self, parts: list[bytes], sync: bool) -> Position:
+    def _write(self, parts: list[bytes], sync: bool, rotate: bool = False) -> Position:
         """Runs in a worker thread; the only caller of ``self._segment`` while the task lives."""
         start = self._segment.append(b"".join(parts)) if parts else self._segment.position
         if sync:
             self._segment.sync()
+        if rotate:
+            self._segment.cut()
         return start
 
     async def _run_io(self, call: Callable[[], _T]) -> _T:
@@ -347,12 +371,14 @@ class WalWriter:
         self._fail_pending()
 
     def _fail_pending(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.future.done():
-                waiter.future.set_exception(
+        futures = [w.future for w in self._waiters] + self._rotations
+        for future in futures:
+            if not future.done():
+                future.set_exception(
                     self._write_error()
                     if self._error is not None
                     else WalClosedError(f"WAL writer for {self.directory} stopped")
                 )
         self._waiters = []
+        self._rotations = []
         self._pending.clear()

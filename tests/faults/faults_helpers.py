@@ -25,8 +25,8 @@ from typing import Any
 import grpc
 import pytest
 import rpc_helpers as rpc
-from conftest import start_server
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from server_helpers import start_server
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 

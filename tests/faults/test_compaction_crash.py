@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import time
 
-from conftest import start_server
 from faults_helpers import Client, Ledger, Load, segments, snapshots, wal_dir
 from rpc_helpers import wait_until
+from server_helpers import start_server
 
-SEGMENT_BYTES = 16 * 1024
+SEGMENT_BYTES = 8 * 1024
 CHECKPOINT_BYTES = 64 * 1024
 SLACK_SEGMENTS = 4
 """Growth while a checkpoint is being written, and the segment being appended to."""
@@ -28,6 +28,7 @@ def segment_bound(largest_snapshot: int) -> int:
 
 
 LIVES = 2
+MESSAGES_PER_LIFE = 3000
 
 
 def _segment_index(name: str) -> int:
@@ -51,9 +52,20 @@ def test_checkpoints_under_load_then_sigkill(tmp_path):
             if life == 0:
                 with Client(srv.address) as c:
                     c.create_queue(queue, lease=3.0)
-            load = Load(srv.address, queue, ledger, life, payload_bytes=200).start()
+            load = Load(
+                srv.address,
+                queue,
+                ledger,
+                life,
+                payload_bytes=200,
+                max_sent=MESSAGES_PER_LIFE + 2000,
+            ).start()
             deadline = time.monotonic() + 30
-            while load.sent < 3000 and not ledger.unexpected and time.monotonic() < deadline:
+            while (
+                load.sent < MESSAGES_PER_LIFE
+                and not ledger.unexpected
+                and time.monotonic() < deadline
+            ):
                 names = [p.name for p in segments(data)]
                 most_segments = max(most_segments, len(names))
                 if names:
@@ -89,9 +101,10 @@ def test_checkpoints_under_load_then_sigkill(tmp_path):
         f"ledger: {counts}; segments: at most {most_segments}, newest {newest_segment}, "
         f"largest snapshot {largest_snapshot} B"
     )
-    assert counts["sent_ok"] >= LIVES * 3000 * 0.9, counts
+    assert counts["sent_ok"] >= LIVES * MESSAGES_PER_LIFE * 0.9, counts
     bound = segment_bound(largest_snapshot)
-    assert newest_segment >= 3 * most_segments, (
+    # Not vacuous: the log's history is well beyond what was on disk at any time.
+    assert newest_segment + 1 >= 2 * most_segments, (
         f"the log grew to only {newest_segment + 1} segments: not enough history to show compaction"
     )
     assert most_segments <= bound, (

@@ -14,9 +14,9 @@ from __future__ import annotations
 import random
 import time
 
-from conftest import start_server
 from faults_helpers import Client, Ledger, Load, msg, text
 from rpc_helpers import dur, secs, wait_until
+from server_helpers import start_server
 
 from conveyor.v1 import types_pb2
 

@@ -13,10 +13,10 @@ import threading
 
 import grpc
 import pytest
-from conftest import start_server
 from faults_helpers import Client, text
 from grpc_health.v1 import health_pb2
 from rpc_helpers import rpc_code, wait_until
+from server_helpers import start_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

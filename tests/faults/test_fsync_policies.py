@@ -5,9 +5,9 @@ verifies clean (no torn tail for the next start to cut)."""
 from __future__ import annotations
 
 import pytest
-from conftest import start_server
 from faults_helpers import Client, Ledger, Load, conveyor_cli, wal_dir
 from rpc_helpers import wait_until
+from server_helpers import start_server
 
 
 @pytest.mark.parametrize(

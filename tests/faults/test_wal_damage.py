@@ -13,7 +13,6 @@ import struct
 
 import google_crc32c
 import pytest
-from conftest import start_server
 from faults_helpers import (
     Client,
     conveyor_cli,
@@ -25,6 +24,7 @@ from faults_helpers import (
     text,
     wal_dir,
 )
+from server_helpers import start_server
 
 _rng = random.Random(6)
 

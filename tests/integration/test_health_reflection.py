@@ -8,7 +8,6 @@ import time
 
 import grpc
 import pytest
-from conftest import start_server
 from google.protobuf import descriptor_pool
 from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -16,6 +15,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 from rpc_helpers import create_queue, dur, pull, send, stats
+from server_helpers import start_server
 from stream_helpers import BidiStream, StreamPump, collect_deliveries, numbered
 
 from conveyor.v1 import admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2

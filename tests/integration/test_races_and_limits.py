@@ -18,8 +18,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
-from conftest import start_server
 from rpc_helpers import create_queue, dead_letters, dur, message, pull, send, stats, wait_until
+from server_helpers import start_server
 from stream_helpers import BidiStream, collect_deliveries
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2

@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import ServerProcess
+from server_helpers import ServerProcess
 
 from conveyor.v1 import types_pb2
 from conveyor_client import Client

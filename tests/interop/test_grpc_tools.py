@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from conftest import ServerProcess, start_server
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
+from server_helpers import ServerProcess, start_server
 
 from conveyor_client import Client, Unavailable
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ServerProcess
+from server_helpers import ServerProcess
 
 from conveyor.v1 import types_pb2
 from conveyor_client import AlreadyExists, AsyncClient, InvalidArgument, NotFound

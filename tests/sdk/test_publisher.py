@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import ServerProcess
 from sdk_helpers import SendSpy
+from server_helpers import ServerProcess
 
 from conveyor.v1 import types_pb2
 from conveyor_client import (

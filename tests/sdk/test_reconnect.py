@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from conftest import start_server
 from rpc_helpers import wait_until
+from server_helpers import start_server
 
 from conveyor.v1 import types_pb2
 from conveyor_client import Backoff, Client, ReceivedMessage, Subscriber

@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import ServerProcess
 from sdk_helpers import eventually, wait_event
+from server_helpers import ServerProcess
 
 from conveyor.v1 import types_pb2
 from conveyor_client import (

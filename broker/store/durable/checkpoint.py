@@ -1,6 +1,7 @@
 """Checkpoints: a snapshot of the live state, then deleting the log it covers.
 
-``P = sync()`` first; then the state is captured in chunks with the event loop running
+``P = sync(rotate=True)`` first (the segment is cut there, so everything before P can go
+once the snapshot is written); then the state is captured in chunks with the event loop running
 between them (a chunk is ``CHUNK_MESSAGES`` messages or ``CHUNK_BYTES`` of them), each chunk
 encoded on the loop and written by a worker thread while the loop serves. Changes made during
 the capture are in the log after P and may or may not be in the snapshot already: every record
@@ -32,7 +33,7 @@ async def checkpoint(
     m: Machine, writer: WalWriter, wal_dir: Path, ops: FileOps
 ) -> tuple[int, int, int]:
     """Writes a snapshot and deletes what it covers; returns (records, bytes, files deleted)."""
-    position = await writer.sync()
+    position = await writer.sync(rotate=True)
     snapshot = await asyncio.to_thread(SnapshotWriter, wal_dir, position, ops)
     try:
         head: list[tuple[int, bytes]] = [(records.SEQUENCE, records.json_body(next_seq=m.next_seq))]

@@ -10,15 +10,13 @@ from typing import Any
 
 import grpc
 import pytest
+from service_limits import MAX_BATCH, MAX_WINDOW
 
 from broker.delivery.broker import Broker
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.handlers import add_servicer
 from broker.store.memory import MemoryStore
 from conveyor.v1 import broker_pb2, broker_pb2_grpc
-
-MAX_BATCH = 50
-MAX_WINDOW = 100
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 
 import grpc
 import pytest
-from conftest import MAX_BATCH, MAX_WINDOW
+from service_limits import MAX_BATCH, MAX_WINDOW
 
 from broker.delivery.broker import Broker
 from broker.model import QueueConfig

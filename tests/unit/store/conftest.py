@@ -1,164 +1,18 @@
-"""The conformance suite's harness: every store behind one small driver, on a fake clock.
-
-``StoreEnv`` drives a store only through its verbs (``broker.store.base.Store``), plus three
-things a test needs that are not verbs: moving the clock (``advance`` runs what fell due),
-restarting on the same data (``restart``; stores without durable state skip those tests) and
-watching the change signals the store sends up. Add a store here and every test runs on it.
-"""
+"""Fixtures of the conformance suite: ``env`` (every store) and ``durable_env`` (the stores
+that keep state across a restart). The harness itself is ``store_harness``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from broker.model import Guarantee, QueueConfig
-from broker.store.base import Claim, MessageStatus, NewMessage, Outcome, Store
-from broker.store.durable import DurableStore
-from broker.store.memory import MemoryStore
-from conveyor.v1 import types_pb2
-
-START = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Signals:
-    """The listener: which subscriptions were said to be ready, and watched statuses."""
-
-    def __init__(self) -> None:
-        self.ready: list[tuple[str, str]] = []
-        self.statuses: list[MessageStatus] = []
-
-    def changed(self, status: MessageStatus) -> None:
-        self.statuses.append(status)
-
-    def ready_signal(self, queue: str, subscription: str) -> None:
-        self.ready.append((queue, subscription))
-
-
-class _Listener:
-    def __init__(self, signals: Signals) -> None:
-        self.signals = signals
-
-    def ready(self, queue: str, subscription: str) -> None:
-        self.signals.ready_signal(queue, subscription)
-
-    def changed(self, status: MessageStatus) -> None:
-        self.signals.changed(status)
-
-
-def raw(payload: bytes = b"x", topic: str = "t", **fields: object) -> bytes:
-    return types_pb2.Message(payload=payload, topic=topic, **fields).SerializeToString()  # type: ignore[arg-type]
-
-
-def decode(data: bytes) -> types_pb2.Message:
-    return types_pb2.Message.FromString(data)
-
-
-class StoreEnv:
-    def __init__(self, make: Callable[[Clock], Store], durable: bool) -> None:
-        self.clock = Clock()
-        self._make = make
-        self.durable = durable
-        self.signals = Signals()
-        self.store = make(self.clock)
-
-    async def open(self) -> None:
-        self.store.listen(_Listener(self.signals))
-        await self.store.open()
-
-    async def restart(self) -> None:
-        assert self.durable, "use the durable_env fixture for restart tests"
-        await self.store.close()
-        self.store = self._make(self.clock)
-        await self.open()
-
-    def advance(self, seconds: float) -> None:
-        self.clock.now += seconds
-        machine = getattr(self.store, "machine", None)
-        assert machine is not None, "a new store needs its own way to run what fell due"
-        machine.timers.run_due()
-
-    # -- shorthands over the verbs -------------------------------------------------------
-
-    async def queue(self, name: str = "q", **config: object) -> QueueConfig:
-        return await self.store.create_queue(QueueConfig(name=name).replace(**config))
-
-    async def sub(self, name: str = "s", queue: str = "q", filter_: str = "") -> None:
-        await self.store.subscription(queue, name, filter_)
-
-    async def send(
-        self,
-        payload: bytes = b"x",
-        *,
-        queue: str = "q",
-        topic: str = "t",
-        guarantee: Guarantee = Guarantee.AT_LEAST_ONCE,
-        **fields: object,
-    ) -> str:
-        (result,) = await self.store.publish(
-            queue,
-            [NewMessage(raw(payload, topic), topic, len(payload), guarantee, **fields)],  # type: ignore[arg-type]
-        )
-        assert isinstance(result, str), result
-        return result
-
-    async def send_many(self, queue: str, messages: list[NewMessage]) -> list[str | Outcome]:
-        return await self.store.publish(queue, messages)
-
-    async def claim(
-        self,
-        sub: str = "s",
-        n: int = 100,
-        *,
-        queue: str = "q",
-        max_bytes: int = 0,
-        lease: float = 10.0,
-        oversized_first: bool = True,
-    ) -> Claim:
-        return await self.store.claim(
-            queue, sub, n, max_bytes, lease, oversized_first=oversized_first
-        )
-
-    async def take(self, sub: str = "s", n: int = 100, **kw: object) -> list[tuple[str, str, int]]:
-        """(message id, ack id, attempt) of each delivery of one claim."""
-        claim = await self.claim(sub, n, **kw)  # type: ignore[arg-type]
-        return [(decode(d).id, a, attempt) for a, d, attempt, _ in claim.deliveries]
-
-
-def new(payload: bytes = b"x", topic: str = "t", **fields: object) -> NewMessage:
-    return NewMessage(raw(payload, topic), topic, len(payload), **fields)  # type: ignore[arg-type]
-
-
-def _memory(clock: Clock) -> Store:
-    return MemoryStore(clock=clock, run_timers=False)
-
-
-STORES = ["memory", "durable"]
-"""Every store; the ones that keep state across a restart are ``DURABLE_STORES``."""
-DURABLE_STORES = ["durable"]
-
-
-def _env(kind: str, tmp_path: Path) -> StoreEnv:
-    if kind == "memory":
-        return StoreEnv(_memory, durable=False)
-    return StoreEnv(
-        lambda clock: DurableStore(tmp_path / "data", clock=clock, run_timers=False),
-        durable=True,
-    )
+from store_harness import DURABLE_STORES, STORES, StoreEnv, make_env
 
 
 @pytest.fixture(params=STORES)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    e = _env(request.param, tmp_path)
+    e = make_env(request.param, tmp_path)
     await e.open()
     try:
         yield e
@@ -169,7 +23,7 @@ async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[S
 @pytest.fixture(params=DURABLE_STORES)
 async def durable_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
     """For tests of what a restart brings back."""
-    e = _env(request.param, tmp_path)
+    e = make_env(request.param, tmp_path)
     await e.open()
     try:
         yield e

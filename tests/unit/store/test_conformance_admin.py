@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import StoreEnv, decode, new
+from store_harness import StoreEnv, decode, new
 
 from broker.errors import (
     AlreadyExists,

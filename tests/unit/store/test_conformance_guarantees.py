@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import StoreEnv, decode, new
+from store_harness import StoreEnv, decode, new
 
 from broker.errors import FailedPrecondition, InvalidArgument, NotFound
 from broker.model import Guarantee, MessageState

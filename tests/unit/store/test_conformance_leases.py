@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import StoreEnv, decode
+from store_harness import StoreEnv, decode
 
 from broker.errors import NotFound
 from broker.model import Backoff

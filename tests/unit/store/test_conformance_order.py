@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import StoreEnv, new
+from store_harness import StoreEnv, new
 
 from broker.model import QueueKind
 

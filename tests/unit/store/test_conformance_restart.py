@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Clock, StoreEnv, decode, new
+from store_harness import Clock, StoreEnv, decode, new
 
 from broker.model import Backoff, Guarantee, QueueConfig, QueueKind
 from broker.store.durable import DurableStore

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import StoreEnv, decode, new
+from store_harness import StoreEnv, decode, new
 
 from broker.model import MessageState
 

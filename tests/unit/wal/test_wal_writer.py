@@ -258,3 +258,14 @@ async def test_a_failure_is_reported_to_wait_failed(tmp_path: Path) -> None:
     with pytest.raises(WalWriteError):
         writer.write([(1, b"refused at once")])
     await writer.close()
+
+
+async def test_a_rotating_sync_starts_a_new_segment_so_older_ones_can_go(tmp_path: Path) -> None:
+    writer = await WalWriter.open(tmp_path)
+    await writer.append([(1, b"before")])
+    position = await writer.sync(rotate=True)
+    assert position == Position(1, SEGMENT_HEADER_BYTES)
+    await writer.append([(1, b"after")])
+    await writer.close()
+    assert names(tmp_path, "*.wal") == ["0000000000000000.wal", "0000000000000001.wal"]
+    assert read_all(tmp_path, position) == [(1, b"after")]
