@@ -25,6 +25,15 @@ from conveyor.v1 import broker_pb2, types_pb2
 T = TypeVar("T")
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
+SEND_STREAM_PIPELINE = 64
+"""Requests of one SendStream being stored at once: enough to fill several group commits,
+bounded so a fast sender is held back by the stream's flow control rather than memory."""
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Marks a task's outcome as seen (its answer can no longer be sent)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class Gate:
@@ -102,16 +111,44 @@ class BrokerServicer:
     async def SendStream(
         self, request_iterator: AsyncIterator[broker_pb2.SendStreamRequest], context: Ctx
     ) -> AsyncIterator[bytes]:
-        async for request in request_iterator:
-            results = await guarded(
-                context,
-                lambda r=request: self._send(  # type: ignore[misc]
-                    r.queue, r.messages, r.wait_for, r.timeout
-                ),
-            )
-            yield frames.send_results(request.queue, results) + (
-                frames.send_stream_sequence(request.sequence)
-            )
+        # Requests are pipelined: each is stored while the next ones are read, so batches in
+        # flight on one stream share fsyncs; answers go out in request order.
+        pending: asyncio.Queue[tuple[broker_pb2.SendStreamRequest, asyncio.Task[Any]] | None]
+        pending = asyncio.Queue(maxsize=SEND_STREAM_PIPELINE)
+
+        async def read() -> None:
+            try:
+                async for r in request_iterator:
+                    task = asyncio.ensure_future(
+                        self._send(r.queue, r.messages, r.wait_for, r.timeout)
+                    )
+                    await pending.put((r, task))
+            finally:
+                await pending.put(None)
+
+        reader = asyncio.create_task(read(), name="send-stream-reader")
+        problem: BrokerError | None = None
+        try:
+            while (item := await pending.get()) is not None:
+                request, task = item
+                try:
+                    results = await task
+                except BrokerError as exc:
+                    problem = exc
+                    break
+                yield frames.send_results(request.queue, results) + (
+                    frames.send_stream_sequence(request.sequence)
+                )
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            while not pending.empty():  # answers nobody will read: let them finish quietly
+                left = pending.get_nowait()
+                if left is not None:
+                    left[1].add_done_callback(_retrieve)
+        if problem is not None:
+            await context.abort(code_of(problem), str(problem))
 
     # -- consuming -----------------------------------------------------------------------
 

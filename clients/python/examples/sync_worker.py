@@ -21,8 +21,8 @@ def main(target: str, queue: str, count: int) -> None:
     def handle(message: ReceivedMessage) -> None:
         nonlocal handled
         order = json.loads(message.payload)  # a ValueError here dead-letters the message
-        print("worked on", order)
-        with lock:
+        with lock:  # handlers run in several threads: one line at a time
+            print("worked on", order, flush=True)
             handled += 1
             if handled >= count:
                 done.set()

@@ -156,3 +156,30 @@ async def test_status_and_cancel_map_errors(grpc_aio_stub, queue) -> None:
         assert await code_of(stub.GetMessageStatus(bad_queue)) == grpc.StatusCode.INVALID_ARGUMENT
         watch = stub.WatchMessage(broker_pb2.WatchMessageRequest(queue=queue, message_id="1"))
         assert await code_of(watch.read()) == grpc.StatusCode.NOT_FOUND
+
+
+async def test_send_stream_answers_every_request_in_order(grpc_aio_stub, queue) -> None:
+    async def requests():
+        for n in range(1, 41):
+            yield broker_pb2.SendStreamRequest(queue=queue, messages=[msg(b"%d" % n)], sequence=n)
+
+    async with grpc_aio_stub() as stub:
+        answers = [a async for a in stub.SendStream(requests())]
+        assert [a.sequence for a in answers] == list(range(1, 41))
+        assert all(len(a.results) == 1 and a.results[0].message_id for a in answers)
+        pulled = await stub.Pull(
+            broker_pb2.PullRequest(queue=queue, subscription="s", max_messages=100)
+        )
+    assert [d.message.payload for d in pulled.deliveries] == [b"%d" % n for n in range(1, 41)]
+
+
+async def test_a_bad_request_ends_a_send_stream_with_its_status(grpc_aio_stub, queue) -> None:
+    async def requests():
+        yield broker_pb2.SendStreamRequest(queue=queue, messages=[msg()], sequence=1)
+        yield broker_pb2.SendStreamRequest(queue=queue, sequence=2)  # no messages
+
+    async with grpc_aio_stub() as stub:
+        call = stub.SendStream(requests())
+        first = await call.read()
+        assert first.sequence == 1
+        assert await code_of(call.read()) == grpc.StatusCode.INVALID_ARGUMENT
