@@ -15,7 +15,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from broker.delivery.consumers import Consumer, Registry
 from broker.delivery.waits import Watches
-from broker.errors import BrokerError, DeadlineExceeded, FailedPrecondition, InvalidArgument
+from broker.errors import (
+    BrokerError,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    Unavailable,
+)
 from broker.model import MessageState, QueueConfig, check_duration
 from broker.store.base import (
     Claim,
@@ -42,6 +48,7 @@ class Broker:
         self.consumers = Registry()
         self.watches = Watches()
         self._background: set[asyncio.Future[list[str]]] = set()
+        self._failure_watch: asyncio.Task[None] | None = None
         store.listen(self)
 
     # -- the store's listener ------------------------------------------------------------
@@ -56,6 +63,17 @@ class Broker:
 
     async def start(self) -> None:
         await self.store.open()
+        self._failure_watch = asyncio.create_task(
+            self._end_streams_on_failure(), name="conveyor-stream-failure-watch"
+        )
+
+    async def _end_streams_on_failure(self) -> None:
+        """Once the store has failed, every stream ends with UNAVAILABLE (its consumer can
+        reconnect to a healthy server) instead of waiting for messages that cannot come."""
+        error = await self.store.wait_failed()
+        self.consumers.close_all(
+            Unavailable(f"the store failed; reconnect to another server: {error}")
+        )
 
     def close_streams(self) -> None:
         """Ends every Receive stream and long poll (shutting down)."""
@@ -63,6 +81,10 @@ class Broker:
 
     async def stop(self) -> None:
         self.close_streams()
+        if self._failure_watch is not None:
+            self._failure_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._failure_watch
         await self.store.close()
 
     # -- sending -------------------------------------------------------------------------
@@ -206,6 +228,8 @@ class Broker:
                 yield None
                 continue
             await wake.wait()
+        if consumer.error is not None:
+            raise consumer.error
 
     async def pull(
         self,

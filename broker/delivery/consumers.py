@@ -49,6 +49,8 @@ class Consumer:
         self.held_bytes = 0
         self.wake = asyncio.Event()
         self.closed = False
+        self.error: BaseException | None = None
+        """Why the broker ended this consumer (the store failed), if it did."""
         self._deadlines: list[tuple[float, int, list[str]]] = []
         self._extended: dict[str, float] = {}
         self._counter = itertools.count()
@@ -190,9 +192,11 @@ class Registry:
             ]
         return out
 
-    def close_all(self) -> None:
+    def close_all(self, error: BaseException | None = None) -> None:
         for group in self._by_sub.values():
             for consumer in group:
+                if error is not None:
+                    consumer.error = error
                 consumer.close()
 
     def count(self, queue: str, subscription: str) -> int:

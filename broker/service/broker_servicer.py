@@ -17,7 +17,8 @@ import grpc
 from broker.delivery.broker import Broker
 from broker.delivery.consumers import Consumer
 from broker.errors import BrokerError, InvalidArgument, Unavailable
-from broker.service import convert, frames
+from broker.service import convert, frames, scan
+from broker.service.handlers import WithBytes
 from broker.service.status import code_of
 from broker.store.base import NewMessage, PublishResult
 from conveyor.v1 import broker_pb2, types_pb2
@@ -25,6 +26,7 @@ from conveyor.v1 import broker_pb2, types_pb2
 T = TypeVar("T")
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
+_WAIT_FORS = frozenset(types_pb2.WaitFor.values())
 SEND_STREAM_PIPELINE = 64
 """Requests of one SendStream being stored at once: enough to fill several group commits,
 bounded so a fast sender is held back by the stream's flow control rather than memory."""
@@ -70,9 +72,15 @@ class BrokerServicer:
     # -- publishing ----------------------------------------------------------------------
 
     async def _send(
-        self, queue: str, messages: Sequence[types_pb2.Message], wait_for: int, wait: Any
+        self,
+        queue: str,
+        messages: Sequence[types_pb2.Message],
+        wait_for: int,
+        wait: Any,
+        raw: bytes,
     ) -> list[PublishResult | BaseException]:
-        """``wait`` is the request's ``timeout``: how long WAIT_FOR_DELIVERED may take."""
+        """``wait`` is the request's ``timeout``: how long WAIT_FOR_DELIVERED may take;
+        ``raw`` the request's bytes, from which messages are kept as sent."""
         self.gate.check()
         if len(messages) > self.max_batch:
             raise InvalidArgument(
@@ -80,13 +88,18 @@ class BrokerServicer:
             )
         if not messages:
             raise InvalidArgument("the request has no messages")
-        if wait_for not in types_pb2.WaitFor.values():
+        if wait_for not in _WAIT_FORS:
             raise InvalidArgument(f"unknown wait_for {wait_for}")
         batch: list[NewMessage] = []
         bad: dict[int, BaseException] = {}
-        for i, m in enumerate(messages):
+        plain = scan.plain
+        for i, (start, end) in enumerate(scan.message_spans(raw)):
+            common = plain(raw, start, end)
+            if common is not None:
+                batch.append(NewMessage(raw[start:end], common[0], common[1]))
+                continue
             try:
-                batch.append(convert.message_input(m))
+                batch.append(convert.message_input(messages[i]))
             except BrokerError as exc:
                 bad[i] = exc
         delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
@@ -101,15 +114,18 @@ class BrokerServicer:
         stored = iter(done)
         return [bad[i] if i in bad else next(stored) for i in range(len(messages))]
 
-    async def Send(self, request: broker_pb2.SendRequest, context: Ctx) -> bytes:
+    KEEP_BYTES = frozenset({"Send", "SendStream"})
+    """Methods whose requests arrive as ``WithBytes``: their messages are kept as sent."""
+
+    async def Send(self, request: WithBytes, context: Ctx) -> bytes:
+        r: broker_pb2.SendRequest = request.message
         results = await guarded(
-            context,
-            lambda: self._send(request.queue, request.messages, request.wait_for, request.timeout),
+            context, lambda: self._send(r.queue, r.messages, r.wait_for, r.timeout, request.raw)
         )
-        return frames.send_results(request.queue, results)
+        return frames.send_results(r.queue, results)
 
     async def SendStream(
-        self, request_iterator: AsyncIterator[broker_pb2.SendStreamRequest], context: Ctx
+        self, request_iterator: AsyncIterator[WithBytes], context: Ctx
     ) -> AsyncIterator[bytes]:
         # Requests are pipelined: each is stored while the next ones are read, so batches in
         # flight on one stream share fsyncs; answers go out in request order.
@@ -118,9 +134,10 @@ class BrokerServicer:
 
         async def read() -> None:
             try:
-                async for r in request_iterator:
+                async for request in request_iterator:
+                    r: broker_pb2.SendStreamRequest = request.message
                     task = asyncio.ensure_future(
-                        self._send(r.queue, r.messages, r.wait_for, r.timeout)
+                        self._send(r.queue, r.messages, r.wait_for, r.timeout, request.raw)
                     )
                     await pending.put((r, task))
             finally:

@@ -29,13 +29,34 @@ def _serialize(response: Any) -> bytes:
     return bytes(response.SerializeToString())
 
 
-def add_servicer(servicer: object, server: grpc.aio.Server, service: ServiceDescriptor) -> None:
+class WithBytes:
+    """A request as parsed, with the bytes it was parsed from (so they can be kept as sent)."""
+
+    __slots__ = ("message", "raw")
+
+    def __init__(self, raw: bytes, message: Any) -> None:
+        self.raw = raw
+        self.message = message
+
+
+def _keeping_bytes(parse: Callable[[bytes], Any]) -> Callable[[bytes], WithBytes]:
+    return lambda raw: WithBytes(raw, parse(raw))
+
+
+def add_servicer(
+    servicer: object,
+    server: grpc.aio.Server,
+    service: ServiceDescriptor,
+    keep_bytes: frozenset[str] = frozenset(),
+) -> None:
+    """Registers ``servicer``; the methods named in ``keep_bytes`` get ``WithBytes``."""
     handlers = {}
     for method in service.methods:
         factory = _FACTORIES[(method.client_streaming, method.server_streaming)]
+        parse = GetMessageClass(method.input_type).FromString
         handlers[method.name] = factory(
             getattr(servicer, method.name),
-            request_deserializer=GetMessageClass(method.input_type).FromString,
+            request_deserializer=_keeping_bytes(parse) if method.name in keep_bytes else parse,
             response_serializer=_serialize,
         )
     generic = grpc.method_handlers_generic_handler(service.full_name, handlers)

@@ -74,8 +74,11 @@ class _Pending:
 
 @dataclass(slots=True, eq=False)
 class _Waiter:
+    """Resolved once writes up to ``written`` are in the file and up to ``synced`` fsynced."""
+
     ticket: int
-    sync: bool
+    written: int
+    synced: int
     future: asyncio.Future[Position]
 
 
@@ -188,7 +191,15 @@ class WalWriter:
         the policy promises; return the end of its records (or a later position, if they were
         already durable)."""
         target = self._ticket if ticket is None else ticket
-        return await self._wait(target, self.policy is FsyncPolicy.ALWAYS)
+        return await self._wait(target, target if self.policy is FsyncPolicy.ALWAYS else 0)
+
+    async def written(self, ticket: int | None = None) -> Position:
+        """Wait until the write of ``ticket`` (default: the last) is in the file - safe from a
+        crash of this process, not of the machine - and everything written before it is as
+        durable as the policy promises. Cheaper than ``flushed`` by one fsync whenever the
+        write lands in a batch of its own."""
+        target = self._ticket if ticket is None else ticket
+        return await self._wait(target, target - 1 if self.policy is FsyncPolicy.ALWAYS else 0)
 
     async def append(self, records: Sequence[tuple[int, bytes]]) -> Position:
         """``write`` then ``flushed``: log records and wait until they are durable."""
@@ -205,7 +216,7 @@ class WalWriter:
         ``always``).
         """
         if not rotate:
-            return await self._wait(self._ticket, True)
+            return await self._wait(self._ticket, self._ticket)
         self._check_usable()
         future: asyncio.Future[Position] = self._loop.create_future()
         self._rotations.append(future)
@@ -223,7 +234,7 @@ class WalWriter:
             return
         try:
             if self._error is None and not self._task.done():
-                await self._wait(self._ticket, True)
+                await self._wait(self._ticket, self._ticket)
         finally:
             self._closed = True
             self._task.cancel()
@@ -244,14 +255,14 @@ class WalWriter:
         error.__cause__ = self._error
         return error
 
-    async def _wait(self, ticket: int, sync: bool) -> Position:
+    async def _wait(self, written: int, synced: int) -> Position:
         self._check_usable()
-        if (self._synced if sync else self._written) >= ticket:
+        if self._written >= written and self._synced >= synced:
             return self._position
         future: asyncio.Future[Position] = self._loop.create_future()
-        self._waiters.append(_Waiter(ticket, sync, future))
-        if sync and ticket > self._sync_wanted:
-            self._sync_wanted = ticket
+        self._waiters.append(_Waiter(written, written, synced, future))
+        if synced > self._sync_wanted:
+            self._sync_wanted = synced
         if not self._wakeup.is_set():
             self._wakeup.set()
         return await future
@@ -271,9 +282,10 @@ class WalWriter:
                     await self._wait_for_work()
                     continue
                 data = [part for pending in batch for part in pending.parts]
+                last = batch[-1].ticket if batch else 0
                 try:
                     start = await self._run_io(
-                        functools.partial(self._write, data, sync, bool(rotations))
+                        functools.partial(self._write, data, sync, bool(rotations), last)
                     )
                 except Exception as exc:
                     self._fail(exc)
@@ -287,6 +299,13 @@ class WalWriter:
                             future.set_result(self._position)
         finally:
             self._fail_pending()  # whatever ends the task, no writer may wait forever
+
+    def _on_written(self, ticket: int) -> None:
+        """From the worker thread, between a batch's write and its fsync: what only needed
+        the write may go on."""
+        if ticket > self._written:
+            self._written = ticket
+            self._resolve({})
 
     def _written_batch(self, batch: list[_Pending], start: Position, sync: bool) -> None:
         ends: dict[int, Position] = {}
@@ -306,10 +325,13 @@ class WalWriter:
             self._dirty_since = None
         elif batch and self.policy is FsyncPolicy.INTERVAL and self._dirty_since is None:
             self._dirty_since = self._loop.time()
+        self._resolve(ends)
+
+    def _resolve(self, ends: dict[int, Position]) -> None:
         waiting: list[_Waiter] = []
+        written, synced = self._written, self._synced
         for waiter in self._waiters:
-            done = self._synced if waiter.sync else self._written
-            if done >= waiter.ticket:
+            if written >= waiter.written and synced >= waiter.synced:
                 if not waiter.future.done():
                     waiter.future.set_result(ends.get(waiter.ticket, self._position))
             else:
@@ -342,9 +364,13 @@ class WalWriter:
             size += pending.size
         return batch
 
-    def _write(self, parts: list[bytes], sync: bool, rotate: bool = False) -> Position:
+    def _write(
+        self, parts: list[bytes], sync: bool, rotate: bool = False, last: int = 0
+    ) -> Position:
         """Runs in a worker thread; the only caller of ``self._segment`` while the task lives."""
         start = self._segment.append(b"".join(parts)) if parts else self._segment.position
+        if sync and parts and self._waiters:
+            self._loop.call_soon_threadsafe(self._on_written, last)
         if sync:
             self._segment.sync()
         if rotate:

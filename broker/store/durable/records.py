@@ -129,10 +129,10 @@ def published(
         if copies:
             record.copies.extend([_copies(m, snapshot) for m in msgs])
         if snapshot:
-            record.publish_times_ns.extend([_ns(m.publish_time) for m in msgs])
+            record.publish_times_ns.extend([round(m.publish_time * 1e9) for m in msgs])
             plain = [m for m in msgs if m.copies is None]
             if any(m.state == DELAYED for m in plain):
-                record.due_ns.extend([_ns(m.due) for m in msgs])
+                record.due_ns.extend([round(m.due * 1e9) for m in msgs])
             if any(m.attempts for m in plain):
                 record.attempts.extend([m.attempts for m in msgs])
             if any(m.state == IN_FLIGHT for m in plain):
@@ -140,7 +140,7 @@ def published(
         else:
             record.publish_time_ns = _ns(first)
             if delayed:
-                record.due_ns.extend([_ns(m.due) for m in msgs])
+                record.due_ns.extend([round(m.due * 1e9) for m in msgs])
     if dedup:
         record.dedup_ids.extend([d for d, _, _ in dedup])
         record.dedup_seqs.extend([s for _, s, _ in dedup])
@@ -156,7 +156,7 @@ def _copies(msg: Msg, snapshot: bool) -> records_pb2.Copies:
     if snapshot:
         out.attempts.extend([c.attempts for c in copies])
         out.finals.extend([c.final if c.state == DONE else 0 for c in copies])
-        out.due_ns.extend([_ns(c.due) for c in copies])
+        out.due_ns.extend([round(c.due * 1e9) for c in copies])
         out.in_flight.extend([c.state == IN_FLIGHT for c in copies])
     return out
 

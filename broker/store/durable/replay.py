@@ -250,7 +250,8 @@ class Replay:
                     elif unit.state == IN_FLIGHT:
                         cut_short.append((q, unit))
                 if isinstance(msg, FanoutMsg):
-                    lifecycle._decide(msg, msg.copies)
+                    msg.recount()
+                    lifecycle.decide(msg)
                 if msg.expires_at:
                     expiring.setdefault(msg.expires_at, []).append(seq)
             for at, keys in due.items():

@@ -65,8 +65,9 @@ class MemoryStore(Store):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    async def _commit(self, sync: bool = True) -> None:
-        """Returns once the changes made so far are durable (here: at once)."""
+    async def _commit(self, sync: bool = True, *, handout: bool = False) -> None:
+        """Returns once the changes made so far are durable (here: at once); with ``handout``,
+        once they are safe enough to hand deliveries out (see the durable store)."""
 
     # -- queues, bindings, subscriptions -------------------------------------------------
 
@@ -140,7 +141,7 @@ class MemoryStore(Store):
             self.machine, queue, subscription, max_messages, max_bytes, lease_s, oversized_first
         )
         if claim.deliveries:
-            await self._commit()
+            await self._commit(handout=True)
         return claim
 
     async def settle(self, ack_ids: Sequence[str], *, sync: bool = True) -> list[str]:

@@ -25,7 +25,7 @@ from broker.store.memory.records import (
     DELAYED,
     DONE,
     IN_FLIGHT,
-    Copy,
+    FanoutMsg,
     Msg,
     Unit,
     unit_at,
@@ -85,37 +85,33 @@ def finish(
     if now is None:
         now = m.clock()
     msg.changed = now
-    copies = msg.copies
-    if copies is None:
-        if not msg.final:
-            msg.final = final
-    else:
-        _decide(msg, copies)
-        if any(c.state != DONE for c in copies):
+    if isinstance(msg, FanoutMsg):
+        msg.open -= 1
+        if final == _DELIVERED:
+            msg.acked += 1
+        decide(msg, final)
+        if msg.open:
             return False
+        m.board.finished(q.name, msg, reason, now)
+        del q.messages[msg.seq]
+        msg.copies = []  # breaks the message <-> copies cycle
+        return True
+    if not msg.final:
+        msg.final = final
     del q.messages[msg.seq]
     m.board.finished(q.name, msg, reason, now)
-    if copies is not None:
-        msg.copies = []  # type: ignore[misc] # breaks the message <-> copies cycle
     return True
 
 
-def _decide(msg: Msg, copies: list[Copy]) -> None:
+def decide(msg: FanoutMsg, last: int = 0) -> None:
+    """The fan-out rule: delivered once ``required_acks`` copies were acked; failed (with how
+    the copy that made it impossible ended, ``last``) once too few copies can still be."""
     if msg.final:
         return
-    acked = still = 0
-    failed = 0
-    for c in copies:
-        if c.final == _DELIVERED:
-            acked += 1
-        elif c.state != DONE:
-            still += 1
-        elif not failed:
-            failed = c.final
-    if acked >= msg.required_acks:
+    if msg.acked >= msg.required_acks:
         msg.final = _DELIVERED
-    elif acked + still < msg.required_acks:
-        msg.final = failed or MessageState.DEAD_LETTERED
+    elif msg.acked + msg.open < msg.required_acks:
+        msg.final = last if last and last != _DELIVERED else MessageState.DEAD_LETTERED
 
 
 def retry(

@@ -58,6 +58,7 @@ def create(
     )
     fan.required_acks = required_acks
     fan.copies = [Copy(fan, i, sub, state, due) for i, sub in enumerate(subs)]
+    fan.open = len(subs)
     q.messages[seq] = fan
     for copy in fan.copies:
         q.add_unit(copy)

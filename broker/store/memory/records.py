@@ -135,12 +135,21 @@ class FanoutMsg(Msg):
     matched at send time (the message's own unit fields are unused). ``final`` is decided
     once ``required_acks`` copies were acked, or once too few can still be."""
 
-    __slots__ = ("copies", "required_acks")
+    __slots__ = ("acked", "copies", "open", "required_acks")
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)  # type: ignore[arg-type]
         self.copies: list[Copy] = []
         self.required_acks = 1
+        self.open = 0
+        """Copies not DONE yet."""
+        self.acked = 0
+        """Copies that ended DELIVERED."""
+
+    def recount(self) -> None:
+        """Sets ``open`` and ``acked`` from the copies (after they were built or replayed)."""
+        self.open = sum(1 for c in self.copies if c.state != DONE)
+        self.acked = sum(1 for c in self.copies if c.final == 3)  # MessageState.DELIVERED
 
 
 class Copy(Unit):

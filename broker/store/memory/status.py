@@ -8,8 +8,6 @@ dict lookup, whether a change needs reporting at all.
 
 from __future__ import annotations
 
-import dataclasses
-
 from broker.model import Guarantee, MessageState
 from broker.store.base import CopyStatus, MessageStatus
 from broker.store.ids import message_id
@@ -24,12 +22,38 @@ attempts, the subscription it was last leased to, time, guarantee. A tuple: made
 
 
 class _Full:
-    """Any other finished message: a fan-out one, or one that ended with a reason."""
+    """Any other finished message: a fan-out one, or one that ended with a reason. Holds
+    plain values; the ``MessageStatus`` is built when asked for."""
 
-    __slots__ = ("status",)
+    __slots__ = ("copies", "final", "guarantee", "queue", "reason", "required", "time")
 
-    def __init__(self, status: MessageStatus) -> None:
-        self.status = status
+    def __init__(self, queue: str, msg: Msg, reason: str, now: float) -> None:
+        self.queue = queue
+        self.final = msg.final
+        self.reason = reason
+        self.time = now
+        self.guarantee = msg.guarantee
+        self.required = msg.required_acks
+        self.copies = tuple((u.sub or "", u.final, u.state, u.attempts) for u in units(msg))
+
+    def status(self, seq: int) -> MessageStatus:
+        copies = tuple(
+            CopyStatus(sub, _unit_state(final, state), tries)
+            for sub, final, state, tries in self.copies
+        )
+        delivered = MessageState.DELIVERED
+        return MessageStatus(
+            queue=self.queue,
+            message_id=message_id(seq),
+            state=MessageState(self.final),
+            acked_by=tuple(c.subscription for c in copies if c.state is delivered),
+            required_acks=self.required,
+            attempts=sum(c.attempts for c in copies),
+            copies=copies,
+            reason=self.reason,
+            update_time=self.time,
+            guarantee=Guarantee(self.guarantee),
+        )
 
 
 def _unit_state(final: int, state: int) -> MessageState:
@@ -97,8 +121,7 @@ class StatusBoard:
         if msg.copies is None and not reason:
             record = (queue, msg.final, msg.attempts, msg.sub, now, msg.guarantee)
         else:
-            status = status_of(queue, msg, reason)
-            record = _Full(dataclasses.replace(status, update_time=now))
+            record = _Full(queue, msg, reason, now)
         done = self._done
         seq = msg.seq
         done[seq] = record
@@ -114,7 +137,7 @@ class StatusBoard:
         if record is None:
             return None
         if isinstance(record, _Full):
-            return record.status if record.status.queue == queue else None
+            return record.status(seq) if record.queue == queue else None
         if record[0] != queue:
             return None
         _, final, tries, sub, when, guarantee = record

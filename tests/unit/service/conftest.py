@@ -31,7 +31,10 @@ def grpc_addr() -> Iterator[str]:
 @pytest.fixture
 def grpc_add_to_server() -> Callable[[Any, grpc.aio.Server], None]:
     return lambda servicer, server: add_servicer(
-        servicer, server, broker_pb2.DESCRIPTOR.services_by_name["Broker"]
+        servicer,
+        server,
+        broker_pb2.DESCRIPTOR.services_by_name["Broker"],
+        keep_bytes=BrokerServicer.KEEP_BYTES,
     )
 
 
