@@ -18,10 +18,10 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from broker import collector
 from broker.config import ServerConfig
 from broker.delivery.broker import Broker
 from broker.errors import BrokerError
-from broker.service import collector
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.handlers import add_servicer

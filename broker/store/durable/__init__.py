@@ -38,6 +38,7 @@ import os
 import time
 from pathlib import Path
 
+from broker import collector
 from broker.errors import FailedPrecondition, Unavailable
 from broker.store.durable import checkpoint, records
 from broker.store.durable.replay import Replay, expire_leases, live_messages
@@ -130,7 +131,8 @@ class DurableStore(MemoryStore):
             replay = await asyncio.to_thread(self._replay)
             self._journal = records.WalJournal(self._writer.write)
             self.machine.journal = self._journal
-            cut_short = replay.activate(self.machine)
+            with collector.paused():
+                cut_short = replay.activate(self.machine)
             expire_leases(self.machine, cut_short)
             self.replayed = replay.entries
             log.info(
@@ -149,6 +151,10 @@ class DurableStore(MemoryStore):
         await super().open()
 
     def _replay(self) -> Replay:
+        with collector.paused():
+            return self._read_all()
+
+    def _read_all(self) -> Replay:
         replay = Replay()
         snapshot = load_snapshot(self.wal_dir)
         if snapshot is not None:

@@ -117,46 +117,73 @@ class Replay:
                     strict=True,
                 )
             )
-        seqs = record.seqs
+        seqs = list(record.seqs)
         if not seqs:
             return
-        n = len(seqs)
+        datas, topics, sizes = list(record.messages), list(record.topics), list(record.sizes)
         shared_time = _s(record.publish_time_ns)
-        times = [_s(t) for t in record.publish_times_ns] or [shared_time] * n
-        dues = [_s(t) for t in record.due_ns] or times
-        guarantees = record.guarantees or [_ALO] * n
-        priorities = record.priorities or [0] * n
-        keys = record.ordering_keys or [""] * n
-        expires = [_s(t) for t in record.expires_at_ns] or [0.0] * n
-        attempts = record.attempts or [0] * n
-        in_flight = record.in_flight or [False] * n
-        copies = record.copies or [None] * n
-        for i, (seq, data, topic, size) in enumerate(
-            zip(seqs, record.messages, record.topics, record.sizes, strict=True)
+        if not (
+            record.publish_times_ns
+            or record.due_ns
+            or record.guarantees
+            or record.priorities
+            or record.ordering_keys
+            or record.expires_at_ns
+            or record.attempts
+            or record.in_flight
+            or record.copies
         ):
-            fan = copies[i]
-            if fan is not None and fan.subscriptions:
-                msg: Msg = self._fanout(fan, seq, data, size, topic, times[i], guarantees[i])
-                msg.priority, msg.key, msg.expires_at = priorities[i], keys[i], expires[i]
-            else:
-                msg = Msg(
-                    seq,
-                    data,
-                    size,
-                    topic,
-                    times[i],
-                    IN_FLIGHT if in_flight[i] else DELAYED,
-                    dues[i],
-                    guarantees[i],
-                    priorities[i],
-                    keys[i],
-                    expires[i],
+            # A Send batch of plain messages, the common record: ready, with nothing to set.
+            for seq, data, topic, size in zip(seqs, datas, topics, sizes, strict=True):
+                msgs[seq] = Msg(
+                    seq, data, size, topic, shared_time, READY, shared_time, _ALO, 0, "", 0.0
                 )
-                msg.attempts = attempts[i]
-            msgs[seq] = msg
+        else:
+            self._published_with_columns(record, msgs, seqs, datas, topics, sizes, shared_time)
         last = seqs[-1] + 1
         if last > self.next_seq:
             self.next_seq = last
+
+    def _published_with_columns(
+        self,
+        record: records_pb2.Published,
+        msgs: dict[int, Msg],
+        seqs: list[int],
+        datas: list[bytes],
+        topics: list[str],
+        sizes: list[int],
+        shared_time: float,
+    ) -> None:
+        n = len(seqs)
+        times = [t / 1e9 for t in record.publish_times_ns] or [shared_time] * n
+        dues = [t / 1e9 for t in record.due_ns] or times
+        columns = zip(
+            seqs,
+            datas,
+            topics,
+            sizes,
+            times,
+            dues,
+            list(record.guarantees) or [_ALO] * n,
+            list(record.priorities) or [0] * n,
+            list(record.ordering_keys) or [""] * n,
+            [t / 1e9 for t in record.expires_at_ns] or [0.0] * n,
+            list(record.attempts) or [0] * n,
+            list(record.in_flight) or [False] * n,
+            strict=True,
+        )
+        fans = record.copies
+        if fans:
+            fan_of = {seq: fan for seq, fan in zip(seqs, fans, strict=True) if fan.subscriptions}
+        for seq, data, topic, size, t, due, g, prio, key, exp, tries, leased in columns:
+            if fans and seq in fan_of:
+                msg: Msg = self._fanout(fan_of[seq], seq, data, size, topic, t, g)
+                msg.priority, msg.key, msg.expires_at = prio, key, exp
+            else:
+                state = IN_FLIGHT if leased else READY if due <= t else DELAYED
+                msg = Msg(seq, data, size, topic, t, state, due, g, prio, key, exp)
+                msg.attempts = tries
+            msgs[seq] = msg
 
     def _fanout(
         self,
@@ -233,13 +260,17 @@ class Replay:
                 if until > now:
                     q.dedup.remember(dedup_id, seq, until)
             msgs = self.messages.get(name, {})
-            ordered = msgs if _ascending(msgs) else dict(sorted(msgs.items()))
+            q.messages = msgs if _ascending(msgs) else dict(sorted(msgs.items()))
+            ready: list[Msg] = []
             due: dict[float, list[int]] = {}
             expiring: dict[float, list[int]] = {}
-            for seq, msg in ordered.items():
-                q.messages[seq] = msg
-                units = msg.copies if msg.copies is not None else (msg,)
-                for unit in units:
+            for seq, msg in q.messages.items():
+                if msg.state == READY and msg.copies is None:
+                    ready.append(msg)  # the common case, counted and offered in bulk below
+                    if msg.expires_at:
+                        expiring.setdefault(msg.expires_at, []).append(seq)
+                    continue
+                for unit in msg.copies if msg.copies is not None else (msg,):
                     if unit.state == DELAYED and unit.due <= now:
                         unit.state = READY
                     q.add_unit(unit)
@@ -254,6 +285,7 @@ class Replay:
                     lifecycle.decide(msg)
                 if msg.expires_at:
                     expiring.setdefault(msg.expires_at, []).append(seq)
+            q.add_ready(ready)
             for at, keys in due.items():
                 m.timers.schedule(at, partial(lifecycle.became_due, m, q, keys))
             for at, seqs in expiring.items():

@@ -8,7 +8,9 @@ second at 1.5 million). Messages form no reference cycles (the store breaks the 
 fan-out message has with its copies when it ends), so they never need the collector: refcounts
 free them.
 
-So: young collections are kept small and frequent (``THRESHOLDS``), and whenever the old
+So: bulk loads run with collection paused (``paused``: recovery builds a million messages,
+which a running collector would rescan again and again, doubling the time to ready); young
+collections are kept small and frequent (``THRESHOLDS``), and whenever the old
 generation has grown past ``FREEZE_AT`` objects, everything in it is frozen (``gc.freeze``,
 which is O(1)): moved where no collection looks. The cost is that a reference cycle alive at
 that moment and dead later is never collected; gRPC makes a few per call in flight, so each
@@ -18,8 +20,10 @@ freeze can leak a few dozen small objects. Freezes happen only while the stored 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,21 @@ def _after_collection(phase: str, info: dict[str, Any]) -> None:
     if old > FREEZE_AT:
         gc.freeze()
         log.debug("froze %d long-lived objects (%d frozen in all)", old, gc.get_freeze_count())
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """No automatic collection inside (bulk loads such as recovery, which build millions of
+    tracked objects that all survive: collecting them as they come would rescan them again
+    and again); what was built is frozen at the end."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was:
+            gc.enable()
 
 
 def install() -> None:
