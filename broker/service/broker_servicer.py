@@ -17,6 +17,7 @@ import grpc
 from broker.delivery.broker import Broker
 from broker.delivery.consumers import Consumer
 from broker.errors import BrokerError, InvalidArgument, Unavailable
+from broker.model import Guarantee
 from broker.service import convert, frames, scan
 from broker.service.handlers import WithBytes
 from broker.service.status import code_of
@@ -27,6 +28,7 @@ T = TypeVar("T")
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
 _WAIT_FORS = frozenset(types_pb2.WaitFor.values())
+_GUARANTEES = {int(g): g for g in Guarantee}
 SEND_STREAM_PIPELINE = 64
 """Requests of one SendStream being stored at once: enough to fill several group commits,
 bounded so a fast sender is held back by the stream's flow control rather than memory."""
@@ -96,7 +98,12 @@ class BrokerServicer:
         for i, (start, end) in enumerate(scan.message_spans(raw)):
             common = plain(raw, start, end)
             if common is not None:
-                batch.append(NewMessage(raw[start:end], common[0], common[1]))
+                topic, size, guarantee = common
+                batch.append(
+                    NewMessage(raw[start:end], topic, size, _GUARANTEES[guarantee])
+                    if guarantee
+                    else NewMessage(raw[start:end], topic, size)
+                )
                 continue
             try:
                 batch.append(convert.message_input(messages[i]))

@@ -22,7 +22,16 @@ assert (
 _M = types_pb2.Message.DESCRIPTOR.fields_by_name
 _TOPIC_TAG = _M["topic"].number << 3 | 2
 _PAYLOAD_TAG = _M["payload"].number << 3 | 2
-assert max(_TOPIC_TAG, _PAYLOAD_TAG, _MESSAGES_TAG) < 0x80, "one-byte keys are compared as bytes"
+_GUARANTEE_TAG = _M["guarantee"].number << 3
+_PLAIN_GUARANTEES = frozenset(
+    (
+        types_pb2.GUARANTEE_FIRE_AND_FORGET,
+        types_pb2.GUARANTEE_AT_LEAST_ONCE,
+        types_pb2.GUARANTEE_BROADCAST,
+    )
+)
+"""Guarantees that need no other field (quorum needs ``required_acks``)."""
+assert max(_TOPIC_TAG, _PAYLOAD_TAG, _GUARANTEE_TAG, _MESSAGES_TAG) < 0x80, "one-byte keys"
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:
@@ -68,13 +77,20 @@ def message_spans(raw: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-def plain(raw: bytes, start: int, end: int) -> tuple[str, int] | None:
-    """(topic, payload size) when the message sets nothing but those, else None."""
+def plain(raw: bytes, start: int, end: int) -> tuple[str, int, int] | None:
+    """(topic, payload size, guarantee) when the message sets nothing but those (and a
+    guarantee that needs nothing else), else None. Guarantee 0 is unspecified."""
     topic = ""
-    size = 0
+    size = guarantee = 0
     i = start
     while i < end:
         key = raw[i]
+        if key == _GUARANTEE_TAG:
+            if i + 1 >= end or raw[i + 1] not in _PLAIN_GUARANTEES:
+                return None
+            guarantee = raw[i + 1]
+            i += 2
+            continue
         if key != _PAYLOAD_TAG and key != _TOPIC_TAG:
             return None
         length, i = _varint(raw, i + 1)
@@ -85,4 +101,4 @@ def plain(raw: bytes, start: int, end: int) -> tuple[str, int] | None:
         else:
             topic = raw[i : i + length].decode()
         i += length
-    return topic, size
+    return topic, size, guarantee

@@ -145,8 +145,7 @@ def delete_subscription(m: Machine, queue: str, name: str) -> None:
                     cancelled.append(copy)
         elif msg.state == IN_FLIGHT and msg.sub == name:
             lifecycle.retry(m, q, msg, 0.0, now, failure=False, requeued=requeued)
-    del q.subs[name]
-    q.filters.remove(sub.filter, name)
+    q.remove_subscription(name)
     stored = [u for u in cancelled if u.msg.guarantee != Guarantee.FIRE_AND_FORGET]
     if stored:
         m.journal.finished(q, stored, MessageState.CANCELLED)

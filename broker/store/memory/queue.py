@@ -26,6 +26,8 @@ from broker.store.memory.dedup import DedupWindow
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit
 from broker.wire import queue_field
 
+_MATCHING_CACHE = 4096
+"""Topics whose matching subscriptions a queue remembers."""
 _COMPACT_SLACK = 1024
 """Stale ready entries tolerated beyond twice the live messages before a rebuild."""
 
@@ -179,6 +181,7 @@ class QueueState:
         self.fifo = config.kind is QueueKind.FIFO
         self.signals: set[str] = set()
         """Subscriptions given new ready units since the store last told its listener."""
+        self._matching: dict[str, list[str]] = {}
         self.signalled: set[QueueState] = set()
         """The machine's set of queues with signals (shared by every queue)."""
 
@@ -196,6 +199,7 @@ class QueueState:
         sub = SubState(name, filter_, create_time, self.config.kind)
         self.subs[name] = sub
         self.filters.insert(filter_, name)
+        self._matching.clear()
         # Shared units that were waiting (perhaps for any subscription at all) become visible
         # to the new one: a one-off pass per subscription created, never per message.
         for msg in self.messages.values():
@@ -203,12 +207,25 @@ class QueueState:
                 self._push(sub, msg)
         return sub
 
+    def remove_subscription(self, name: str) -> SubState:
+        sub = self.subs.pop(name)
+        self.filters.remove(sub.filter, name)
+        self._matching.clear()
+        return sub
+
     def matching(self, topic: str) -> list[str]:
         """Subscriptions whose filter matches ``topic``, sorted (an empty topic matches
-        only ``#``)."""
-        if not topic:
-            return sorted(s.name for s in self.subs.values() if s.matches_all)
-        return sorted(self.filters.match(topic))
+        only ``#``). Remembered per topic until the subscriptions change (do not mutate)."""
+        found = self._matching.get(topic)
+        if found is None:
+            if not topic:
+                found = sorted(s.name for s in self.subs.values() if s.matches_all)
+            else:
+                found = sorted(self.filters.match(topic))
+            if len(self._matching) >= _MATCHING_CACHE:
+                self._matching.clear()
+            self._matching[topic] = found
+        return found
 
     def sub_matches(self, sub: SubState, topic: str) -> bool:
         return sub.matches_all or (bool(topic) and sub.name in self.filters.match(topic))

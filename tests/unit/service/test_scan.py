@@ -14,6 +14,7 @@ _messages = st.builds(
     payload=st.binary(max_size=300),
     priority=st.integers(-(2**31), 2**31 - 1) | st.just(0),
     ordering_key=st.text(max_size=5) | st.just(""),
+    guarantee=st.integers(0, 4),
     attributes=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3) | st.just({}),
 )
 
@@ -36,9 +37,10 @@ def test_spans_and_plain_fields_match_protobuf(
     spans = scan.message_spans(raw)
     assert [types_pb2.Message.FromString(raw[s:e]) for s, e in spans] == messages
     for (start, end), m in zip(spans, messages, strict=True):
-        only_common = {f.name for f, _ in m.ListFields()} <= {"topic", "payload"}
+        set_fields = {f.name for f, _ in m.ListFields()}
+        only_common = set_fields <= {"topic", "payload", "guarantee"} and m.guarantee != 4
         found = scan.plain(raw, start, end)
         if only_common:
-            assert found == (m.topic, len(m.payload))
+            assert found == (m.topic, len(m.payload), m.guarantee)
         else:
             assert found is None
