@@ -9,8 +9,10 @@ current status is read again after registering, so a change in between is never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
+from broker.errors import NotFound
 from broker.store.base import MessageStatus, Store, settled
 
 Key = tuple[str, str]
@@ -43,9 +45,10 @@ class Watches:
             self._waiters.setdefault(key, []).append(future)
         try:
             for key, future in futures.items():
-                current = await store.status(*key)
-                if current.state.final and not future.done():
-                    future.set_result(current)
+                with contextlib.suppress(NotFound):  # finished long ago: its waiter decides
+                    current = await store.status(*key)
+                    if current.state.final and not future.done():
+                        future.set_result(current)
             await asyncio.wait(list(futures.values()), timeout=timeout_s)
             return {k: f.result() if f.done() else None for k, f in futures.items()}
         finally:

@@ -27,27 +27,36 @@ def send_results(queue: str, results: Sequence[PublishResult | BaseException]) -
     """The ``results`` field of a SendResponse or SendStreamResponse."""
     queue_field = wire.field(wire.R_QUEUES, queue.encode()) if queue else b""
     parts: list[bytes] = []
+    add = parts.append
     key, varint = wire.RESULTS, wire.varint
+    # A stored message's result is "id, queue, [id]": ids of one length share the bytes
+    # around them, so each costs two additions.
+    around: dict[int, tuple[bytes, bytes]] = {}
     for result in results:
-        if isinstance(result, str):
+        if result.__class__ is str:
             encoded = result.encode()
-            id_len = varint(len(encoded))
-            body = b"".join(
-                (
-                    wire.R_MESSAGE_ID,
-                    id_len,
-                    encoded,
-                    queue_field,
-                    wire.R_MESSAGE_IDS,
-                    id_len,
-                    encoded,
+            n = len(encoded)
+            frame = around.get(n)
+            if frame is None:
+                id_len = varint(n)
+                body_len = 2 * (len(wire.R_MESSAGE_ID) + len(id_len) + n) + len(queue_field)
+                frame = around[n] = (
+                    key + varint(body_len) + wire.R_MESSAGE_ID + id_len,
+                    queue_field + wire.R_MESSAGE_IDS + id_len,
                 )
-            )
-        elif isinstance(result, Outcome):
-            body = _outcome(result)
-        else:
-            body = wire.field(wire.R_ERROR, rpc_status(result))
-        parts += (key, varint(len(body)), body)
+            add(frame[0])
+            add(encoded)
+            add(frame[1])
+            add(encoded)
+            continue
+        body = (
+            _outcome(result)
+            if isinstance(result, Outcome)
+            else wire.field(wire.R_ERROR, rpc_status(result))  # type: ignore[arg-type]
+        )
+        add(key)
+        add(varint(len(body)))
+        add(body)
     return b"".join(parts)
 
 

@@ -30,7 +30,7 @@ from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
-from broker.wal import LogDamageError
+from broker.wal import LogDamageError, UnsupportedFormatError
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,9 @@ def run(config: ServerConfig) -> int:
         runner = uvloop.run
     try:
         runner(serve(config))
+    except UnsupportedFormatError as exc:
+        print(f"conveyor: cannot start: {exc}", file=sys.stderr)
+        return 1
     except LogDamageError as exc:
         print(
             f"conveyor: cannot start: the write-ahead log is damaged: {exc}\n"

@@ -216,6 +216,7 @@ def test_a_format_1_data_directory_is_refused_naming_its_version(tmp_path):
     before = sorted(p.name for p in wal.iterdir())
     out = start_refused(tmp_path / "data")
     assert "written in format 1, this server reads format 2" in out, out
+    assert "wal repair" not in out, "repair would cut a log it cannot read"
     for command in ("verify", "repair"):
         done = conveyor_cli("wal", command, "--data-dir", str(tmp_path / "data"))
         assert done.returncode == 1, done

@@ -32,8 +32,8 @@ _COMPACT_SLACK = 1024
 """Stale ready entries tolerated beyond twice the live messages before a rebuild."""
 
 
-class _Fifo:
-    """STANDARD: publish order; a unit that comes back goes to the front."""
+class _PublishOrder:
+    """STANDARD queues: publish order; a unit that comes back goes to the front."""
 
     __slots__ = ("_q",)
 
@@ -73,8 +73,9 @@ class _Fifo:
         self._q = deque(live)
 
 
-class _Heap:
-    """Entries ``(key, seq, counter, unit)``; the counter keeps units from being compared."""
+class _SortedOrder:
+    """PRIORITY queues by (-priority, seq); FIFO queues, whose lane heads it holds, by seq.
+    Entries ``(key, seq, counter, unit)``: the counter keeps units from being compared."""
 
     __slots__ = ("_by_priority", "_counter", "_h")
 
@@ -122,15 +123,15 @@ def _lane_key(unit: Unit) -> tuple[str | None, str]:
     return (unit.sub if msg.copies is not None else None, msg.key)
 
 
-Ready = _Fifo | _Heap
+Ready = _PublishOrder | _SortedOrder
 """A subscription's ready units. ``pop`` returns the next READY unit (skipping stale entries);
 ``push_back`` returns one the caller took but could not use."""
 
 
 def _ready_for(kind: QueueKind) -> Ready:
     if kind is QueueKind.STANDARD:
-        return _Fifo()
-    return _Heap(by_priority=kind is QueueKind.PRIORITY)
+        return _PublishOrder()
+    return _SortedOrder(by_priority=kind is QueueKind.PRIORITY)
 
 
 class SubState:
@@ -292,7 +293,7 @@ class QueueState:
         if len(subs) == 1:
             (sub,) = subs.values()
             ready = sub.ready
-            if sub.matches_all and isinstance(ready, _Fifo):
+            if sub.matches_all and isinstance(ready, _PublishOrder):
                 ready.extend(units)
                 self.signals.add(sub.name)
                 self.signalled.add(self)

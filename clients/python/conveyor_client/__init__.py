@@ -48,12 +48,11 @@ from conveyor_client.errors import (
     error_from_status,
 )
 from conveyor_client.publisher import AsyncPublisher, BatchSettings, Publisher
+from conveyor_client.received import ReceivedMessage, SubscriberStats
 from conveyor_client.subscriber import (
     RECONNECT_CODES,
     AsyncSubscriber,
-    ReceivedMessage,
     Subscriber,
-    SubscriberStats,
     retry_always,
 )
 

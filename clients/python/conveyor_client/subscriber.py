@@ -33,7 +33,6 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -44,13 +43,21 @@ from grpc.aio import EOF  # type: ignore[attr-defined]  # missing from grpc-stub
 from conveyor.v1 import broker_pb2, types_pb2
 from conveyor_client import _convert
 from conveyor_client._convert import DurationLike
+from conveyor_client._internal.acks import Acks, Lease
 from conveyor_client._internal.backoff import Backoff
-from conveyor_client._internal.histogram import Histogram
 from conveyor_client._internal.loop_thread import LoopThread
 from conveyor_client._internal.ratelimit import TokenBucket
 from conveyor_client.async_client import AsyncClient
 from conveyor_client.client import DEFAULT_TARGET
 from conveyor_client.errors import ConveyorError, from_rpc_error
+from conveyor_client.received import (
+    BatchHandler,
+    FailureHook,
+    MessageHandler,
+    ReceivedMessage,
+    SubscriberStats,
+    SuccessHook,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,115 +91,6 @@ backoff, so the channel's is kept short enough not to add to it."""
 def retry_always(exc: BaseException) -> bool:
     """The default ``retryable``: every failure is redelivered (up to the queue's limit)."""
     return True
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """One delivery handed to a handler: the message and this attempt's facts."""
-
-    delivery: types_pb2.Delivery
-
-    @property
-    def message(self) -> types_pb2.Message:
-        return self.delivery.message
-
-    @property
-    def id(self) -> str:
-        return self.delivery.message.id
-
-    @property
-    def payload(self) -> bytes:
-        return self.delivery.message.payload
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return dict(self.delivery.message.attributes)
-
-    @property
-    def topic(self) -> str:
-        return self.delivery.message.topic
-
-    @property
-    def ordering_key(self) -> str:
-        return self.delivery.message.ordering_key
-
-    @property
-    def attempt(self) -> int:
-        """1 on the first delivery."""
-        return self.delivery.attempt
-
-    @property
-    def ack_id(self) -> str:
-        return self.delivery.ack_id
-
-
-MessageHandler = Callable[[ReceivedMessage], Awaitable[None] | None]
-"""Handles one message: ``async def`` runs on the loop, a plain function in the thread pool."""
-BatchHandler = Callable[[list[ReceivedMessage]], Awaitable[None] | None]
-"""Handles the messages of one stream frame together: all acked, or all nacked."""
-SuccessHook = Callable[[ReceivedMessage], None]
-FailureHook = Callable[[ReceivedMessage, BaseException], None]
-
-
-@dataclass
-class SubscriberStats:
-    """Counters since the subscriber was made."""
-
-    received: int = 0
-    acked: int = 0
-    nacked: int = 0
-    dead_lettered: int = 0
-    timeouts: int = 0
-    failed_acks: int = 0
-    """Acks, nacks or lease changes the server did not count (their lease had ended)."""
-    lease_extensions: int = 0
-    reconnects: int = 0
-    handling_seconds: Histogram = field(default_factory=Histogram)
-
-
-@dataclass
-class _Lease:
-    deadline: float  # time.monotonic() when the server's lease ends
-    length: float  # the lease last set, in seconds
-    received: float  # time.monotonic() of the delivery
-
-
-class _Acks:
-    """Acks, nacks and lease changes waiting to be written on the stream, in frames."""
-
-    def __init__(self) -> None:
-        self.ack_ids: list[str] = []
-        self.nack_ids: list[str] = []
-        self.leases: dict[str, float] = {}
-        self.changed = asyncio.Event()
-
-    def __len__(self) -> int:
-        return len(self.ack_ids) + len(self.nack_ids) + len(self.leases)
-
-    def has_more_than_nacks(self) -> bool:
-        return bool(self.ack_ids or self.leases)
-
-    def take(self, nacks: bool = True) -> broker_pb2.StreamingReceiveRequest:
-        """A frame with what is waiting; ``nacks=False`` leaves the nacks waiting."""
-        request = broker_pb2.StreamingReceiveRequest(
-            ack_ids=self.ack_ids,
-            nack_ids=self.nack_ids if nacks else [],
-            modify_leases=[
-                broker_pb2.LeaseModification(ack_id=a, lease=_convert.to_duration(s))
-                for a, s in self.leases.items()
-            ],
-        )
-        self.ack_ids, self.leases = [], {}
-        if nacks:
-            self.nack_ids = []
-        return request
-
-    def restore(self, request: broker_pb2.StreamingReceiveRequest) -> None:
-        """Puts back a frame that could not be written, ahead of what came since."""
-        self.ack_ids[:0] = request.ack_ids
-        self.nack_ids[:0] = request.nack_ids
-        for mod in request.modify_leases:
-            self.leases.setdefault(mod.ack_id, mod.lease.ToTimedelta().total_seconds())
 
 
 class AsyncSubscriber:
@@ -265,8 +163,8 @@ class AsyncSubscriber:
             else concurrent.futures.ThreadPoolExecutor(concurrency, "conveyor-handler")
         )
         self.stats = SubscriberStats()
-        self._acks = _Acks()
-        self._leases: dict[str, _Lease] = {}
+        self._acks = Acks()
+        self._leases: dict[str, Lease] = {}
         self._leases_changed = asyncio.Event()
         self._work: set[asyncio.Task[None]] = set()
         self._started: set[asyncio.Task[None]] = set()  # handlers past the concurrency gate
@@ -416,7 +314,7 @@ class AsyncSubscriber:
             self.stats.received += 1
             deadline = d.lease_deadline.seconds + d.lease_deadline.nanos / 1e9
             remaining = max(0.0, deadline - now_wall) if deadline else self._min_ext
-            self._leases[d.ack_id] = _Lease(now + remaining, remaining, now)
+            self._leases[d.ack_id] = Lease(now + remaining, remaining, now)
         self._leases_changed.set()
         messages = [ReceivedMessage(d) for d in deliveries]
         if self._stopping.is_set():
