@@ -77,10 +77,3 @@ def install() -> None:
     gc.set_threshold(*THRESHOLDS)
     if _after_collection not in gc.callbacks:
         gc.callbacks.append(_after_collection)
-
-
-def uninstall() -> None:
-    """Back to the interpreter's defaults (an in-process server that stops)."""
-    if _after_collection in gc.callbacks:
-        gc.callbacks.remove(_after_collection)
-    gc.set_threshold(700, 10, 10)

@@ -23,14 +23,6 @@ class Guarantee(enum.IntEnum):
     BROADCAST = 3
     QUORUM = 4
 
-    @property
-    def stored(self) -> bool:
-        return self is not Guarantee.FIRE_AND_FORGET
-
-    @property
-    def fans_out(self) -> bool:
-        return self in (Guarantee.BROADCAST, Guarantee.QUORUM)
-
 
 class QueueKind(enum.IntEnum):
     """Values match ``conveyor.v1.QueueKind``."""

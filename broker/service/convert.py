@@ -29,10 +29,6 @@ def seconds(d: duration_pb2.Duration) -> float:
     return d.seconds + d.nanos / 1e9
 
 
-def seconds_of(t: timestamp_pb2.Timestamp) -> float:
-    return t.seconds + t.nanos / 1e9
-
-
 def duration(s: float) -> duration_pb2.Duration:
     out = duration_pb2.Duration()
     out.FromNanoseconds(round(s * 1e9))

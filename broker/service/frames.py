@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from google.rpc import status_pb2
-
 from broker import wire
-from broker.errors import BrokerError
-from broker.service.status import code_of
+from broker.service.status import to_rpc_status
 from broker.store.base import Claim, Outcome, PublishResult
-
-
-def rpc_status(exc: BaseException) -> bytes:
-    code = code_of(exc) if isinstance(exc, BrokerError) else None
-    value = int(code.value[0]) if code is not None else 13  # INTERNAL
-    return bytes(status_pb2.Status(code=value, message=str(exc)).SerializeToString())
 
 
 def send_results(queue: str, results: Sequence[PublishResult | BaseException]) -> bytes:
@@ -49,11 +40,11 @@ def send_results(queue: str, results: Sequence[PublishResult | BaseException]) -
             add(frame[1])
             add(encoded)
             continue
-        body = (
-            _outcome(result)
-            if isinstance(result, Outcome)
-            else wire.field(wire.R_ERROR, rpc_status(result))  # type: ignore[arg-type]
-        )
+        if isinstance(result, Outcome):
+            body = _outcome(result)
+        else:
+            error = to_rpc_status(result)  # type: ignore[arg-type]
+            body = wire.field(wire.R_ERROR, error.SerializeToString())
         add(key)
         add(varint(len(body)))
         add(body)
@@ -62,7 +53,7 @@ def send_results(queue: str, results: Sequence[PublishResult | BaseException]) -
 
 def _outcome(o: Outcome) -> bytes:
     if o.error is not None:
-        body = wire.field(wire.R_ERROR, rpc_status(o.error))
+        body = wire.field(wire.R_ERROR, to_rpc_status(o.error).SerializeToString())
         if not o.message_id:
             return body
     else:

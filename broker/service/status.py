@@ -25,7 +25,8 @@ def code_of(exc: errors.BrokerError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def to_rpc_status(exc: errors.BrokerError) -> status_pb2.Status:
-    """For per-message errors inside a batch response (google.rpc.Status)."""
-    code: int = code_of(exc).value[0]
-    return status_pb2.Status(code=code, message=str(exc))
+def to_rpc_status(exc: BaseException) -> status_pb2.Status:
+    """For per-message errors inside a batch response (google.rpc.Status); an error that is
+    not the broker's is INTERNAL."""
+    code = code_of(exc) if isinstance(exc, errors.BrokerError) else grpc.StatusCode.INTERNAL
+    return status_pb2.Status(code=code.value[0], message=str(exc))

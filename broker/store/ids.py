@@ -39,10 +39,6 @@ def new_token() -> int:
     return secrets.randbits(TOKEN_BITS)
 
 
-def ack_id_prefix(queue: str) -> str:
-    return queue + ":"
-
-
 def ack_id(prefix: str, seq: int, copy: int, token_hex: str) -> str:
     return f"{prefix}{seq:x}:{copy}:{token_hex}"
 

@@ -91,7 +91,6 @@ class DurableStore(MemoryStore):
         self._lock_fd: int | None = None
         self._failure: asyncio.Future[BaseException] | None = None
         self._watcher: asyncio.Task[None] | None = None
-        self.replayed = 0
         super().__init__(clock=clock, max_payload_bytes=max_payload_bytes, run_timers=run_timers)
 
     # -- start and stop ------------------------------------------------------------------
@@ -134,7 +133,6 @@ class DurableStore(MemoryStore):
             with collector.paused():
                 cut_short = replay.activate(self.machine)
             expire_leases(self.machine, cut_short)
-            self.replayed = replay.entries
             log.info(
                 "recovered %d log entries (%d live messages) in %.3fs",
                 replay.entries,

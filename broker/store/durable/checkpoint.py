@@ -69,8 +69,9 @@ async def checkpoint(
                     if msg is not None:
                         chunk.append(msg)
                         size += len(msg.data)
-                if chunk:
-                    body = records.published(q, chunk, snapshot=True)
+                kept = records.on_disk(chunk)
+                if kept:
+                    body = records.published(q, kept, snapshot=True)
                     await asyncio.to_thread(snapshot.write, [(records.PUBLISHED, body)])
         path = await asyncio.to_thread(snapshot.commit)
     except BaseException:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from broker.model import Backoff, Guarantee, MessageState, Overflow, QueueConfig, QueueKind
 from broker.store.memory.journal import Journal
@@ -55,6 +55,8 @@ RECORD_BUDGET = 4 * 1024 * 1024
 the other columns, so any batch the server accepts can be logged."""
 
 _ALO = int(Guarantee.AT_LEAST_ONCE)
+_FIRE_AND_FORGET = int(Guarantee.FIRE_AND_FORGET)
+_U = TypeVar("_U", bound=Unit)
 
 
 def _ns(t: float) -> int:
@@ -214,12 +216,18 @@ class WalJournal(Journal):
     def published(
         self, q: QueueState, msgs: Sequence[Msg], dedup: Sequence[tuple[str, int, float]]
     ) -> None:
+        msgs = on_disk(msgs)
+        if not msgs and not dedup:
+            return
         parts = split(msgs) if msgs else [msgs]
         records = [(PUBLISHED, published(q, part)) for part in parts[:-1]]
         records.append((PUBLISHED, published(q, parts[-1], dedup)))
         self._put(records)
 
     def claimed(self, q: QueueState, units: Sequence[Unit]) -> None:
+        units = on_disk(units)
+        if not units:
+            return
         record = records_pb2.Claimed(
             queue=q.name, seqs=[u.seq for u in units], attempts=[u.attempts for u in units]
         )
@@ -227,6 +235,9 @@ class WalJournal(Journal):
         self._put([(CLAIMED, record.SerializeToString())])
 
     def requeued(self, q: QueueState, units: Sequence[Unit]) -> None:
+        units = on_disk(units)
+        if not units:
+            return
         record = records_pb2.Requeued(
             queue=q.name,
             seqs=[u.seq for u in units],
@@ -237,9 +248,20 @@ class WalJournal(Journal):
         self._put([(REQUEUED, record.SerializeToString())])
 
     def finished(self, q: QueueState, units: Sequence[Unit], state: MessageState) -> None:
+        units = on_disk(units)
+        if not units:
+            return
         record = records_pb2.Finished(queue=q.name, seqs=[u.seq for u in units], state=int(state))
         _copy_indexes(record.copies, units)
         self._put([(FINISHED, record.SerializeToString())])
+
+
+def on_disk(units: Sequence[_U]) -> Sequence[_U]:
+    """The units of messages kept on disk: fire-and-forget ones never are."""
+    for u in units:
+        if u.guarantee == _FIRE_AND_FORGET:
+            return [u for u in units if u.guarantee != _FIRE_AND_FORGET]
+    return units
 
 
 def _copy_indexes(column: Any, units: Sequence[Unit]) -> None:

@@ -6,7 +6,7 @@ import itertools
 
 from broker import wire
 from broker.errors import FailedPrecondition, NotFound
-from broker.model import Guarantee, MessageState, QueueKind
+from broker.model import MessageState, QueueKind
 from broker.store.base import MessageStatus, Peeked, QueueStats
 from broker.store.ids import parse_message_id
 from broker.store.memory import deadletters, lifecycle, messages
@@ -43,11 +43,8 @@ def status(m: Machine, queue: str, message_id: str) -> MessageStatus:
 def _ended(m: Machine, q: QueueState, msgs: list[Msg], state: MessageState, reason: str) -> None:
     ended: list[Unit] = []
     for msg in msgs:
-        units_ended = lifecycle.end(m, q, msg, state, reason)
-        if msg.guarantee != Guarantee.FIRE_AND_FORGET:
-            ended += units_ended
-    if ended:
-        m.journal.finished(q, ended, state)
+        ended += lifecycle.end(m, q, msg, state, reason)
+    m.journal.finished(q, ended, state)
     m.touched(q, [msg.seq for msg in msgs], reason)
 
 
@@ -92,7 +89,6 @@ def redrive(m: Machine, queue: str, destination: str, limit: int) -> tuple[int, 
             skipped += 1
             continue
         one = info.subscription if not destination and info.subscription in target.subs else ""
-        stored = msg.guarantee != Guarantee.FIRE_AND_FORGET
         new = messages.create(
             target,
             m.take_seqs(1),
@@ -109,8 +105,7 @@ def redrive(m: Machine, queue: str, destination: str, limit: int) -> tuple[int, 
             [one] if one else None,
         )
         target.counters.sent += 1
-        if stored:
-            m.journal.published(target, (new,), ())
+        m.journal.published(target, (new,), ())
         moved.append(msg)
     _ended(m, q, moved, MessageState.DELIVERED, REASON_REDRIVEN)
     m.notify()

@@ -54,10 +54,10 @@ class _Plan:
 class _Batch:
     """What one queue got from this publish, for the journal and the timers."""
 
-    __slots__ = ("dedup", "delayed", "dropped", "expiring", "stored")
+    __slots__ = ("dedup", "delayed", "dropped", "expiring", "msgs")
 
     def __init__(self) -> None:
-        self.stored: list[Msg] = []
+        self.msgs: list[Msg] = []
         self.dedup: list[tuple[str, int, float]] = []
         self.dropped: list[Unit] = []
         self.delayed: dict[float, list[int]] = {}
@@ -135,7 +135,7 @@ class _Express:
         if pending:
             self.q.add_ready(pending)
             self.q.counters.sent += len(pending)
-            self.done.stored += pending
+            self.done.msgs += pending
             self.pending = []
 
 
@@ -183,10 +183,9 @@ def publish(
                 done = touched[q] = _Batch()
             if plan.victim is not None:
                 q.counters.dropped += 1
-                stored = plan.victim.guarantee != Guarantee.FIRE_AND_FORGET
-                ended = lifecycle.end(m, q, plan.victim, MessageState.DROPPED, REASON_DROPPED)
-                if stored:
-                    done.dropped += ended
+                done.dropped += lifecycle.end(
+                    m, q, plan.victim, MessageState.DROPPED, REASON_DROPPED
+                )
             seq = m.next_seq
             m.next_seq = seq + 1
             due = now + plan.delay
@@ -209,8 +208,7 @@ def publish(
                 plan.extra,
             )
             q.counters.sent += 1
-            if item.guarantee != Guarantee.FIRE_AND_FORGET:
-                done.stored.append(msg)
+            done.msgs.append(msg)
             if item.dedup_id:
                 until = now + q.config.dedup_window_s
                 q.dedup.remember(item.dedup_id, seq, until)
@@ -239,8 +237,7 @@ def publish(
     if express is not None:
         express.flush()
     for q, done in touched.items():
-        if done.stored or done.dedup:
-            m.journal.published(q, done.stored, done.dedup)
+        m.journal.published(q, done.msgs, done.dedup)
         if done.dropped:
             m.journal.finished(q, done.dropped, MessageState.DROPPED)
         for due, keys in done.delayed.items():

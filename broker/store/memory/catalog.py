@@ -8,7 +8,7 @@ deleted with the queue) or fails with NOT_FOUND: the journal records them in tha
 from __future__ import annotations
 
 from broker.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceExhausted
-from broker.model import Guarantee, MessageState, QueueConfig, check_name
+from broker.model import MessageState, QueueConfig, check_name
 from broker.routing import validate_pattern
 from broker.store.base import SubscriptionInfo
 from broker.store.memory import lifecycle
@@ -146,12 +146,8 @@ def delete_subscription(m: Machine, queue: str, name: str) -> None:
         elif msg.state == IN_FLIGHT and msg.sub == name:
             lifecycle.retry(m, q, msg, 0.0, now, failure=False, requeued=requeued)
     q.remove_subscription(name)
-    stored = [u for u in cancelled if u.msg.guarantee != Guarantee.FIRE_AND_FORGET]
-    if stored:
-        m.journal.finished(q, stored, MessageState.CANCELLED)
-    stored = [u for u in requeued if u.msg.guarantee != Guarantee.FIRE_AND_FORGET]
-    if stored:
-        m.journal.requeued(q, stored)
+    m.journal.finished(q, cancelled, MessageState.CANCELLED)
+    m.journal.requeued(q, requeued)
     m.journal.subscription_delete(queue, name)
     m.touched(q, sorted({u.msg.seq for u in (*cancelled, *requeued)}))
     m.notify()

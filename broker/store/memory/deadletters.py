@@ -67,6 +67,5 @@ def move(m: Machine, q: QueueState, msg: Msg, unit: Unit | None, reason: str) ->
         extra=info,
     )
     dlq.counters.sent += 1
-    if stored:
-        m.journal.published(dlq, (new,), ())
+    m.journal.published(dlq, (new,), ())
     return new

@@ -37,12 +37,6 @@ class DedupWindow:
         self._ids[dedup_id] = (seq, until)
         heapq.heappush(self._order, (until, dedup_id, seq))
 
-    def forget(self, dedup_id: str, seq: int) -> None:
-        """Drops an id held by ``seq`` (its publish was undone)."""
-        hit = self._ids.get(dedup_id)
-        if hit is not None and hit[0] == seq:
-            del self._ids[dedup_id]
-
     def entries(self, now: float) -> list[tuple[str, int, float]]:
         """Every id that still counts, as ``(id, seq, until)``."""
         return [(d, seq, until) for d, (seq, until) in self._ids.items() if until > now]

@@ -3,8 +3,9 @@
 Every verb mutates memory and tells the journal in the same tick, with no await in between,
 so the journal sees changes in exactly the order they were made; the durable store's journal
 turns each call into a log record (``broker.store.durable.records``), the memory store's does
-nothing. Fire-and-forget messages are never journaled. Leases are not either: a restart
-treats every lease as expired (``claimed`` records the attempt, not the lease).
+nothing. Callers report changes to every message; the durable journal leaves out those of
+fire-and-forget messages, which are never on disk. Leases are not journaled either: a
+restart treats every lease as expired (``claimed`` records the attempt, not the lease).
 """
 
 from __future__ import annotations

@@ -42,7 +42,6 @@ def claim(
     ready = sub.ready
     lease = Lease(new_token(), 0)
     taken: list[Unit] = []
-    stored: list[Unit] = []
     keys: list[int] = []
     out: list[tuple[str, bytes, int, int]] = []
     total = count = redelivered = 0
@@ -71,8 +70,6 @@ def claim(
             unit.sub = subscription
         if msg.guarantee == _FIRE_AND_FORGET:
             lifecycle.claimed(unit)
-        else:
-            stored.append(unit)
         msg.changed = now
         seq = msg.seq
         index = unit.index
@@ -87,8 +84,7 @@ def claim(
     counters = q.counters
     counters.delivered += count
     counters.redelivered += redelivered
-    if stored:
-        m.journal.claimed(q, stored)
+    m.journal.claimed(q, taken)
     lease.timers.append(m.timers.schedule(deadline, partial(_expired, m, q, lease, keys)))
     if m.board.watched:
         m.touched(q, [u.msg.seq for u in taken])
@@ -142,9 +138,7 @@ def _expired(m: Machine, q: QueueState, lease: Lease, keys: list[int]) -> None:
 def _journal_retries(m: Machine, q: QueueState, requeued: list[Unit], finished: list[Unit]) -> None:
     """Lease expiries are not journaled (a restart expires every lease anyway); what they
     cause beyond that is: dead letters at max deliveries."""
-    stored = [u for u in finished if u.msg.guarantee != _FIRE_AND_FORGET]
-    if stored:
-        m.journal.finished(q, stored, MessageState.DEAD_LETTERED)
+    m.journal.finished(q, finished, MessageState.DEAD_LETTERED)
     lifecycle.schedule_due(m, q, requeued)
     if m.board.watched:
         m.touched(q, [u.msg.seq for u in (*requeued, *finished)])

@@ -206,11 +206,8 @@ def expire(m: Machine, q: QueueState, seqs: list[int]) -> None:
             continue
         q.counters.expired += 1
         deadletters.move(m, q, msg, None, REASON_EXPIRED)
-        units_ended = end(m, q, msg, MessageState.EXPIRED, REASON_EXPIRED)
-        if msg.guarantee != _FIRE_AND_FORGET:
-            ended += units_ended
+        ended += end(m, q, msg, MessageState.EXPIRED, REASON_EXPIRED)
         changed.append(seq)
-    if ended:
-        m.journal.finished(q, ended, MessageState.EXPIRED)
+    m.journal.finished(q, ended, MessageState.EXPIRED)
     m.touched(q, changed, REASON_EXPIRED)
     m.notify()

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from broker.model import Guarantee, MessageState
+from broker.model import MessageState
 from broker.store.memory import leases, lifecycle
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
 from broker.store.memory.records import Unit
 
-_FIRE_AND_FORGET = Guarantee.FIRE_AND_FORGET
 _DELIVERED = MessageState.DELIVERED
 
 
@@ -48,9 +47,7 @@ def settle(m: Machine, ack_ids: Sequence[str]) -> list[str]:
         q.counters.acked += len(group)
         for unit in group:
             finish(m, q, unit, _DELIVERED, "", now)
-        stored = [u for u in group if u.guarantee != _FIRE_AND_FORGET]
-        if stored:
-            m.journal.finished(q, stored, _DELIVERED)
+        m.journal.finished(q, group, _DELIVERED)
         if m.board.watched:
             m.touched(q, [u.seq for u in group])
     m.notify()
@@ -69,10 +66,8 @@ def requeue(m: Machine, ack_ids: Sequence[str], delay: float | None, failure: bo
             lifecycle.retry(
                 m, q, unit, delay, now, failure=failure, requeued=requeued, finished=finished
             )
-        stored = [u for u in requeued if u.msg.guarantee != _FIRE_AND_FORGET]
-        if stored:
-            m.journal.requeued(q, stored)
-        _dead(m, q, finished)
+        m.journal.requeued(q, requeued)
+        m.journal.finished(q, finished, MessageState.DEAD_LETTERED)
         lifecycle.schedule_due(m, q, requeued)
         if m.board.watched:
             m.touched(q, [u.msg.seq for u in group])
@@ -86,7 +81,7 @@ def dead_letter(m: Machine, ack_ids: Sequence[str], reason: str) -> list[str]:
         q.counters.nacked += len(group)
         for unit in group:
             lifecycle.dead_letter(m, q, unit, reason or lifecycle.REASON_NACKED)
-        _dead(m, q, group)
+        m.journal.finished(q, group, MessageState.DEAD_LETTERED)
         if m.board.watched:
             m.touched(q, [u.msg.seq for u in group], reason or lifecycle.REASON_NACKED)
     m.notify()
@@ -97,9 +92,3 @@ def extend(m: Machine, ack_ids: Sequence[str], lease_s: float) -> list[str]:
     found, failed = _resolve(m, ack_ids)
     leases.extend(m, [(q, u) for q, group in found.items() for u in group], lease_s)
     return failed
-
-
-def _dead(m: Machine, q: QueueState, units: list[Unit]) -> None:
-    stored = [u for u in units if u.msg.guarantee != _FIRE_AND_FORGET]
-    if stored:
-        m.journal.finished(q, stored, MessageState.DEAD_LETTERED)

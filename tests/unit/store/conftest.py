@@ -10,22 +10,23 @@ import pytest
 from store_harness import DURABLE_STORES, STORES, StoreEnv, make_env
 
 
-@pytest.fixture(params=STORES)
-async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    e = make_env(request.param, tmp_path)
+async def _opened(kind: str, tmp_path: Path) -> AsyncIterator[StoreEnv]:
+    e = make_env(kind, tmp_path)
     await e.open()
     try:
         yield e
     finally:
         await e.store.close()
+
+
+@pytest.fixture(params=STORES)
+async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
+    async for e in _opened(request.param, tmp_path):
+        yield e
 
 
 @pytest.fixture(params=DURABLE_STORES)
 async def durable_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
     """For tests of what a restart brings back."""
-    e = make_env(request.param, tmp_path)
-    await e.open()
-    try:
+    async for e in _opened(request.param, tmp_path):
         yield e
-    finally:
-        await e.store.close()

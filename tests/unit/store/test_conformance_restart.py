@@ -13,7 +13,9 @@ import pytest
 from store_harness import Clock, StoreEnv, decode, new
 
 from broker.model import Backoff, Guarantee, QueueConfig, QueueKind
-from broker.store.durable import DurableStore
+from broker.store.durable import DurableStore, records
+from broker.wal import WalReader
+from conveyor.wal.v2 import records_pb2
 
 
 async def test_configuration_survives(durable_env: StoreEnv) -> None:
@@ -212,3 +214,45 @@ async def test_a_checkpoint_deletes_the_log_it_covers(tmp_path: Path) -> None:
         assert sorted(decode(d).payload for _, d, _, _ in claim.deliveries) == [b"after", b"live"]
     finally:
         await store.close()
+
+
+async def test_fire_and_forget_changes_write_no_message_records(durable_env: StoreEnv) -> None:
+    """Fire-and-forget messages never reach the log: not their publish, their attempt, their
+    ack, their nack or their expiry; the at-least-once message beside them does."""
+    store = durable_env.store
+    assert isinstance(store, DurableStore)
+    await durable_env.queue()
+    await durable_env.sub()
+    fnf = Guarantee.FIRE_AND_FORGET
+    kept, *_ = await durable_env.send_many(
+        "q", [new(b"kept"), new(b"a", guarantee=fnf), new(b"b", guarantee=fnf)]
+    )
+    await durable_env.send(b"brief", guarantee=fnf, ttl_s=1.0)
+    (_, _, _), (_, acked, _) = await durable_env.take(n=2)  # kept, a
+    assert await store.settle([acked]) == []
+    ((_, nacked, _),) = await durable_env.take(n=1)  # b
+    assert await store.requeue([nacked], 0.0) == []
+    durable_env.advance(1.0)  # "brief" expires
+    wal_dir = store.wal_dir
+    await store.close()
+    message_records = [
+        (kind, body) for _, kind, body in WalReader(wal_dir) if kind >= records.PUBLISHED
+    ]
+    assert [kind for kind, _ in message_records] == [records.PUBLISHED, records.CLAIMED]
+    published = records_pb2.Published.FromString(message_records[0][1])
+    claimed = records_pb2.Claimed.FromString(message_records[1][1])
+    assert len(published.seqs) == 1
+    assert list(claimed.seqs) == list(published.seqs)
+    assert decode(published.messages[0]).id == kept
+
+
+async def test_fire_and_forget_is_not_kept_by_a_snapshot(durable_env: StoreEnv) -> None:
+    store = durable_env.store
+    assert isinstance(store, DurableStore)
+    await durable_env.queue()
+    await durable_env.sub()
+    kept = await durable_env.send(b"kept")
+    await durable_env.send(b"lost", guarantee=Guarantee.FIRE_AND_FORGET)
+    await store.checkpoint()
+    await durable_env.restart()
+    assert [mid for mid, _, _ in await durable_env.take()] == [kept]
