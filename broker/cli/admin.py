@@ -1,5 +1,6 @@
-"""Admin commands: the ``queue`` group, routing (``bind``, ``unbind``, ``bindings``),
-``subscriptions``, ``stats`` and the ``dlq`` group for dead letters."""
+"""Admin commands: the ``queue`` group (with ``pause`` and ``resume``), routing (``bind``,
+``unbind``, ``bindings``), ``subscriptions``, ``stats`` and ``top`` (the overview is
+``overview``'s) and the ``dlq`` group for dead letters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import click
 
+from broker.cli import overview
 from broker.cli.common import _client, _json_option, _options, _Settings
 from broker.cli.durations import DURATION, DURATIONS
 from broker.cli.output import (
@@ -200,6 +202,26 @@ def queue_purge(settings: _Settings, name: str) -> None:
     click.echo(f"purged {purged} messages from {name}")
 
 
+@queue.command("pause")
+@click.argument("name")
+@click.pass_obj
+def queue_pause(settings: _Settings, name: str) -> None:
+    """Stop deliveries from a queue (sends are still stored; leases in flight run on)."""
+    with _client(settings) as client:
+        changed = client.pause_queue(name)
+    click.echo(f"paused queue {name}" if changed else f"queue {name} was already paused")
+
+
+@queue.command("resume")
+@click.argument("name")
+@click.pass_obj
+def queue_resume(settings: _Settings, name: str) -> None:
+    """Let a paused queue deliver again."""
+    with _client(settings) as client:
+        changed = client.resume_queue(name)
+    click.echo(f"resumed queue {name}" if changed else f"queue {name} was not paused")
+
+
 # --- routing, subscriptions, stats ----------------------------------------------------------
 
 
@@ -255,17 +277,56 @@ def subscriptions(settings: _Settings, queue_name: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("queue_name", metavar="QUEUE")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object (durations in seconds).")
+@click.argument("queue_name", metavar="[QUEUE]", required=False, default="")
+@click.option(
+    "--prefix", default="", help="Without QUEUE: only queues whose name starts with this."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (durations in seconds; a list without QUEUE).",
+)
 @click.pass_obj
-def stats(settings: _Settings, queue_name: str, as_json: bool) -> None:
-    """Show a queue's depth, ages and counters."""
+def stats(settings: _Settings, queue_name: str, prefix: str, as_json: bool) -> None:
+    """Show a queue's depth, ages, counters, rates and lag per subscription; without QUEUE, a
+    table of every queue (IN/S: sends per second over the last minute, OUT/S: deliveries)."""
+    if not queue_name:
+        if as_json:
+            with _client(settings) as client:
+                found = client.list_queue_stats(prefix)
+            _echo_json([stats_to_dict(s) for s in found])
+        else:
+            overview.print_overview(settings, prefix)
+        return
     with _client(settings) as client:
-        found = client.stats(queue_name)
+        one = client.stats(queue_name)
     if as_json:
-        _echo_json(stats_to_dict(found))
+        _echo_json(stats_to_dict(one))
     else:
-        _table(_describe(found))
+        _table(_describe(one))
+
+
+@click.command()
+@click.option("--prefix", default="", help="Only queues whose name starts with this.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between refreshes.",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Stop after this many refreshes; 0: until q or Ctrl-C.",
+)
+@click.pass_obj
+def top(settings: _Settings, prefix: str, interval: float, iterations: int) -> None:
+    """Show the table of every queue (as `conveyor stats` does), refreshed in place; q or
+    Ctrl-C quits."""
+    overview.run_top(settings, prefix, interval, iterations)
 
 
 # --- dead letters ---------------------------------------------------------------------------
