@@ -93,6 +93,12 @@ _queue_options = _options(
         metavar="D1,D2,...",
         help="Retry backoff: explicit delays (the last repeats).",
     ),
+    click.option(
+        "--dedup-by-content/--no-dedup-by-content",
+        default=None,
+        help="Messages without a dedup id are deduplicated by a hash of topic, ordering key "
+        "and payload [default: no].",
+    ),
 )
 
 _RETRY_OPTIONS = ("retry_initial", "retry_multiplier", "retry_max", "retry_jitter", "retry_delays")
@@ -337,28 +343,64 @@ def dlq() -> None:
     """List and redrive dead letters."""
 
 
+DEAD_LETTER_REASONS = {
+    "max-deliveries": types_pb2.DEAD_LETTER_REASON_MAX_DELIVERIES,
+    "nacked": types_pb2.DEAD_LETTER_REASON_NACKED,
+    "expired": types_pb2.DEAD_LETTER_REASON_EXPIRED,
+}
+
+
 @dlq.command("list")
 @click.argument("queue_name", metavar="QUEUE")
 @click.option("--max", "max_messages", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option(
+    "--reason",
+    type=click.Choice(sorted(DEAD_LETTER_REASONS)),
+    help="Only dead letters with this reason.",
+)
+@click.option("--source-queue", default="", help="Only dead letters from this queue.")
+@click.option(
+    "--source-subscription",
+    default="",
+    help="Only dead letters of this subscription's copies (broadcast, quorum).",
+)
 @_json_option
 @click.pass_obj
-def dlq_list(settings: _Settings, queue_name: str, max_messages: int, as_json: bool) -> None:
+def dlq_list(
+    settings: _Settings,
+    queue_name: str,
+    max_messages: int,
+    reason: str | None,
+    source_queue: str,
+    source_subscription: str,
+    as_json: bool,
+) -> None:
     """List the messages of a dead-letter queue and why they are there."""
     with _client(settings) as client:
-        found = client.list_dead_letters(queue_name, max_messages)
+        found = client.list_dead_letters(
+            queue_name,
+            max_messages,
+            reason=DEAD_LETTER_REASONS.get(reason or "", types_pb2.DEAD_LETTER_REASON_UNSPECIFIED),
+            source_queue=source_queue,
+            source_subscription=source_subscription,
+        )
     if as_json:
         _echo_json([_to_json(m) for m in found])
         return
-    rows = [
-        [
-            m.id,
-            f"from={m.dead_letter.source_queue or '-'}",
-            f"attempts={m.dead_letter.attempts}",
-            f"reason={m.dead_letter.reason!r}",
-            _payload_text(m.payload),
-        ]
-        for m in found
-    ]
+    rows = []
+    for m in found:
+        info = m.dead_letter
+        source = info.source_queue or "-"
+        rows.append(
+            [
+                m.id,
+                f"from={source}/{info.subscription}" if info.subscription else f"from={source}",
+                f"attempts={info.attempts}",
+                f"reason={info.reason!r}",
+                f"last_nack={info.last_nack_reason!r}" if info.last_nack_reason else "",
+                _payload_text(m.payload),
+            ]
+        )
     _table(rows)
 
 
@@ -370,9 +412,21 @@ def dlq_list(settings: _Settings, queue_name: str, max_messages: int, as_json: b
 @click.option(
     "--max", "max_messages", type=click.IntRange(min=0), default=0, help="Most to move; 0: all."
 )
+@click.option(
+    "--reset-attempts",
+    is_flag=True,
+    help="Start each message from zero attempts [default: keep its count, as SQS does].",
+)
 @click.pass_obj
-def dlq_redrive(settings: _Settings, queue_name: str, destination: str, max_messages: int) -> None:
+def dlq_redrive(
+    settings: _Settings, queue_name: str, destination: str, max_messages: int, reset_attempts: bool
+) -> None:
     """Move dead letters back to their source queue (or --destination)."""
     with _client(settings) as client:
-        result = client.redrive(queue_name, destination=destination, max_messages=max_messages)
+        result = client.redrive(
+            queue_name,
+            destination=destination,
+            max_messages=max_messages,
+            reset_attempts=reset_attempts,
+        )
     click.echo(f"redriven {result.redriven}, skipped {result.skipped}")

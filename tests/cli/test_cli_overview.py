@@ -1,9 +1,11 @@
-"""The overview commands against a real server: ``conveyor stats`` with no queue prints a table
-of every queue, ``conveyor top`` redraws it under a pseudo-terminal until q, Ctrl-C or
-``--iterations``; ``conveyor queue pause|resume``."""
+"""The operating commands against a real server: ``conveyor stats`` with no queue prints a
+table of every queue, ``conveyor top`` redraws it under a pseudo-terminal until q, Ctrl-C or
+``--iterations``; ``conveyor queue pause|resume``; ``conveyor dlq list`` filters and ``dlq
+redrive --reset-attempts``; ``queue create --dedup-by-content``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pty
@@ -47,6 +49,11 @@ def _workload(server: _Server, qname: str) -> None:
     ok(server, "send", f"{qname}-b", "y", "--ordering-key", "k")
 
 
+def _decoded(payload: str) -> str:
+    """A payload as ``--json`` prints it (proto3 JSON: base64)."""
+    return base64.b64decode(payload).decode()
+
+
 def _rows(text: str, qname: str) -> dict[str, list[str]]:
     return {
         line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith(qname)
@@ -88,6 +95,60 @@ def test_queue_pause_and_resume(server: _Server, qname: str) -> None:
     assert stats["paused"] is True
     assert ok(server, "queue", "resume", qname).strip() == f"resumed queue {qname}"
     assert json.loads(ok(server, "stats", qname, "--json"))["paused"] is False
+
+
+def _dead_letters_made_with_the_sdk(server: _Server, qname: str) -> str:
+    """Two dead letters in ``{qname}-dlq``: "poison" (max deliveries, after a nack with a
+    reason) and "rejected" (nacked to dead letters)."""
+    from conveyor_client import Client, make_message
+
+    dlq = f"{qname}-dlq"
+    with Client(server.address, timeout=10) as client:
+        client.create_queue(dlq)
+        client.create_queue(qname, dead_letter_queue=dlq, max_deliveries=1)
+        client.send([make_message(b"poison"), make_message(b"rejected")], qname)
+        poison, rejected = client.pull(qname, "s", max_messages=2, wait=5)
+        client.nack([poison.ack_id], reason="bad json")
+        client.nack([rejected.ack_id], dead_letter=True, reason="not mine")
+    return dlq
+
+
+def test_dlq_list_filters_and_redrive_keeps_or_resets_attempts(server: _Server, qname: str) -> None:
+    dlq = _dead_letters_made_with_the_sdk(server, qname)
+    every = ok(server, "dlq", "list", dlq).splitlines()
+    assert len(every) == 2
+    poison = ok(server, "dlq", "list", dlq, "--reason", "max-deliveries")
+    assert f"from={qname}" in poison
+    assert "attempts=1" in poison
+    assert "last_nack='bad json'" in poison
+    assert poison.rstrip().endswith("poison")
+    rejected = ok(server, "dlq", "list", dlq, "--reason", "nacked")
+    assert "reason='not mine'" in rejected
+    assert rejected.rstrip().endswith("rejected")
+    assert ok(server, "dlq", "list", dlq, "--reason", "expired") == ""
+    assert ok(server, "dlq", "list", dlq, "--source-queue", "elsewhere") == ""
+    assert len(ok(server, "dlq", "list", dlq, "--source-queue", qname).splitlines()) == 2
+    listed = json.loads(ok(server, "dlq", "list", dlq, "--reason", "max-deliveries", "--json"))
+    assert listed[0]["dead_letter"]["reason_code"] == "DEAD_LETTER_REASON_MAX_DELIVERIES"
+
+    assert ok(server, "dlq", "redrive", dlq, "--max", "1").strip() == "redriven 1, skipped 0"
+    assert ok(server, "dlq", "redrive", dlq, "--reset-attempts").strip() == "redriven 1, skipped 0"
+    got = [
+        json.loads(line)
+        for line in ok(server, "receive", qname, "-s", "s", "--max", "2", "--json").splitlines()
+    ]
+    attempts = {_decoded(d["message"]["payload"]): d["attempt"] for d in got}
+    assert attempts == {"poison": 2, "rejected": 1}  # kept by default; reset when asked
+
+
+def test_queue_create_dedup_by_content(server: _Server, qname: str) -> None:
+    ok(server, "queue", "create", qname, "--dedup-by-content")
+    assert json.loads(ok(server, "queue", "get", qname, "--json"))["dedup_by_content"] is True
+    first = ok(server, "send", qname, "same body").strip()
+    assert ok(server, "send", qname, "same body").strip().startswith(first)
+    assert ok(server, "send", qname, "other body").strip() != first
+    ok(server, "queue", "update", qname, "--no-dedup-by-content")
+    assert "dedup_by_content" not in json.loads(ok(server, "queue", "get", qname, "--json"))
 
 
 # -- conveyor top under a pseudo-terminal ---------------------------------------------------
