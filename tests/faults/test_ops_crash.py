@@ -3,7 +3,7 @@ resume), dead letters' explanations and kept attempt counts, content-dedup windo
 
 from __future__ import annotations
 
-from faults_helpers import Client, text
+from faults_helpers import Client, msg, text
 from server_helpers import start_server
 
 from conveyor.v1 import admin_pb2, types_pb2
@@ -94,5 +94,26 @@ def test_dead_letter_explanations_and_kept_attempts_survive_sigkill(tmp_path):
             assert left.dead_letter.last_nack_reason == "second"
             (again,) = c.pull("jobs", "s", max_messages=10, wait=5.0)
             assert again.attempt == 4  # the redriven message kept its 3 attempts
+    finally:
+        srv.stop()
+
+
+def test_a_content_dedup_window_survives_sigkill(tmp_path):
+    data = tmp_path / "data"
+    srv = start_server(data)
+    try:
+        with Client(srv.address) as c:
+            c.create_queue("payments", dedup_by_content=True, dedup_window=600.0)
+            (first,) = c.send_ok("payments", msg("charge 42", topic="card"))
+    finally:
+        srv.kill()
+    srv = start_server(data)
+    try:
+        with Client(srv.address) as c:
+            assert c.get_queue("payments").dedup_by_content
+            [again, other] = c.send("payments", [msg("charge 42", topic="card"), msg("charge 43")])
+            assert (again.duplicate, again.message_id) == (True, first)
+            assert not other.duplicate
+            assert c.stats("payments").depth == 2
     finally:
         srv.stop()
