@@ -47,3 +47,7 @@ class Unavailable(BrokerError):
 
 class DeadlineExceeded(BrokerError):
     """A wait the caller asked for (``WAIT_FOR_DELIVERED``) ran out. → ``DEADLINE_EXCEEDED``."""
+
+
+class Unimplemented(BrokerError):
+    """The store in use does not offer this verb (yet). → ``UNIMPLEMENTED``."""

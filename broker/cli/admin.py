@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from broker.cli.common import _client, _json_option, _options, _Settings
-from broker.cli.durations import DURATION, DURATIONS
+from broker.cli.durations import DURATION, DURATIONS, TIME
 from broker.cli.output import (
     _describe,
     _echo_json,
@@ -90,6 +90,27 @@ _queue_options = _options(
         type=DURATIONS,
         metavar="D1,D2,...",
         help="Retry backoff: explicit delays (the last repeats).",
+    ),
+    click.option(
+        "--retain-acked",
+        type=DURATION,
+        help="Keep acked messages this long for replay (start positions, subscription seek).",
+    ),
+    click.option(
+        "--retain-acked-bytes",
+        type=click.IntRange(min=0),
+        help="Most payload bytes of acked messages kept for replay; 0: no budget.",
+    ),
+    click.option(
+        "--encrypted/--not-encrypted",
+        default=None,
+        help="Seal payloads and attributes on the server's disk (needs a server key; "
+        "fixed at creation).",
+    ),
+    click.option(
+        "--compress-above-bytes",
+        type=click.IntRange(min=0),
+        help="Compress payloads this large on disk; 0: never [default: the server's].",
     ),
 )
 
@@ -266,6 +287,30 @@ def stats(settings: _Settings, queue_name: str, as_json: bool) -> None:
         _echo_json(stats_to_dict(found))
     else:
         _table(_describe(found))
+
+
+@click.group()
+def subscription() -> None:
+    """Work with one subscription (see also ``subscriptions``)."""
+
+
+@subscription.command("seek")
+@click.argument("queue_name", metavar="QUEUE")
+@click.argument("name", metavar="SUBSCRIPTION")
+@click.option(
+    "--time",
+    "at",
+    type=TIME,
+    required=True,
+    help="ISO 8601 (2026-12-02T01:00:00Z), 'now', or a duration ago (10m).",
+)
+@click.pass_obj
+def subscription_seek(settings: _Settings, queue_name: str, name: str, at: float) -> None:
+    """Move SUBSCRIPTION to a time: retained acked messages published since then are
+    delivered again; unacked ones published before it are acked."""
+    with _client(settings) as client:
+        result = client.seek_subscription(queue_name, name, at)
+    click.echo(f"replayed {result.replayed}, acked {result.acked}")
 
 
 # --- dead letters ---------------------------------------------------------------------------

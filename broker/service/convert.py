@@ -11,9 +11,9 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from broker.errors import InvalidArgument
-from broker.model import Backoff, Guarantee, Overflow, QueueConfig, QueueKind
+from broker.model import Backoff, Guarantee, Overflow, QueueConfig, QueueKind, StartPosition
 from broker.store.base import MessageStatus, NewMessage, Peeked, QueueStats, SubscriptionInfo
-from conveyor.v1 import admin_pb2, types_pb2
+from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 
 MAX_ATTRIBUTES = 64
 MAX_ATTRIBUTE_BYTES = 16 * 1024
@@ -146,8 +146,21 @@ def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, obje
             )
         elif path == "retry_backoff":
             values["backoff"] = backoff(q.retry_backoff)
-        elif path in ("max_deliveries", "dead_letter_queue", "max_depth", "max_payload_bytes"):
+        elif path in (
+            "max_deliveries",
+            "dead_letter_queue",
+            "max_depth",
+            "max_payload_bytes",
+            "retain_acked_bytes",
+            "encrypted",
+        ):
             values[path] = getattr(q, path)
+        elif path == "compress_above_bytes":
+            values[path] = q.compress_above_bytes if q.HasField("compress_above_bytes") else None
+        elif path == "retain_acked":
+            values["retain_acked_s"] = (
+                seconds(q.retain_acked) if q.HasField("retain_acked") else 0.0
+            )
         else:
             core = {
                 "lease": "lease_s",
@@ -161,7 +174,9 @@ def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, obje
     return values
 
 
-def _enum(cls: type[QueueKind] | type[Overflow], value: int, what: str) -> object:
+def _enum(
+    cls: type[QueueKind] | type[Overflow] | type[StartPosition], value: int, what: str
+) -> object:
     if value == 0:
         return None
     try:
@@ -206,6 +221,10 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
         overflow_policy=enum_value(c.overflow),
         max_payload_bytes=c.max_payload_bytes,
         create_time=timestamp(c.create_time),
+        retain_acked=duration(c.retain_acked_s) if c.retain_acked_s else None,
+        retain_acked_bytes=c.retain_acked_bytes,
+        encrypted=c.encrypted,
+        compress_above_bytes=c.compress_above_bytes,
     )
 
 
@@ -246,4 +265,21 @@ def stats(s: QueueStats) -> admin_pb2.GetQueueStatsResponse:
         duplicates=s.duplicates,
         depth=s.depth,
         subscriptions=s.subscriptions,
+        retained=s.retained,
+        retained_bytes=s.retained_bytes,
+        compressed=s.compressed,
+        compression_saved_bytes=s.compression_saved_bytes,
     )
+
+
+def start_position(
+    r: broker_pb2.ReceiveRequest | broker_pb2.StreamingReceiveRequest | broker_pb2.PullRequest,
+) -> tuple[StartPosition, float]:
+    """Where a subscription the request creates starts (NEW when unset)."""
+    position = _enum(StartPosition, r.start_position, "start_position") or StartPosition.NEW
+    since = 0.0
+    if r.HasField("start_time"):
+        since = r.start_time.seconds + r.start_time.nanos / 1e9
+    if position is StartPosition.FROM_TIME and not r.HasField("start_time"):
+        raise InvalidArgument("start_position FROM_TIME needs start_time")
+    return position, since  # type: ignore[return-value]

@@ -24,6 +24,7 @@ from broker.model import QueueConfig, QueueKind
 from broker.routing import PatternTrie
 from broker.store.memory.dedup import DedupWindow
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit
+from broker.store.memory.retained import RetainedLog
 from broker.wire import queue_field
 
 _MATCHING_CACHE = 4096
@@ -161,6 +162,8 @@ class Counters:
     expired: int = 0
     dropped: int = 0
     duplicates: int = 0
+    compressed: int = 0
+    compression_saved: int = 0
 
 
 class QueueState:
@@ -185,10 +188,13 @@ class QueueState:
         self._matching: dict[str, list[str]] = {}
         self.signalled: set[QueueState] = set()
         """The machine's set of queues with signals (shared by every queue)."""
+        self.retained = RetainedLog()
+        self.retains = config.retains
 
     def reconfigure(self, config: QueueConfig) -> None:
         kind_changed = config.kind is not self.config.kind
         self.config = config
+        self.retains = config.retains
         if kind_changed:  # only allowed while empty: fresh ready structures of the new kind
             self.fifo = config.kind is QueueKind.FIFO
             for sub in self.subs.values():

@@ -11,6 +11,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1133,8 +1134,16 @@ type GetQueueStatsResponse struct {
 	Depth uint64 `protobuf:"varint,14,opt,name=depth,proto3" json:"depth,omitempty"`
 	// Subscriptions of the queue.
 	Subscriptions uint32 `protobuf:"varint,15,opt,name=subscriptions,proto3" json:"subscriptions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Acked messages retained for replay (Queue.retain_acked).
+	Retained uint64 `protobuf:"varint,40,opt,name=retained,proto3" json:"retained,omitempty"`
+	// Payload bytes of the retained messages.
+	RetainedBytes uint64 `protobuf:"varint,41,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
+	// Messages written to disk compressed since the server started.
+	Compressed uint64 `protobuf:"varint,42,opt,name=compressed,proto3" json:"compressed,omitempty"`
+	// Bytes compression saved on disk since the server started (before minus after).
+	CompressionSavedBytes uint64 `protobuf:"varint,43,opt,name=compression_saved_bytes,json=compressionSavedBytes,proto3" json:"compression_saved_bytes,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *GetQueueStatsResponse) Reset() {
@@ -1268,6 +1277,34 @@ func (x *GetQueueStatsResponse) GetDepth() uint64 {
 func (x *GetQueueStatsResponse) GetSubscriptions() uint32 {
 	if x != nil {
 		return x.Subscriptions
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetRetained() uint64 {
+	if x != nil {
+		return x.Retained
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetRetainedBytes() uint64 {
+	if x != nil {
+		return x.RetainedBytes
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetCompressed() uint64 {
+	if x != nil {
+		return x.Compressed
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetCompressionSavedBytes() uint64 {
+	if x != nil {
+		return x.CompressionSavedBytes
 	}
 	return 0
 }
@@ -1666,11 +1703,131 @@ func (x *RedriveDeadLettersResponse) GetSkipped() uint64 {
 	return 0
 }
 
+// SeekSubscriptionRequest names a subscription and the time to move it to.
+type SeekSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Queue name.
+	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// Subscription name.
+	Subscription string `protobuf:"bytes,2,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// Publish time to seek to: retained acked messages from it on are replayed, unacked ones
+	// before it are acked.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeekSubscriptionRequest) Reset() {
+	*x = SeekSubscriptionRequest{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeekSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeekSubscriptionRequest) ProtoMessage() {}
+
+func (x *SeekSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeekSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*SeekSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SeekSubscriptionRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *SeekSubscriptionRequest) GetSubscription() string {
+	if x != nil {
+		return x.Subscription
+	}
+	return ""
+}
+
+func (x *SeekSubscriptionRequest) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// SeekSubscriptionResponse says what the seek changed.
+type SeekSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Retained messages made deliverable to the subscription again.
+	Replayed uint64 `protobuf:"varint,1,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// Messages of the subscription acked because they were published before the time.
+	Acked         uint64 `protobuf:"varint,2,opt,name=acked,proto3" json:"acked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeekSubscriptionResponse) Reset() {
+	*x = SeekSubscriptionResponse{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeekSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeekSubscriptionResponse) ProtoMessage() {}
+
+func (x *SeekSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeekSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*SeekSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SeekSubscriptionResponse) GetReplayed() uint64 {
+	if x != nil {
+		return x.Replayed
+	}
+	return 0
+}
+
+func (x *SeekSubscriptionResponse) GetAcked() uint64 {
+	if x != nil {
+		return x.Acked
+	}
+	return 0
+}
+
 var File_conveyor_v1_admin_proto protoreflect.FileDescriptor
 
 const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17conveyor/v1/admin.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\">\n" +
+	"\x17conveyor/v1/admin.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\">\n" +
 	"\x12CreateQueueRequest\x12(\n" +
 	"\x05queue\x18\x01 \x01(\v2\x12.conveyor.v1.QueueR\x05queue\"?\n" +
 	"\x13CreateQueueResponse\x12(\n" +
@@ -1719,7 +1876,7 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\"\x1c\n" +
 	"\x1aDeleteSubscriptionResponse\",\n" +
 	"\x14GetQueueStatsRequest\x12\x14\n" +
-	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xd5\x03\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xf0\x04\n" +
 	"\x15GetQueueStatsResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\x04R\x05ready\x12\x18\n" +
 	"\adelayed\x18\x02 \x01(\x04R\adelayed\x12\x1b\n" +
@@ -1739,7 +1896,13 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"duplicates\x18\r \x01(\x04R\n" +
 	"duplicates\x12\x14\n" +
 	"\x05depth\x18\x0e \x01(\x04R\x05depth\x12$\n" +
-	"\rsubscriptions\x18\x0f \x01(\rR\rsubscriptions\"N\n" +
+	"\rsubscriptions\x18\x0f \x01(\rR\rsubscriptions\x12\x1a\n" +
+	"\bretained\x18( \x01(\x04R\bretained\x12%\n" +
+	"\x0eretained_bytes\x18) \x01(\x04R\rretainedBytes\x12\x1e\n" +
+	"\n" +
+	"compressed\x18* \x01(\x04R\n" +
+	"compressed\x126\n" +
+	"\x17compression_saved_bytes\x18+ \x01(\x04R\x15compressionSavedBytes\"N\n" +
 	"\x13PeekMessagesRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12!\n" +
 	"\fmax_messages\x18\x02 \x01(\rR\vmaxMessages\"\xbe\x01\n" +
@@ -1761,8 +1924,14 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\fmax_messages\x18\x03 \x01(\x04R\vmaxMessages\"R\n" +
 	"\x1aRedriveDeadLettersResponse\x12\x1a\n" +
 	"\bredriven\x18\x01 \x01(\x04R\bredriven\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\x04R\askipped2\xa6\n" +
-	"\n" +
+	"\askipped\x18\x02 \x01(\x04R\askipped\"\x83\x01\n" +
+	"\x17SeekSubscriptionRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
+	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"L\n" +
+	"\x18SeekSubscriptionResponse\x12\x1a\n" +
+	"\breplayed\x18\x01 \x01(\x04R\breplayed\x12\x14\n" +
+	"\x05acked\x18\x02 \x01(\x04R\x05acked2\x87\v\n" +
 	"\x05Admin\x12P\n" +
 	"\vCreateQueue\x12\x1f.conveyor.v1.CreateQueueRequest\x1a .conveyor.v1.CreateQueueResponse\x12G\n" +
 	"\bGetQueue\x12\x1c.conveyor.v1.GetQueueRequest\x1a\x1d.conveyor.v1.GetQueueResponse\x12M\n" +
@@ -1780,7 +1949,8 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\rGetQueueStats\x12!.conveyor.v1.GetQueueStatsRequest\x1a\".conveyor.v1.GetQueueStatsResponse\x12S\n" +
 	"\fPeekMessages\x12 .conveyor.v1.PeekMessagesRequest\x1a!.conveyor.v1.PeekMessagesResponse\x12\\\n" +
 	"\x0fListDeadLetters\x12#.conveyor.v1.ListDeadLettersRequest\x1a$.conveyor.v1.ListDeadLettersResponse\x12e\n" +
-	"\x12RedriveDeadLetters\x12&.conveyor.v1.RedriveDeadLettersRequest\x1a'.conveyor.v1.RedriveDeadLettersResponseB\\\n" +
+	"\x12RedriveDeadLetters\x12&.conveyor.v1.RedriveDeadLettersRequest\x1a'.conveyor.v1.RedriveDeadLettersResponse\x12_\n" +
+	"\x10SeekSubscription\x12$.conveyor.v1.SeekSubscriptionRequest\x1a%.conveyor.v1.SeekSubscriptionResponseB\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -1795,7 +1965,7 @@ func file_conveyor_v1_admin_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_admin_proto_rawDescData
 }
 
-var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*CreateQueueRequest)(nil),         // 0: conveyor.v1.CreateQueueRequest
 	(*CreateQueueResponse)(nil),        // 1: conveyor.v1.CreateQueueResponse
@@ -1828,66 +1998,72 @@ var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*ListDeadLettersResponse)(nil),    // 28: conveyor.v1.ListDeadLettersResponse
 	(*RedriveDeadLettersRequest)(nil),  // 29: conveyor.v1.RedriveDeadLettersRequest
 	(*RedriveDeadLettersResponse)(nil), // 30: conveyor.v1.RedriveDeadLettersResponse
-	(*Queue)(nil),                      // 31: conveyor.v1.Queue
-	(*fieldmaskpb.FieldMask)(nil),      // 32: google.protobuf.FieldMask
-	(*Binding)(nil),                    // 33: conveyor.v1.Binding
-	(*Subscription)(nil),               // 34: conveyor.v1.Subscription
-	(*durationpb.Duration)(nil),        // 35: google.protobuf.Duration
-	(*Message)(nil),                    // 36: conveyor.v1.Message
-	(MessageState)(0),                  // 37: conveyor.v1.MessageState
+	(*SeekSubscriptionRequest)(nil),    // 31: conveyor.v1.SeekSubscriptionRequest
+	(*SeekSubscriptionResponse)(nil),   // 32: conveyor.v1.SeekSubscriptionResponse
+	(*Queue)(nil),                      // 33: conveyor.v1.Queue
+	(*fieldmaskpb.FieldMask)(nil),      // 34: google.protobuf.FieldMask
+	(*Binding)(nil),                    // 35: conveyor.v1.Binding
+	(*Subscription)(nil),               // 36: conveyor.v1.Subscription
+	(*durationpb.Duration)(nil),        // 37: google.protobuf.Duration
+	(*Message)(nil),                    // 38: conveyor.v1.Message
+	(MessageState)(0),                  // 39: conveyor.v1.MessageState
+	(*timestamppb.Timestamp)(nil),      // 40: google.protobuf.Timestamp
 }
 var file_conveyor_v1_admin_proto_depIdxs = []int32{
-	31, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	31, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	31, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
-	31, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
-	31, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	32, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	33, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
-	33, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
-	34, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
-	35, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
-	36, // 11: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
-	37, // 12: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
-	35, // 13: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
+	33, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	33, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	33, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
+	33, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
+	33, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	34, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
+	33, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	35, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
+	35, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
+	36, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
+	37, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
+	38, // 11: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
+	39, // 12: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
+	37, // 13: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
 	25, // 14: conveyor.v1.PeekMessagesResponse.messages:type_name -> conveyor.v1.PeekedMessage
-	36, // 15: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
-	0,  // 16: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
-	2,  // 17: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
-	4,  // 18: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
-	6,  // 19: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
-	8,  // 20: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
-	10, // 21: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
-	12, // 22: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
-	14, // 23: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
-	16, // 24: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
-	18, // 25: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
-	20, // 26: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
-	22, // 27: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
-	24, // 28: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
-	27, // 29: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
-	29, // 30: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
-	1,  // 31: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
-	3,  // 32: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
-	5,  // 33: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
-	7,  // 34: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
-	9,  // 35: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
-	11, // 36: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
-	13, // 37: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
-	15, // 38: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
-	17, // 39: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
-	19, // 40: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
-	21, // 41: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
-	23, // 42: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
-	26, // 43: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
-	28, // 44: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
-	30, // 45: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
-	31, // [31:46] is the sub-list for method output_type
-	16, // [16:31] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	38, // 15: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
+	40, // 16: conveyor.v1.SeekSubscriptionRequest.time:type_name -> google.protobuf.Timestamp
+	0,  // 17: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
+	2,  // 18: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
+	4,  // 19: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
+	6,  // 20: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
+	8,  // 21: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
+	10, // 22: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
+	12, // 23: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
+	14, // 24: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
+	16, // 25: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
+	18, // 26: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
+	20, // 27: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
+	22, // 28: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
+	24, // 29: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
+	27, // 30: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
+	29, // 31: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
+	31, // 32: conveyor.v1.Admin.SeekSubscription:input_type -> conveyor.v1.SeekSubscriptionRequest
+	1,  // 33: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
+	3,  // 34: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
+	5,  // 35: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
+	7,  // 36: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
+	9,  // 37: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
+	11, // 38: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
+	13, // 39: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
+	15, // 40: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
+	17, // 41: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
+	19, // 42: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
+	21, // 43: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
+	23, // 44: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
+	26, // 45: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
+	28, // 46: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
+	30, // 47: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
+	32, // 48: conveyor.v1.Admin.SeekSubscription:output_type -> conveyor.v1.SeekSubscriptionResponse
+	33, // [33:49] is the sub-list for method output_type
+	17, // [17:33] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_admin_proto_init() }
@@ -1902,7 +2078,7 @@ func file_conveyor_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_admin_proto_rawDesc), len(file_conveyor_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

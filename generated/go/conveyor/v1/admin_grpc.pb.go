@@ -34,6 +34,7 @@ const (
 	Admin_PeekMessages_FullMethodName       = "/conveyor.v1.Admin/PeekMessages"
 	Admin_ListDeadLetters_FullMethodName    = "/conveyor.v1.Admin/ListDeadLetters"
 	Admin_RedriveDeadLetters_FullMethodName = "/conveyor.v1.Admin/RedriveDeadLetters"
+	Admin_SeekSubscription_FullMethodName   = "/conveyor.v1.Admin/SeekSubscription"
 )
 
 // AdminClient is the client API for Admin service.
@@ -72,6 +73,10 @@ type AdminClient interface {
 	ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error)
 	// RedriveDeadLetters moves dead letters back to their source queue (or a destination).
 	RedriveDeadLetters(ctx context.Context, in *RedriveDeadLettersRequest, opts ...grpc.CallOption) (*RedriveDeadLettersResponse, error)
+	// SeekSubscription moves a subscription to a point in time: acked messages the queue
+	// retains that were published at or after it are delivered to the subscription again, and
+	// its messages published before it that are not acked yet become acked.
+	SeekSubscription(ctx context.Context, in *SeekSubscriptionRequest, opts ...grpc.CallOption) (*SeekSubscriptionResponse, error)
 }
 
 type adminClient struct {
@@ -232,6 +237,16 @@ func (c *adminClient) RedriveDeadLetters(ctx context.Context, in *RedriveDeadLet
 	return out, nil
 }
 
+func (c *adminClient) SeekSubscription(ctx context.Context, in *SeekSubscriptionRequest, opts ...grpc.CallOption) (*SeekSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SeekSubscriptionResponse)
+	err := c.cc.Invoke(ctx, Admin_SeekSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -268,6 +283,10 @@ type AdminServer interface {
 	ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error)
 	// RedriveDeadLetters moves dead letters back to their source queue (or a destination).
 	RedriveDeadLetters(context.Context, *RedriveDeadLettersRequest) (*RedriveDeadLettersResponse, error)
+	// SeekSubscription moves a subscription to a point in time: acked messages the queue
+	// retains that were published at or after it are delivered to the subscription again, and
+	// its messages published before it that are not acked yet become acked.
+	SeekSubscription(context.Context, *SeekSubscriptionRequest) (*SeekSubscriptionResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -322,6 +341,9 @@ func (UnimplementedAdminServer) ListDeadLetters(context.Context, *ListDeadLetter
 }
 func (UnimplementedAdminServer) RedriveDeadLetters(context.Context, *RedriveDeadLettersRequest) (*RedriveDeadLettersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RedriveDeadLetters not implemented")
+}
+func (UnimplementedAdminServer) SeekSubscription(context.Context, *SeekSubscriptionRequest) (*SeekSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SeekSubscription not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -614,6 +636,24 @@ func _Admin_RedriveDeadLetters_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_SeekSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SeekSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SeekSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_SeekSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SeekSubscription(ctx, req.(*SeekSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -680,6 +720,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RedriveDeadLetters",
 			Handler:    _Admin_RedriveDeadLetters_Handler,
+		},
+		{
+			MethodName: "SeekSubscription",
+			Handler:    _Admin_SeekSubscription_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

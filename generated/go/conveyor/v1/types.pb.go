@@ -322,6 +322,65 @@ func (MessageState) EnumDescriptor() ([]byte, []int) {
 	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// StartPosition is where a subscription created by a Receive, StreamingReceive or Pull starts.
+// It applies only when the request creates the subscription.
+type StartPosition int32
+
+const (
+	// The default, NEW.
+	StartPosition_START_POSITION_UNSPECIFIED StartPosition = 0
+	// Messages not yet acked (pending ones any subscription may take, and everything sent
+	// from now on); nothing already acked is replayed.
+	StartPosition_START_POSITION_NEW StartPosition = 1
+	// Also every acked message the queue still retains (see Queue.retain_acked), replayed.
+	StartPosition_START_POSITION_ALL StartPosition = 2
+	// Also the retained acked messages published at or after `start_time`, replayed.
+	StartPosition_START_POSITION_FROM_TIME StartPosition = 3
+)
+
+// Enum value maps for StartPosition.
+var (
+	StartPosition_name = map[int32]string{
+		0: "START_POSITION_UNSPECIFIED",
+		1: "START_POSITION_NEW",
+		2: "START_POSITION_ALL",
+		3: "START_POSITION_FROM_TIME",
+	}
+	StartPosition_value = map[string]int32{
+		"START_POSITION_UNSPECIFIED": 0,
+		"START_POSITION_NEW":         1,
+		"START_POSITION_ALL":         2,
+		"START_POSITION_FROM_TIME":   3,
+	}
+)
+
+func (x StartPosition) Enum() *StartPosition {
+	p := new(StartPosition)
+	*p = x
+	return p
+}
+
+func (x StartPosition) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StartPosition) Descriptor() protoreflect.EnumDescriptor {
+	return file_conveyor_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (StartPosition) Type() protoreflect.EnumType {
+	return &file_conveyor_v1_types_proto_enumTypes[5]
+}
+
+func (x StartPosition) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StartPosition.Descriptor instead.
+func (StartPosition) EnumDescriptor() ([]byte, []int) {
+	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // Message is what producers send and consumers receive.
 type Message struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -770,9 +829,22 @@ type Queue struct {
 	// Largest payload accepted; 0 means the server's limit.
 	MaxPayloadBytes uint64 `protobuf:"varint,12,opt,name=max_payload_bytes,json=maxPayloadBytes,proto3" json:"max_payload_bytes,omitempty"`
 	// When the queue was created; output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Keep messages after they were acked (every copy, per their guarantee) for this long from
+	// the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+	// SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+	RetainAcked *durationpb.Duration `protobuf:"bytes,40,opt,name=retain_acked,json=retainAcked,proto3" json:"retain_acked,omitempty"`
+	// Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+	// budget (with retain_acked unset too, nothing is kept).
+	RetainAckedBytes uint64 `protobuf:"varint,41,opt,name=retain_acked_bytes,json=retainAckedBytes,proto3" json:"retain_acked_bytes,omitempty"`
+	// Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+	// server needs an encryption key, see the README). Fixed at creation.
+	Encrypted bool `protobuf:"varint,42,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	// Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+	// delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+	CompressAboveBytes *uint64 `protobuf:"varint,43,opt,name=compress_above_bytes,json=compressAboveBytes,proto3,oneof" json:"compress_above_bytes,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -894,6 +966,34 @@ func (x *Queue) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Queue) GetRetainAcked() *durationpb.Duration {
+	if x != nil {
+		return x.RetainAcked
+	}
+	return nil
+}
+
+func (x *Queue) GetRetainAckedBytes() uint64 {
+	if x != nil {
+		return x.RetainAckedBytes
+	}
+	return 0
+}
+
+func (x *Queue) GetEncrypted() bool {
+	if x != nil {
+		return x.Encrypted
+	}
+	return false
+}
+
+func (x *Queue) GetCompressAboveBytes() uint64 {
+	if x != nil && x.CompressAboveBytes != nil {
+		return *x.CompressAboveBytes
+	}
+	return 0
 }
 
 // Binding routes messages sent to a matching topic into a queue.
@@ -1280,7 +1380,7 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"multiplier\x12+\n" +
 	"\x03max\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03max\x12\x16\n" +
 	"\x06jitter\x18\x04 \x01(\x01R\x06jitter\x121\n" +
-	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\x91\x05\n" +
+	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\xeb\x06\n" +
 	"\x05Queue\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\x12/\n" +
@@ -1297,7 +1397,12 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x0foverflow_policy\x18\v \x01(\x0e2\x1b.conveyor.v1.OverflowPolicyR\x0eoverflowPolicy\x12*\n" +
 	"\x11max_payload_bytes\x18\f \x01(\x04R\x0fmaxPayloadBytes\x12;\n" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"9\n" +
+	"createTime\x12<\n" +
+	"\fretain_acked\x18( \x01(\v2\x19.google.protobuf.DurationR\vretainAcked\x12,\n" +
+	"\x12retain_acked_bytes\x18) \x01(\x04R\x10retainAckedBytes\x12\x1c\n" +
+	"\tencrypted\x18* \x01(\bR\tencrypted\x125\n" +
+	"\x14compress_above_bytes\x18+ \x01(\x04H\x00R\x12compressAboveBytes\x88\x01\x01B\x17\n" +
+	"\x15_compress_above_bytes\"9\n" +
 	"\aBinding\x12\x18\n" +
 	"\apattern\x18\x01 \x01(\tR\apattern\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\"\xc8\x01\n" +
@@ -1354,7 +1459,12 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x1bMESSAGE_STATE_DEAD_LETTERED\x10\x04\x12\x19\n" +
 	"\x15MESSAGE_STATE_EXPIRED\x10\x05\x12\x1b\n" +
 	"\x17MESSAGE_STATE_CANCELLED\x10\x06\x12\x19\n" +
-	"\x15MESSAGE_STATE_DROPPED\x10\aB\\\n" +
+	"\x15MESSAGE_STATE_DROPPED\x10\a*}\n" +
+	"\rStartPosition\x12\x1e\n" +
+	"\x1aSTART_POSITION_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12START_POSITION_NEW\x10\x01\x12\x16\n" +
+	"\x12START_POSITION_ALL\x10\x02\x12\x1c\n" +
+	"\x18START_POSITION_FROM_TIME\x10\x03B\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -1369,7 +1479,7 @@ func file_conveyor_v1_types_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_types_proto_rawDescData
 }
 
-var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_conveyor_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_conveyor_v1_types_proto_goTypes = []any{
 	(Guarantee)(0),                     // 0: conveyor.v1.Guarantee
@@ -1377,51 +1487,53 @@ var file_conveyor_v1_types_proto_goTypes = []any{
 	(OverflowPolicy)(0),                // 2: conveyor.v1.OverflowPolicy
 	(WaitFor)(0),                       // 3: conveyor.v1.WaitFor
 	(MessageState)(0),                  // 4: conveyor.v1.MessageState
-	(*Message)(nil),                    // 5: conveyor.v1.Message
-	(*DeadLetterInfo)(nil),             // 6: conveyor.v1.DeadLetterInfo
-	(*Delivery)(nil),                   // 7: conveyor.v1.Delivery
-	(*RetryBackoff)(nil),               // 8: conveyor.v1.RetryBackoff
-	(*Queue)(nil),                      // 9: conveyor.v1.Queue
-	(*Binding)(nil),                    // 10: conveyor.v1.Binding
-	(*Subscription)(nil),               // 11: conveyor.v1.Subscription
-	(*SubscriptionDeliveryStatus)(nil), // 12: conveyor.v1.SubscriptionDeliveryStatus
-	(*MessageStatus)(nil),              // 13: conveyor.v1.MessageStatus
-	nil,                                // 14: conveyor.v1.Message.AttributesEntry
-	(*durationpb.Duration)(nil),        // 15: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(StartPosition)(0),                 // 5: conveyor.v1.StartPosition
+	(*Message)(nil),                    // 6: conveyor.v1.Message
+	(*DeadLetterInfo)(nil),             // 7: conveyor.v1.DeadLetterInfo
+	(*Delivery)(nil),                   // 8: conveyor.v1.Delivery
+	(*RetryBackoff)(nil),               // 9: conveyor.v1.RetryBackoff
+	(*Queue)(nil),                      // 10: conveyor.v1.Queue
+	(*Binding)(nil),                    // 11: conveyor.v1.Binding
+	(*Subscription)(nil),               // 12: conveyor.v1.Subscription
+	(*SubscriptionDeliveryStatus)(nil), // 13: conveyor.v1.SubscriptionDeliveryStatus
+	(*MessageStatus)(nil),              // 14: conveyor.v1.MessageStatus
+	nil,                                // 15: conveyor.v1.Message.AttributesEntry
+	(*durationpb.Duration)(nil),        // 16: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
 }
 var file_conveyor_v1_types_proto_depIdxs = []int32{
-	14, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
+	15, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
 	0,  // 1: conveyor.v1.Message.guarantee:type_name -> conveyor.v1.Guarantee
-	15, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
-	15, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
-	16, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
-	6,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
-	16, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
-	16, // 8: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
-	15, // 9: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
-	15, // 10: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
-	15, // 11: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
+	16, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
+	16, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
+	17, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
+	7,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
+	17, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
+	6,  // 7: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
+	17, // 8: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
+	16, // 9: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
+	16, // 10: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
+	16, // 11: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
 	1,  // 12: conveyor.v1.Queue.kind:type_name -> conveyor.v1.QueueKind
-	15, // 13: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
-	8,  // 14: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
-	15, // 15: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
-	15, // 16: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
-	15, // 17: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
+	16, // 13: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
+	9,  // 14: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
+	16, // 15: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
+	16, // 16: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
+	16, // 17: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
 	2,  // 18: conveyor.v1.Queue.overflow_policy:type_name -> conveyor.v1.OverflowPolicy
-	16, // 19: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
-	16, // 20: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 21: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
-	4,  // 22: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
-	12, // 23: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
-	16, // 24: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 25: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	17, // 19: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
+	16, // 20: conveyor.v1.Queue.retain_acked:type_name -> google.protobuf.Duration
+	17, // 21: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 22: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
+	4,  // 23: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
+	13, // 24: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
+	17, // 25: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 26: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_types_proto_init() }
@@ -1429,12 +1541,13 @@ func file_conveyor_v1_types_proto_init() {
 	if File_conveyor_v1_types_proto != nil {
 		return
 	}
+	file_conveyor_v1_types_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_types_proto_rawDesc), len(file_conveyor_v1_types_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -63,6 +63,11 @@ class AdminStub:
     """ListDeadLetters lists the messages of a dead-letter queue with why they are there."""
     RedriveDeadLetters: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RedriveDeadLettersRequest, _admin_pb2.RedriveDeadLettersResponse]
     """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+    SeekSubscription: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SeekSubscriptionRequest, _admin_pb2.SeekSubscriptionResponse]
+    """SeekSubscription moves a subscription to a point in time: acked messages the queue
+    retains that were published at or after it are delivered to the subscription again, and
+    its messages published before it that are not acked yet become acked.
+    """
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -99,6 +104,11 @@ class AdminAsyncStub(AdminStub):
     """ListDeadLetters lists the messages of a dead-letter queue with why they are there."""
     RedriveDeadLetters: _aio.UnaryUnaryMultiCallable[_admin_pb2.RedriveDeadLettersRequest, _admin_pb2.RedriveDeadLettersResponse]  # type: ignore[assignment]
     """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+    SeekSubscription: _aio.UnaryUnaryMultiCallable[_admin_pb2.SeekSubscriptionRequest, _admin_pb2.SeekSubscriptionResponse]  # type: ignore[assignment]
+    """SeekSubscription moves a subscription to a point in time: acked messages the queue
+    retains that were published at or after it are delivered to the subscription again, and
+    its messages published before it that are not acked yet become acked.
+    """
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     """Admin is the control plane: queues, bindings, subscriptions, stats and dead letters."""
@@ -222,5 +232,16 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.RedriveDeadLettersResponse, _abc.Awaitable[_admin_pb2.RedriveDeadLettersResponse]]:
         """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+
+    @_abc_1.abstractmethod
+    def SeekSubscription(
+        self,
+        request: _admin_pb2.SeekSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.SeekSubscriptionResponse, _abc.Awaitable[_admin_pb2.SeekSubscriptionResponse]]:
+        """SeekSubscription moves a subscription to a point in time: acked messages the queue
+        retains that were published at or after it are delivered to the subscription again, and
+        its messages published before it that are not acked yet become acked.
+        """
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

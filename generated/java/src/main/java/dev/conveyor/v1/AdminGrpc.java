@@ -480,6 +480,37 @@ public final class AdminGrpc {
     return getRedriveDeadLettersMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest,
+      dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SeekSubscription",
+      requestType = dev.conveyor.v1.SeekSubscriptionRequest.class,
+      responseType = dev.conveyor.v1.SeekSubscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest,
+      dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod() {
+    io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest, dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod;
+    if ((getSeekSubscriptionMethod = AdminGrpc.getSeekSubscriptionMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getSeekSubscriptionMethod = AdminGrpc.getSeekSubscriptionMethod) == null) {
+          AdminGrpc.getSeekSubscriptionMethod = getSeekSubscriptionMethod =
+              io.grpc.MethodDescriptor.<dev.conveyor.v1.SeekSubscriptionRequest, dev.conveyor.v1.SeekSubscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SeekSubscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.SeekSubscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.SeekSubscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("SeekSubscription"))
+              .build();
+        }
+      }
+    }
+    return getSeekSubscriptionMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -695,6 +726,18 @@ public final class AdminGrpc {
         io.grpc.stub.StreamObserver<dev.conveyor.v1.RedriveDeadLettersResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRedriveDeadLettersMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    default void seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSeekSubscriptionMethod(), responseObserver);
+    }
   }
 
   /**
@@ -894,6 +937,19 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getRedriveDeadLettersMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public void seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSeekSubscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1064,6 +1120,18 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getRedriveDeadLettersMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public dev.conveyor.v1.SeekSubscriptionResponse seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSeekSubscriptionMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1233,6 +1301,18 @@ public final class AdminGrpc {
     public dev.conveyor.v1.RedriveDeadLettersResponse redriveDeadLetters(dev.conveyor.v1.RedriveDeadLettersRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getRedriveDeadLettersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public dev.conveyor.v1.SeekSubscriptionResponse seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSeekSubscriptionMethod(), getCallOptions(), request);
     }
   }
 
@@ -1419,6 +1499,19 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getRedriveDeadLettersMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.conveyor.v1.SeekSubscriptionResponse> seekSubscription(
+        dev.conveyor.v1.SeekSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSeekSubscriptionMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_QUEUE = 0;
@@ -1436,6 +1529,7 @@ public final class AdminGrpc {
   private static final int METHODID_PEEK_MESSAGES = 12;
   private static final int METHODID_LIST_DEAD_LETTERS = 13;
   private static final int METHODID_REDRIVE_DEAD_LETTERS = 14;
+  private static final int METHODID_SEEK_SUBSCRIPTION = 15;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1513,6 +1607,10 @@ public final class AdminGrpc {
         case METHODID_REDRIVE_DEAD_LETTERS:
           serviceImpl.redriveDeadLetters((dev.conveyor.v1.RedriveDeadLettersRequest) request,
               (io.grpc.stub.StreamObserver<dev.conveyor.v1.RedriveDeadLettersResponse>) responseObserver);
+          break;
+        case METHODID_SEEK_SUBSCRIPTION:
+          serviceImpl.seekSubscription((dev.conveyor.v1.SeekSubscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1637,6 +1735,13 @@ public final class AdminGrpc {
               dev.conveyor.v1.RedriveDeadLettersRequest,
               dev.conveyor.v1.RedriveDeadLettersResponse>(
                 service, METHODID_REDRIVE_DEAD_LETTERS)))
+        .addMethod(
+          getSeekSubscriptionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.conveyor.v1.SeekSubscriptionRequest,
+              dev.conveyor.v1.SeekSubscriptionResponse>(
+                service, METHODID_SEEK_SUBSCRIPTION)))
         .build();
   }
 
@@ -1700,6 +1805,7 @@ public final class AdminGrpc {
               .addMethod(getPeekMessagesMethod())
               .addMethod(getListDeadLettersMethod())
               .addMethod(getRedriveDeadLettersMethod())
+              .addMethod(getSeekSubscriptionMethod())
               .build();
         }
       }

@@ -181,6 +181,16 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_conveyor_v1_RedriveDeadLettersResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_SeekSubscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_SeekSubscriptionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -193,72 +203,82 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "\n\027conveyor/v1/admin.proto\022\013conveyor.v1\032\027" +
       "conveyor/v1/types.proto\032\036google/protobuf" +
       "/duration.proto\032 google/protobuf/field_m" +
-      "ask.proto\">\n\022CreateQueueRequest\022(\n\005queue" +
-      "\030\001 \001(\0132\022.conveyor.v1.QueueR\005queue\"?\n\023Cre" +
-      "ateQueueResponse\022(\n\005queue\030\001 \001(\0132\022.convey" +
-      "or.v1.QueueR\005queue\"\'\n\017GetQueueRequest\022\024\n" +
-      "\005queue\030\001 \001(\tR\005queue\"<\n\020GetQueueResponse\022" +
-      "(\n\005queue\030\001 \001(\0132\022.conveyor.v1.QueueR\005queu" +
-      "e\"+\n\021ListQueuesRequest\022\026\n\006prefix\030\001 \001(\tR\006" +
-      "prefix\"@\n\022ListQueuesResponse\022*\n\006queues\030\001" +
-      " \003(\0132\022.conveyor.v1.QueueR\006queues\"{\n\022Upda" +
-      "teQueueRequest\022(\n\005queue\030\001 \001(\0132\022.conveyor" +
-      ".v1.QueueR\005queue\022;\n\013update_mask\030\002 \001(\0132\032." +
-      "google.protobuf.FieldMaskR\nupdateMask\"?\n" +
-      "\023UpdateQueueResponse\022(\n\005queue\030\001 \001(\0132\022.co" +
-      "nveyor.v1.QueueR\005queue\"*\n\022DeleteQueueReq" +
-      "uest\022\024\n\005queue\030\001 \001(\tR\005queue\"@\n\023DeleteQueu" +
-      "eResponse\022)\n\020messages_deleted\030\001 \001(\004R\017mes" +
-      "sagesDeleted\")\n\021PurgeQueueRequest\022\024\n\005que" +
-      "ue\030\001 \001(\tR\005queue\",\n\022PurgeQueueResponse\022\026\n" +
-      "\006purged\030\001 \001(\004R\006purged\"F\n\024CreateBindingRe" +
-      "quest\022\030\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue" +
-      "\030\002 \001(\tR\005queue\"G\n\025CreateBindingResponse\022." +
-      "\n\007binding\030\001 \001(\0132\024.conveyor.v1.BindingR\007b" +
-      "inding\"F\n\024DeleteBindingRequest\022\030\n\007patter" +
-      "n\030\001 \001(\tR\007pattern\022\024\n\005queue\030\002 \001(\tR\005queue\"\027" +
-      "\n\025DeleteBindingResponse\"+\n\023ListBindingsR" +
-      "equest\022\024\n\005queue\030\001 \001(\tR\005queue\"H\n\024ListBind" +
-      "ingsResponse\0220\n\010bindings\030\001 \003(\0132\024.conveyo" +
-      "r.v1.BindingR\010bindings\"0\n\030ListSubscripti" +
-      "onsRequest\022\024\n\005queue\030\001 \001(\tR\005queue\"\\\n\031List" +
-      "SubscriptionsResponse\022?\n\rsubscriptions\030\001" +
-      " \003(\0132\031.conveyor.v1.SubscriptionR\rsubscri" +
-      "ptions\"U\n\031DeleteSubscriptionRequest\022\024\n\005q" +
-      "ueue\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR" +
-      "\014subscription\"\034\n\032DeleteSubscriptionRespo" +
-      "nse\",\n\024GetQueueStatsRequest\022\024\n\005queue\030\001 \001" +
-      "(\tR\005queue\"\325\003\n\025GetQueueStatsResponse\022\024\n\005r" +
-      "eady\030\001 \001(\004R\005ready\022\030\n\007delayed\030\002 \001(\004R\007dela" +
-      "yed\022\033\n\tin_flight\030\003 \001(\004R\010inFlight\022#\n\rdead" +
-      "_lettered\030\004 \001(\004R\014deadLettered\0228\n\noldest_" +
-      "age\030\005 \001(\0132\031.google.protobuf.DurationR\tol" +
-      "destAge\022\022\n\004sent\030\006 \001(\004R\004sent\022\034\n\tdelivered" +
-      "\030\007 \001(\004R\tdelivered\022\024\n\005acked\030\010 \001(\004R\005acked\022" +
-      "\026\n\006nacked\030\t \001(\004R\006nacked\022 \n\013redelivered\030\n" +
-      " \001(\004R\013redelivered\022\030\n\007expired\030\013 \001(\004R\007expi" +
-      "red\022\030\n\007dropped\030\014 \001(\004R\007dropped\022\036\n\nduplica" +
-      "tes\030\r \001(\004R\nduplicates\022\024\n\005depth\030\016 \001(\004R\005de" +
-      "pth\022$\n\rsubscriptions\030\017 \001(\rR\rsubscription" +
-      "s\"N\n\023PeekMessagesRequest\022\024\n\005queue\030\001 \001(\tR" +
-      "\005queue\022!\n\014max_messages\030\002 \001(\rR\013maxMessage" +
-      "s\"\276\001\n\rPeekedMessage\022.\n\007message\030\001 \001(\0132\024.c" +
-      "onveyor.v1.MessageR\007message\022/\n\005state\030\002 \001" +
-      "(\0162\031.conveyor.v1.MessageStateR\005state\022\032\n\010" +
-      "attempts\030\003 \001(\rR\010attempts\0220\n\006due_in\030\004 \001(\013" +
-      "2\031.google.protobuf.DurationR\005dueIn\"N\n\024Pe" +
-      "ekMessagesResponse\0226\n\010messages\030\001 \003(\0132\032.c" +
-      "onveyor.v1.PeekedMessageR\010messages\"Q\n\026Li" +
-      "stDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005que" +
-      "ue\022!\n\014max_messages\030\002 \001(\rR\013maxMessages\"K\n" +
-      "\027ListDeadLettersResponse\0220\n\010messages\030\001 \003" +
-      "(\0132\024.conveyor.v1.MessageR\010messages\"v\n\031Re" +
-      "driveDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005" +
-      "queue\022 \n\013destination\030\002 \001(\tR\013destination\022" +
-      "!\n\014max_messages\030\003 \001(\004R\013maxMessages\"R\n\032Re" +
-      "driveDeadLettersResponse\022\032\n\010redriven\030\001 \001" +
-      "(\004R\010redriven\022\030\n\007skipped\030\002 \001(\004R\007skipped2\246" +
-      "\n\n\005Admin\022P\n\013CreateQueue\022\037.conveyor.v1.Cr" +
+      "ask.proto\032\037google/protobuf/timestamp.pro" +
+      "to\">\n\022CreateQueueRequest\022(\n\005queue\030\001 \001(\0132" +
+      "\022.conveyor.v1.QueueR\005queue\"?\n\023CreateQueu" +
+      "eResponse\022(\n\005queue\030\001 \001(\0132\022.conveyor.v1.Q" +
+      "ueueR\005queue\"\'\n\017GetQueueRequest\022\024\n\005queue\030" +
+      "\001 \001(\tR\005queue\"<\n\020GetQueueResponse\022(\n\005queu" +
+      "e\030\001 \001(\0132\022.conveyor.v1.QueueR\005queue\"+\n\021Li" +
+      "stQueuesRequest\022\026\n\006prefix\030\001 \001(\tR\006prefix\"" +
+      "@\n\022ListQueuesResponse\022*\n\006queues\030\001 \003(\0132\022." +
+      "conveyor.v1.QueueR\006queues\"{\n\022UpdateQueue" +
+      "Request\022(\n\005queue\030\001 \001(\0132\022.conveyor.v1.Que" +
+      "ueR\005queue\022;\n\013update_mask\030\002 \001(\0132\032.google." +
+      "protobuf.FieldMaskR\nupdateMask\"?\n\023Update" +
+      "QueueResponse\022(\n\005queue\030\001 \001(\0132\022.conveyor." +
+      "v1.QueueR\005queue\"*\n\022DeleteQueueRequest\022\024\n" +
+      "\005queue\030\001 \001(\tR\005queue\"@\n\023DeleteQueueRespon" +
+      "se\022)\n\020messages_deleted\030\001 \001(\004R\017messagesDe" +
+      "leted\")\n\021PurgeQueueRequest\022\024\n\005queue\030\001 \001(" +
+      "\tR\005queue\",\n\022PurgeQueueResponse\022\026\n\006purged" +
+      "\030\001 \001(\004R\006purged\"F\n\024CreateBindingRequest\022\030" +
+      "\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue\030\002 \001(\tR" +
+      "\005queue\"G\n\025CreateBindingResponse\022.\n\007bindi" +
+      "ng\030\001 \001(\0132\024.conveyor.v1.BindingR\007binding\"" +
+      "F\n\024DeleteBindingRequest\022\030\n\007pattern\030\001 \001(\t" +
+      "R\007pattern\022\024\n\005queue\030\002 \001(\tR\005queue\"\027\n\025Delet" +
+      "eBindingResponse\"+\n\023ListBindingsRequest\022" +
+      "\024\n\005queue\030\001 \001(\tR\005queue\"H\n\024ListBindingsRes" +
+      "ponse\0220\n\010bindings\030\001 \003(\0132\024.conveyor.v1.Bi" +
+      "ndingR\010bindings\"0\n\030ListSubscriptionsRequ" +
+      "est\022\024\n\005queue\030\001 \001(\tR\005queue\"\\\n\031ListSubscri" +
+      "ptionsResponse\022?\n\rsubscriptions\030\001 \003(\0132\031." +
+      "conveyor.v1.SubscriptionR\rsubscriptions\"" +
+      "U\n\031DeleteSubscriptionRequest\022\024\n\005queue\030\001 " +
+      "\001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR\014subscr" +
+      "iption\"\034\n\032DeleteSubscriptionResponse\",\n\024" +
+      "GetQueueStatsRequest\022\024\n\005queue\030\001 \001(\tR\005que" +
+      "ue\"\360\004\n\025GetQueueStatsResponse\022\024\n\005ready\030\001 " +
+      "\001(\004R\005ready\022\030\n\007delayed\030\002 \001(\004R\007delayed\022\033\n\t" +
+      "in_flight\030\003 \001(\004R\010inFlight\022#\n\rdead_letter" +
+      "ed\030\004 \001(\004R\014deadLettered\0228\n\noldest_age\030\005 \001" +
+      "(\0132\031.google.protobuf.DurationR\toldestAge" +
+      "\022\022\n\004sent\030\006 \001(\004R\004sent\022\034\n\tdelivered\030\007 \001(\004R" +
+      "\tdelivered\022\024\n\005acked\030\010 \001(\004R\005acked\022\026\n\006nack" +
+      "ed\030\t \001(\004R\006nacked\022 \n\013redelivered\030\n \001(\004R\013r" +
+      "edelivered\022\030\n\007expired\030\013 \001(\004R\007expired\022\030\n\007" +
+      "dropped\030\014 \001(\004R\007dropped\022\036\n\nduplicates\030\r \001" +
+      "(\004R\nduplicates\022\024\n\005depth\030\016 \001(\004R\005depth\022$\n\r" +
+      "subscriptions\030\017 \001(\rR\rsubscriptions\022\032\n\010re" +
+      "tained\030( \001(\004R\010retained\022%\n\016retained_bytes" +
+      "\030) \001(\004R\rretainedBytes\022\036\n\ncompressed\030* \001(" +
+      "\004R\ncompressed\0226\n\027compression_saved_bytes" +
+      "\030+ \001(\004R\025compressionSavedBytes\"N\n\023PeekMes" +
+      "sagesRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014ma" +
+      "x_messages\030\002 \001(\rR\013maxMessages\"\276\001\n\rPeeked" +
+      "Message\022.\n\007message\030\001 \001(\0132\024.conveyor.v1.M" +
+      "essageR\007message\022/\n\005state\030\002 \001(\0162\031.conveyo" +
+      "r.v1.MessageStateR\005state\022\032\n\010attempts\030\003 \001" +
+      "(\rR\010attempts\0220\n\006due_in\030\004 \001(\0132\031.google.pr" +
+      "otobuf.DurationR\005dueIn\"N\n\024PeekMessagesRe" +
+      "sponse\0226\n\010messages\030\001 \003(\0132\032.conveyor.v1.P" +
+      "eekedMessageR\010messages\"Q\n\026ListDeadLetter" +
+      "sRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014max_me" +
+      "ssages\030\002 \001(\rR\013maxMessages\"K\n\027ListDeadLet" +
+      "tersResponse\0220\n\010messages\030\001 \003(\0132\024.conveyo" +
+      "r.v1.MessageR\010messages\"v\n\031RedriveDeadLet" +
+      "tersRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022 \n\013des" +
+      "tination\030\002 \001(\tR\013destination\022!\n\014max_messa" +
+      "ges\030\003 \001(\004R\013maxMessages\"R\n\032RedriveDeadLet" +
+      "tersResponse\022\032\n\010redriven\030\001 \001(\004R\010redriven" +
+      "\022\030\n\007skipped\030\002 \001(\004R\007skipped\"\203\001\n\027SeekSubsc" +
+      "riptionRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022\"\n\014" +
+      "subscription\030\002 \001(\tR\014subscription\022.\n\004time" +
+      "\030\003 \001(\0132\032.google.protobuf.TimestampR\004time" +
+      "\"L\n\030SeekSubscriptionResponse\022\032\n\010replayed" +
+      "\030\001 \001(\004R\010replayed\022\024\n\005acked\030\002 \001(\004R\005acked2\207" +
+      "\013\n\005Admin\022P\n\013CreateQueue\022\037.conveyor.v1.Cr" +
       "eateQueueRequest\032 .conveyor.v1.CreateQue" +
       "ueResponse\022G\n\010GetQueue\022\034.conveyor.v1.Get" +
       "QueueRequest\032\035.conveyor.v1.GetQueueRespo" +
@@ -290,10 +310,12 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "DeadLettersRequest\032$.conveyor.v1.ListDea" +
       "dLettersResponse\022e\n\022RedriveDeadLetters\022&" +
       ".conveyor.v1.RedriveDeadLettersRequest\032\'" +
-      ".conveyor.v1.RedriveDeadLettersResponseB" +
-      "\\\n\017dev.conveyor.v1P\001ZGgithub.com/conveyo" +
-      "r-broker/conveyor/generated/go/conveyor/" +
-      "v1;conveyorv1b\006proto3"
+      ".conveyor.v1.RedriveDeadLettersResponse\022" +
+      "_\n\020SeekSubscription\022$.conveyor.v1.SeekSu" +
+      "bscriptionRequest\032%.conveyor.v1.SeekSubs" +
+      "criptionResponseB\\\n\017dev.conveyor.v1P\001ZGg" +
+      "ithub.com/conveyor-broker/conveyor/gener" +
+      "ated/go/conveyor/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -301,6 +323,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
           dev.conveyor.v1.Types.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
+          com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_conveyor_v1_CreateQueueRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -445,7 +468,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_GetQueueStatsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_GetQueueStatsResponse_descriptor,
-        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", });
+        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", "Retained", "RetainedBytes", "Compressed", "CompressionSavedBytes", });
     internal_static_conveyor_v1_PeekMessagesRequest_descriptor =
       getDescriptor().getMessageType(24);
     internal_static_conveyor_v1_PeekMessagesRequest_fieldAccessorTable = new
@@ -488,10 +511,23 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_RedriveDeadLettersResponse_descriptor,
         new java.lang.String[] { "Redriven", "Skipped", });
+    internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor =
+      getDescriptor().getMessageType(31);
+    internal_static_conveyor_v1_SeekSubscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor,
+        new java.lang.String[] { "Queue", "Subscription", "Time", });
+    internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor =
+      getDescriptor().getMessageType(32);
+    internal_static_conveyor_v1_SeekSubscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor,
+        new java.lang.String[] { "Replayed", "Acked", });
     descriptor.resolveAllFeaturesImmutable();
     dev.conveyor.v1.Types.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
+    com.google.protobuf.TimestampProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

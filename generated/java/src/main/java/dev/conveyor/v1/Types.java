@@ -120,7 +120,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
       "tiplier\030\002 \001(\001R\nmultiplier\022+\n\003max\030\003 \001(\0132\031" +
       ".google.protobuf.DurationR\003max\022\026\n\006jitter" +
       "\030\004 \001(\001R\006jitter\0221\n\006delays\030\005 \003(\0132\031.google." +
-      "protobuf.DurationR\006delays\"\221\005\n\005Queue\022\022\n\004n" +
+      "protobuf.DurationR\006delays\"\353\006\n\005Queue\022\022\n\004n" +
       "ame\030\001 \001(\tR\004name\022*\n\004kind\030\002 \001(\0162\026.conveyor" +
       ".v1.QueueKindR\004kind\022/\n\005lease\030\003 \001(\0132\031.goo" +
       "gle.protobuf.DurationR\005lease\022%\n\016max_deli" +
@@ -137,48 +137,56 @@ public final class Types extends com.google.protobuf.GeneratedFile {
       "licyR\016overflowPolicy\022*\n\021max_payload_byte" +
       "s\030\014 \001(\004R\017maxPayloadBytes\022;\n\013create_time\030" +
       "\r \001(\0132\032.google.protobuf.TimestampR\ncreat" +
-      "eTime\"9\n\007Binding\022\030\n\007pattern\030\001 \001(\tR\007patte" +
-      "rn\022\024\n\005queue\030\002 \001(\tR\005queue\"\310\001\n\014Subscriptio" +
-      "n\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005queue\030\002 \001(\tR\005qu" +
-      "eue\022\026\n\006filter\030\003 \001(\tR\006filter\022;\n\013create_ti" +
-      "me\030\004 \001(\0132\032.google.protobuf.TimestampR\ncr" +
-      "eateTime\022\033\n\tin_flight\030\005 \001(\004R\010inFlight\022\034\n" +
-      "\tconsumers\030\006 \001(\rR\tconsumers\"\215\001\n\032Subscrip" +
-      "tionDeliveryStatus\022\"\n\014subscription\030\001 \001(\t" +
-      "R\014subscription\022/\n\005state\030\002 \001(\0162\031.conveyor" +
-      ".v1.MessageStateR\005state\022\032\n\010attempts\030\003 \001(" +
-      "\rR\010attempts\"\253\003\n\rMessageStatus\022\024\n\005queue\030\001" +
-      " \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmessage" +
-      "Id\022/\n\005state\030\003 \001(\0162\031.conveyor.v1.MessageS" +
-      "tateR\005state\022\031\n\010acked_by\030\004 \003(\tR\007ackedBy\022#" +
-      "\n\rrequired_acks\030\005 \001(\rR\014requiredAcks\022\032\n\010a" +
-      "ttempts\030\006 \001(\rR\010attempts\022M\n\rsubscriptions" +
-      "\030\007 \003(\0132\'.conveyor.v1.SubscriptionDeliver" +
-      "yStatusR\rsubscriptions\022\026\n\006reason\030\010 \001(\tR\006" +
-      "reason\022;\n\013update_time\030\t \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\nupdateTime\0224\n\tguarantee" +
-      "\030\n \001(\0162\026.conveyor.v1.GuaranteeR\tguarante" +
-      "e*\221\001\n\tGuarantee\022\031\n\025GUARANTEE_UNSPECIFIED" +
-      "\020\000\022\035\n\031GUARANTEE_FIRE_AND_FORGET\020\001\022\033\n\027GUA" +
-      "RANTEE_AT_LEAST_ONCE\020\002\022\027\n\023GUARANTEE_BROA" +
-      "DCAST\020\003\022\024\n\020GUARANTEE_QUORUM\020\004*n\n\tQueueKi" +
-      "nd\022\032\n\026QUEUE_KIND_UNSPECIFIED\020\000\022\027\n\023QUEUE_" +
-      "KIND_STANDARD\020\001\022\023\n\017QUEUE_KIND_FIFO\020\002\022\027\n\023" +
-      "QUEUE_KIND_PRIORITY\020\003*r\n\016OverflowPolicy\022" +
-      "\037\n\033OVERFLOW_POLICY_UNSPECIFIED\020\000\022\036\n\032OVER" +
-      "FLOW_POLICY_REJECT_NEW\020\001\022\037\n\033OVERFLOW_POL" +
-      "ICY_DROP_OLDEST\020\002*P\n\007WaitFor\022\030\n\024WAIT_FOR" +
-      "_UNSPECIFIED\020\000\022\023\n\017WAIT_FOR_STORED\020\001\022\026\n\022W" +
-      "AIT_FOR_DELIVERED\020\002*\366\001\n\014MessageState\022\035\n\031" +
-      "MESSAGE_STATE_UNSPECIFIED\020\000\022\031\n\025MESSAGE_S" +
-      "TATE_PENDING\020\001\022\033\n\027MESSAGE_STATE_IN_FLIGH" +
-      "T\020\002\022\033\n\027MESSAGE_STATE_DELIVERED\020\003\022\037\n\033MESS" +
-      "AGE_STATE_DEAD_LETTERED\020\004\022\031\n\025MESSAGE_STA" +
-      "TE_EXPIRED\020\005\022\033\n\027MESSAGE_STATE_CANCELLED\020" +
-      "\006\022\031\n\025MESSAGE_STATE_DROPPED\020\007B\\\n\017dev.conv" +
-      "eyor.v1P\001ZGgithub.com/conveyor-broker/co" +
-      "nveyor/generated/go/conveyor/v1;conveyor" +
-      "v1b\006proto3"
+      "eTime\022<\n\014retain_acked\030( \001(\0132\031.google.pro" +
+      "tobuf.DurationR\013retainAcked\022,\n\022retain_ac" +
+      "ked_bytes\030) \001(\004R\020retainAckedBytes\022\034\n\tenc" +
+      "rypted\030* \001(\010R\tencrypted\0225\n\024compress_abov" +
+      "e_bytes\030+ \001(\004H\000R\022compressAboveBytes\210\001\001B\027" +
+      "\n\025_compress_above_bytes\"9\n\007Binding\022\030\n\007pa" +
+      "ttern\030\001 \001(\tR\007pattern\022\024\n\005queue\030\002 \001(\tR\005que" +
+      "ue\"\310\001\n\014Subscription\022\022\n\004name\030\001 \001(\tR\004name\022" +
+      "\024\n\005queue\030\002 \001(\tR\005queue\022\026\n\006filter\030\003 \001(\tR\006f" +
+      "ilter\022;\n\013create_time\030\004 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\ncreateTime\022\033\n\tin_flight\030" +
+      "\005 \001(\004R\010inFlight\022\034\n\tconsumers\030\006 \001(\rR\tcons" +
+      "umers\"\215\001\n\032SubscriptionDeliveryStatus\022\"\n\014" +
+      "subscription\030\001 \001(\tR\014subscription\022/\n\005stat" +
+      "e\030\002 \001(\0162\031.conveyor.v1.MessageStateR\005stat" +
+      "e\022\032\n\010attempts\030\003 \001(\rR\010attempts\"\253\003\n\rMessag" +
+      "eStatus\022\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage" +
+      "_id\030\002 \001(\tR\tmessageId\022/\n\005state\030\003 \001(\0162\031.co" +
+      "nveyor.v1.MessageStateR\005state\022\031\n\010acked_b" +
+      "y\030\004 \003(\tR\007ackedBy\022#\n\rrequired_acks\030\005 \001(\rR" +
+      "\014requiredAcks\022\032\n\010attempts\030\006 \001(\rR\010attempt" +
+      "s\022M\n\rsubscriptions\030\007 \003(\0132\'.conveyor.v1.S" +
+      "ubscriptionDeliveryStatusR\rsubscriptions" +
+      "\022\026\n\006reason\030\010 \001(\tR\006reason\022;\n\013update_time\030" +
+      "\t \001(\0132\032.google.protobuf.TimestampR\nupdat" +
+      "eTime\0224\n\tguarantee\030\n \001(\0162\026.conveyor.v1.G" +
+      "uaranteeR\tguarantee*\221\001\n\tGuarantee\022\031\n\025GUA" +
+      "RANTEE_UNSPECIFIED\020\000\022\035\n\031GUARANTEE_FIRE_A" +
+      "ND_FORGET\020\001\022\033\n\027GUARANTEE_AT_LEAST_ONCE\020\002" +
+      "\022\027\n\023GUARANTEE_BROADCAST\020\003\022\024\n\020GUARANTEE_Q" +
+      "UORUM\020\004*n\n\tQueueKind\022\032\n\026QUEUE_KIND_UNSPE" +
+      "CIFIED\020\000\022\027\n\023QUEUE_KIND_STANDARD\020\001\022\023\n\017QUE" +
+      "UE_KIND_FIFO\020\002\022\027\n\023QUEUE_KIND_PRIORITY\020\003*" +
+      "r\n\016OverflowPolicy\022\037\n\033OVERFLOW_POLICY_UNS" +
+      "PECIFIED\020\000\022\036\n\032OVERFLOW_POLICY_REJECT_NEW" +
+      "\020\001\022\037\n\033OVERFLOW_POLICY_DROP_OLDEST\020\002*P\n\007W" +
+      "aitFor\022\030\n\024WAIT_FOR_UNSPECIFIED\020\000\022\023\n\017WAIT" +
+      "_FOR_STORED\020\001\022\026\n\022WAIT_FOR_DELIVERED\020\002*\366\001" +
+      "\n\014MessageState\022\035\n\031MESSAGE_STATE_UNSPECIF" +
+      "IED\020\000\022\031\n\025MESSAGE_STATE_PENDING\020\001\022\033\n\027MESS" +
+      "AGE_STATE_IN_FLIGHT\020\002\022\033\n\027MESSAGE_STATE_D" +
+      "ELIVERED\020\003\022\037\n\033MESSAGE_STATE_DEAD_LETTERE" +
+      "D\020\004\022\031\n\025MESSAGE_STATE_EXPIRED\020\005\022\033\n\027MESSAG" +
+      "E_STATE_CANCELLED\020\006\022\031\n\025MESSAGE_STATE_DRO" +
+      "PPED\020\007*}\n\rStartPosition\022\036\n\032START_POSITIO" +
+      "N_UNSPECIFIED\020\000\022\026\n\022START_POSITION_NEW\020\001\022" +
+      "\026\n\022START_POSITION_ALL\020\002\022\034\n\030START_POSITIO" +
+      "N_FROM_TIME\020\003B\\\n\017dev.conveyor.v1P\001ZGgith" +
+      "ub.com/conveyor-broker/conveyor/generate" +
+      "d/go/conveyor/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -221,7 +229,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_Queue_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_Queue_descriptor,
-        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", });
+        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", "RetainAcked", "RetainAckedBytes", "Encrypted", "CompressAboveBytes", });
     internal_static_conveyor_v1_Binding_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_conveyor_v1_Binding_fieldAccessorTable = new
