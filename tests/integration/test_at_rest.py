@@ -144,8 +144,20 @@ def test_keys_rotate_and_a_missing_key_is_refused(tmp_path: Path) -> None:
         )
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert "ok" in verify.stdout
-        # With both keys listed, everything opens.
-        srv = _start(data, f"{k2},{k1}")
+        # With both keys listed, everything opens; a checkpoint then re-seals what is live
+        # with the newest key, so once the log it covers is gone the old key can go too.
+        srv = _start(data, f"{k1},{k2}")
+        wal = data / "wal"
+        before = {p.name for p in wal.glob("*.snap")}
+        with _Conn(srv) as c:
+            rpc.create_queue(c.admin, "filler")
+            for _ in range(100):
+                c.send("filler", b"f" * 300)
+                if {p.name for p in wal.glob("*.snap")} - before:
+                    break
+            assert {p.name for p in wal.glob("*.snap")} - before
+        assert srv.stop() == 0
+        srv = _start(data, k2)
         with _Conn(srv) as c:
             assert sorted(m.payload for m in c.drain("secret")) == [
                 b"sealed-with-k1",

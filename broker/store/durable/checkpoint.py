@@ -78,10 +78,12 @@ async def checkpoint(
                             q, kept, snapshot=True, at_rest=at_rest, retained=retained
                         )
                         await asyncio.to_thread(snapshot.write, [(records.PUBLISHED, body)])
-        statuses = m.board.entries(m.clock())
-        for i in range(0, len(statuses), CHUNK_MESSAGES):
-            body = records.statuses_body(statuses[i : i + CHUNK_MESSAGES])
-            await asyncio.to_thread(snapshot.write, [(records.STATUSES, body)])
+        finished = m.board.seqs()
+        for i in range(0, len(finished), CHUNK_MESSAGES):
+            statuses = m.board.entries(finished[i : i + CHUNK_MESSAGES], m.clock())
+            if statuses:
+                body = records.statuses_body(statuses)
+                await asyncio.to_thread(snapshot.write, [(records.STATUSES, body)])
         path = await asyncio.to_thread(snapshot.commit)
     except BaseException:
         await asyncio.shield(asyncio.to_thread(snapshot.abort))

@@ -151,11 +151,20 @@ class StatusBoard:
             return None
         return status
 
-    def entries(self, now: float) -> list[tuple[int, MessageStatus]]:
-        """Every status still inside the window, oldest first (snapshots)."""
+    def seqs(self) -> list[int]:
+        """Every finished message's sequence number, oldest first (snapshots take them in
+        chunks with ``entries``, so the loop is not held for all of them at once)."""
+        return list(self._done)
+
+    def entries(self, seqs: list[int], now: float) -> list[tuple[int, MessageStatus]]:
+        """The statuses of ``seqs`` still inside the window."""
         out = []
-        for seq, record in list(self._done.items()):
-            queue = record.queue if not isinstance(record, tuple) else record[0]
+        done = self._done
+        for seq in seqs:
+            record = done.get(seq)
+            if record is None:
+                continue
+            queue = record[0] if isinstance(record, tuple) else record.queue
             status = self.get(queue, seq, now)
             if status is not None:
                 out.append((seq, status))

@@ -11,12 +11,23 @@ from __future__ import annotations
 import pytest
 from store_harness import START, StoreEnv, decode
 
-from broker.errors import InvalidArgument, NotFound
+from broker.errors import InvalidArgument, NotFound, Unimplemented
 from broker.model import Guarantee, MessageState, StartPosition
+
+
+async def _require_replay(env: StoreEnv) -> None:
+    """Stores that do not offer retention yet (their verbs raise Unimplemented) skip."""
+    try:
+        await env.store.seek("no-such-queue", "s", START)
+    except Unimplemented:
+        pytest.skip(f"{type(env.store).__name__} has no retention and replay yet")
+    except NotFound:
+        pass
 
 
 async def _acked_three(env: StoreEnv, **config: object) -> list[str]:
     """Queue q retaining acked messages, subscription s; three messages 10 s apart, acked."""
+    await _require_replay(env)
     await env.queue(**({"retain_acked_s": 600.0} | config))
     await env.sub()
     ids = []
@@ -72,12 +83,14 @@ async def test_replayed_messages_keep_id_and_bytes(env: StoreEnv) -> None:
 
 
 async def test_start_from_time_needs_a_time(env: StoreEnv) -> None:
+    await _require_replay(env)
     await env.queue(retain_acked_s=60.0)
     with pytest.raises(InvalidArgument):
         await env.store.start_subscription("q", "x", "", StartPosition.FROM_TIME, 0.0)
 
 
 async def test_filters_limit_what_is_replayed(env: StoreEnv) -> None:
+    await _require_replay(env)
     await env.queue(retain_acked_s=60.0)
     await env.sub()
     a = await env.send(b"a", topic="eu.a")
@@ -102,6 +115,7 @@ async def test_seek_backwards_replays_and_forwards_acks(env: StoreEnv) -> None:
 
 
 async def test_seek_on_a_fanout_copy_acks_only_that_subscription(env: StoreEnv) -> None:
+    await _require_replay(env)
     await env.queue()
     await env.sub("a")
     await env.sub("b")
@@ -113,6 +127,7 @@ async def test_seek_on_a_fanout_copy_acks_only_that_subscription(env: StoreEnv) 
 
 
 async def test_seek_names_an_existing_subscription(env: StoreEnv) -> None:
+    await _require_replay(env)
     await env.queue(retain_acked_s=60.0)
     with pytest.raises(NotFound):
         await env.store.seek("q", "nobody", START)
@@ -145,6 +160,7 @@ async def test_turning_retention_off_drops_what_was_kept(env: StoreEnv) -> None:
 
 
 async def test_fire_and_forget_is_never_retained(env: StoreEnv) -> None:
+    await _require_replay(env)
     await env.queue(retain_acked_s=60.0)
     await env.sub()
     await env.send(b"f", guarantee=Guarantee.FIRE_AND_FORGET)
