@@ -194,6 +194,37 @@ def test_encryption_needs_a_key_and_is_fixed(tmp_path: Path) -> None:
         srv.kill()
 
 
+def test_key_file_and_an_encrypted_queue_without_messages(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    keys = tmp_path / "keys"
+    keys.write_text(f"# old, then newest\nold:{_key()}\nnew:{_key()}\n")
+    srv = start_server(data, "--encryption-key-file", str(keys))
+    try:
+        with _Conn(srv) as c:
+            rpc.create_queue(c.admin, "secret", encrypted=True)
+            rpc.pull(c.broker, "secret", "s")
+            c.send("secret", MARKER)
+            assert MARKER not in _disk_bytes(data)
+            assert [m.payload for m in c.drain("secret")] == [MARKER]
+        srv.kill()
+        out = _fails_to_start(data, "")  # records sealed with "new", no key at all
+        assert "'new'" in out, out
+    finally:
+        srv.kill()
+    # A data directory whose encrypted queue holds nothing yet is refused without a key too:
+    # its next Send could not be stored.
+    empty = tmp_path / "empty"
+    srv = _start(empty, f"k1:{_key()}")
+    try:
+        with _Conn(srv) as c:
+            rpc.create_queue(c.admin, "secret", encrypted=True)
+    finally:
+        srv.kill()
+    out = _fails_to_start(empty, "")
+    assert "['secret']" in out, out
+    assert "no encryption key" in out, out
+
+
 def test_bad_keys_stop_the_start_with_a_clear_message(tmp_path: Path) -> None:
     out = _fails_to_start(tmp_path / "data", "k1:" + base64.b64encode(b"short").decode())
     assert "32" in out, out

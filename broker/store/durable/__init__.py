@@ -41,7 +41,7 @@ from pathlib import Path
 from broker import collector
 from broker.errors import FailedPrecondition, Unavailable
 from broker.store.durable import checkpoint, records
-from broker.store.durable.at_rest import AtRest
+from broker.store.durable.at_rest import AtRest, MissingKeyError
 from broker.store.durable.replay import Replay, expire_leases, live_messages
 from broker.store.memory import MemoryStore
 from broker.store.memory.machine import Clock
@@ -139,6 +139,7 @@ class DurableStore(MemoryStore):
             )
             started = time.perf_counter()
             replay = await asyncio.to_thread(self._replay)
+            self._check_keys(replay)
             self._journal = records.WalJournal(self._writer.write, self.at_rest)
             self.machine.journal = self._journal
             with collector.paused():
@@ -163,6 +164,18 @@ class DurableStore(MemoryStore):
         )
         self._watcher = loop.create_task(self._watch(), name="conveyor-store-watch")
         await super().open()
+
+    def _check_keys(self, replay: Replay) -> None:
+        """An encrypted queue needs a key to store anything: without one, refuse to start
+        rather than fail its first Send."""
+        if self.at_rest.keyring:
+            return
+        encrypted = sorted(name for name, c in replay.configs.items() if c.encrypted)
+        if encrypted:
+            raise MissingKeyError(
+                f"queues {encrypted} are encrypted but this server was given no encryption "
+                "key; set CONVEYOR_ENCRYPTION_KEYS or --encryption-key-file and start again"
+            )
 
     def _replay(self) -> Replay:
         with collector.paused():

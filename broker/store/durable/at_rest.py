@@ -16,7 +16,7 @@ Topics, ordering keys and dedup ids stay readable (routing needs them without a 
 the log's framing and checksums, so ``conveyor wal verify`` needs no key.
 
 Keys come from ``CONVEYOR_ENCRYPTION_KEYS`` or a key file, as ``id:base64-of-32-bytes``
-entries (comma- or newline-separated); the last listed is the newest.
+entries (comma- or newline-separated, ``#`` starts a comment); the last listed is the newest.
 """
 
 from __future__ import annotations
@@ -71,9 +71,10 @@ class Keyring:
     @classmethod
     def parse(cls, text: str, where: str) -> Keyring:
         keys = []
-        for entry in text.replace("\n", ",").split(","):
+        lines = (line.partition("#")[0] for line in text.splitlines())  # "#" starts a comment
+        for entry in ",".join(lines).split(","):
             entry = entry.strip()
-            if not entry or entry.startswith("#"):
+            if not entry:
                 continue
             key_id, sep, encoded = entry.partition(":")
             if not sep:
