@@ -17,7 +17,7 @@ type   name                  body
 11     CLAIMED               ``conveyor.wal.v2.Claimed``: attempts handed out
 12     REQUEUED              ``conveyor.wal.v2.Requeued``: units ready again at a time
 13     FINISHED              ``conveyor.wal.v2.Finished``: units ended with a state
-14     STATUSES              ``conveyor.wal.v2.Statuses`` (snapshots): finished messages'
+40     STATUSES              ``conveyor.wal.v2.Statuses`` (snapshots): finished messages'
                              statuses still inside the status window
 =====  ====================  ===============================================================
 
@@ -58,7 +58,7 @@ PUBLISHED = 10
 CLAIMED = 11
 REQUEUED = 12
 FINISHED = 13
-STATUSES = 14
+STATUSES = 40
 
 RECORD_BUDGET = 4 * 1024 * 1024
 """Message bytes per PUBLISHED record: well under the WAL's 16 MiB frame limit with room for
