@@ -100,8 +100,18 @@ class Keyring:
         return ring
 
     def seal(self, data: bytes, aad: bytes) -> bytes:
-        nonce = os.urandom(_NONCE)
-        return nonce + self._keys[self.newest].encrypt(nonce, data, aad)
+        return self.seal_all([data], [aad])[0]
+
+    def seal_all(self, datas: Sequence[bytes], aads: Sequence[bytes]) -> list[bytes]:
+        """Seals each entry under the newest key with its own random nonce (drawn for the
+        whole batch at once: one system call, not one per message)."""
+        encrypt = self._keys[self.newest].encrypt
+        nonces = os.urandom(_NONCE * len(datas))
+        out = []
+        for i, (data, aad) in enumerate(zip(datas, aads, strict=True)):
+            nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
+            out.append(nonce + encrypt(nonce, data, aad))
+        return out
 
     def open(self, key_id: str, sealed: bytes, aad: bytes) -> bytes:
         cipher = self._keys.get(key_id)
@@ -165,7 +175,7 @@ class AtRest:
                     f"queue {queue!r} is encrypted but the server has no encryption key"
                 )
             key_id = ring.newest
-            out = [ring.seal(d, _aad(queue, s)) for d, s in zip(out, seqs, strict=True)]
+            out = ring.seal_all(out, [_aad(queue, s) for s in seqs])
         return out, codecs, key_id, compressed, saved
 
     def decode(
