@@ -49,6 +49,15 @@ class ServerConfig:
     """Upper bound on a stream's max_outstanding_messages."""
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
+    status_retention_s: float = 3600.0
+    """How long a finished message's status stays readable (GetMessageStatus), restarts too."""
+    encryption_keys: str = dataclasses.field(default="", repr=False)
+    """``id:base64key,...`` (newest last) for encrypted queues; usually from the environment
+    (``CONVEYOR_ENCRYPTION_KEYS``) rather than a file or a flag."""
+    encryption_key_file: str = ""
+    """A file of ``id:base64key`` lines (newest last), read before ``encryption_keys``."""
+    compress_above_bytes: int = 0
+    """Payloads at least this large are written compressed (zstd); 0: off. Queues override it."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -71,6 +80,8 @@ class ServerConfig:
                 f"max_payload_bytes {self.max_payload_bytes} is above {MAX_PAYLOAD_LIMIT}, the "
                 "largest message the write-ahead log frames"
             )
+        if self.status_retention_s < 0 or self.compress_above_bytes < 0:
+            raise InvalidArgument("status_retention_s and compress_above_bytes must be >= 0")
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         return self

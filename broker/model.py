@@ -39,6 +39,14 @@ class Overflow(enum.IntEnum):
     DROP_OLDEST = 2
 
 
+class StartPosition(enum.IntEnum):
+    """Values match ``conveyor.v1.StartPosition``: where a new subscription starts."""
+
+    NEW = 1
+    ALL = 2
+    FROM_TIME = 3
+
+
 class MessageState(enum.IntEnum):
     """Values match ``conveyor.v1.MessageState``."""
 
@@ -140,6 +148,19 @@ class QueueConfig:
     create_time: float = 0.0
     dedup_by_content: bool = False
     """With no dedup id, a message's dedup id is a hash of its topic, ordering key and payload."""
+    retain_acked_s: float = 0.0
+    """Acked messages are kept this long after the ack, for replay; 0: not by time."""
+    retain_acked_bytes: int = 0
+    """Payload bytes of acked messages kept for replay, the oldest dropped first; 0: no budget."""
+    encrypted: bool = False
+    """Payloads and attributes sealed before they reach the disk (fixed at creation)."""
+    compress_above_bytes: int | None = None
+    """Payloads this large are compressed on disk; None: the server's default; 0: never."""
+
+    @property
+    def retains(self) -> bool:
+        """Whether acked messages are kept for replay."""
+        return bool(self.retain_acked_s or self.retain_acked_bytes)
 
     def validate(self, server_max_payload: int) -> QueueConfig:
         """Checks every field alone; cross-queue checks (DLQ exists) are the broker's."""
@@ -162,6 +183,11 @@ class QueueConfig:
             )
         if self.max_payload_bytes < 0:
             raise InvalidArgument("max_payload_bytes must not be negative")
+        check_duration("retain_acked", self.retain_acked_s)
+        if self.retain_acked_bytes < 0 or (self.compress_above_bytes or 0) < 0:
+            raise InvalidArgument(
+                "retain_acked_bytes and compress_above_bytes must not be negative"
+            )
         return self
 
     def replace(self, **changes: object) -> QueueConfig:

@@ -85,12 +85,15 @@ def start_server(
 
     def pump() -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            output.append(line)
-            m = READY_LINE.search(line)
-            if m and not found:
-                found.append(f"{m.group(1)}:{m.group(2)}")
-                ready.set()
+        try:
+            for line in proc.stdout:
+                output.append(line)
+                m = READY_LINE.search(line)
+                if m and not found:
+                    found.append(f"{m.group(1)}:{m.group(2)}")
+                    ready.set()
+        except ValueError:
+            pass  # ServerProcess.stop closed the pipe while this thread was reading it
         ready.set()
 
     threading.Thread(target=pump, daemon=True, name="server-output").start()

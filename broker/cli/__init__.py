@@ -80,6 +80,7 @@ for _command in (
     admin.unbind,
     admin.bindings,
     admin.subscriptions,
+    admin.subscription,
     admin.stats,
     admin.top,
     admin.dlq,

@@ -10,7 +10,7 @@ import click
 
 from broker.cli import overview
 from broker.cli.common import _client, _json_option, _options, _Settings
-from broker.cli.durations import DURATION, DURATIONS
+from broker.cli.durations import DURATION, DURATIONS, TIME
 from broker.cli.output import (
     _describe,
     _echo_json,
@@ -98,6 +98,27 @@ _queue_options = _options(
         default=None,
         help="Messages without a dedup id are deduplicated by a hash of topic, ordering key "
         "and payload [default: no].",
+    ),
+    click.option(
+        "--retain-acked",
+        type=DURATION,
+        help="Keep acked messages this long for replay (start positions, subscription seek).",
+    ),
+    click.option(
+        "--retain-acked-bytes",
+        type=click.IntRange(min=0),
+        help="Most payload bytes of acked messages kept for replay; 0: no budget.",
+    ),
+    click.option(
+        "--encrypted/--not-encrypted",
+        default=None,
+        help="Seal payloads and attributes on the server's disk (needs a server key; "
+        "fixed at creation).",
+    ),
+    click.option(
+        "--compress-above-bytes",
+        type=click.IntRange(min=0),
+        help="Compress payloads this large on disk; 0: never [default: the server's].",
     ),
 )
 
@@ -333,6 +354,30 @@ def top(settings: _Settings, prefix: str, interval: float, iterations: int) -> N
     """Show the table of every queue (as `conveyor stats` does), refreshed in place; q or
     Ctrl-C quits."""
     overview.run_top(settings, prefix, interval, iterations)
+
+
+@click.group()
+def subscription() -> None:
+    """Work with one subscription (see also ``subscriptions``)."""
+
+
+@subscription.command("seek")
+@click.argument("queue_name", metavar="QUEUE")
+@click.argument("name", metavar="SUBSCRIPTION")
+@click.option(
+    "--time",
+    "at",
+    type=TIME,
+    required=True,
+    help="ISO 8601 (2026-12-02T01:00:00Z), 'now', or a duration ago (10m).",
+)
+@click.pass_obj
+def subscription_seek(settings: _Settings, queue_name: str, name: str, at: float) -> None:
+    """Move SUBSCRIPTION to a time: retained acked messages published since then are
+    delivered again; unacked ones published before it are acked."""
+    with _client(settings) as client:
+        result = client.seek_subscription(queue_name, name, at)
+    click.echo(f"replayed {result.replayed}, acked {result.acked}")
 
 
 # --- dead letters ---------------------------------------------------------------------------

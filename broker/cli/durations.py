@@ -2,12 +2,14 @@
 
 ``parse_duration`` reads them, ``format_duration`` writes the shortest spelling back (for
 tables), and ``DURATION`` / ``DURATIONS`` are the click types of options that take one or a list.
+``TIME`` takes a point in time (``parse_time``): ISO 8601, ``now``, or a duration ago.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import click
@@ -98,3 +100,43 @@ class DurationListType(click.ParamType[list[timedelta], str | list[timedelta]]):
 
 DURATION = DurationType()
 DURATIONS = DurationListType()
+
+
+def parse_time(text: str, now: float | None = None) -> float:
+    """A point in time as Unix seconds: ISO 8601 (``2026-12-02T01:00:00+00:00``; without a
+    zone, local time), ``now``, or a duration meaning that long ago (``10m``)."""
+    text = text.strip()
+    if text == "now":
+        return time.time() if now is None else now
+    try:
+        ago = parse_duration(text)
+    except ValueError:
+        pass
+    else:
+        return (time.time() if now is None else now) - ago.total_seconds()
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use ISO 8601 (2026-12-02T01:00:00Z), 'now', or a "
+            "duration ago (10m)"
+        ) from None
+
+
+class TimeType(click.ParamType[float, str | float]):
+    """A click parameter holding a point in time (see ``parse_time``), as Unix seconds."""
+
+    name = "time"
+
+    def convert(
+        self, value: str | float, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_time(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIME = TimeType()

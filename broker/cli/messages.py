@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from broker.cli.common import _client, _json_option, _rpc_errors, _Settings
-from broker.cli.durations import DURATION
+from broker.cli.durations import DURATION, parse_time
 from broker.cli.output import _echo_json, _field_text, _payload_text, _table, _to_json
 from conveyor.v1 import types_pb2
 
@@ -163,6 +163,13 @@ def _parse_attrs(attrs: Iterable[str]) -> dict[str, str]:
 @click.option("--no-ack", is_flag=True, help="Do not ack; messages go back to the queue on exit.")
 @click.option("--wait", type=DURATION, help="Stop after this long without a message.")
 @click.option("--lease", type=DURATION, help="Lease per delivery [default: the queue's].")
+@click.option(
+    "--start",
+    default="new",
+    metavar="new|all|TIME",
+    help="Where a new subscription starts: new, all (replay what the queue retains), or a "
+    "time to replay from (ISO 8601, or a duration ago such as 10m) [default: new].",
+)
 @_json_option
 @click.pass_obj
 def receive(
@@ -174,12 +181,21 @@ def receive(
     no_ack: bool,
     wait: timedelta | None,
     lease: timedelta | None,
+    start: str,
     as_json: bool,
 ) -> None:
     """Tail a queue: print messages as they arrive, acking each."""
     from conveyor_client import AsyncClient
 
-    tail = _Tail(queue, subscription, filter_, max_messages, not no_ack, wait, lease, as_json)
+    begin: str | float = start
+    if start not in ("new", "all"):
+        try:
+            begin = parse_time(start)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--start") from None
+    tail = _Tail(
+        queue, subscription, filter_, max_messages, not no_ack, wait, lease, as_json, begin
+    )
 
     async def run() -> None:
         async with AsyncClient(settings.server) as client:
@@ -202,6 +218,7 @@ class _Tail:
     wait: timedelta | None
     lease: timedelta | None
     as_json: bool
+    start: str | float = "new"
 
     def _done(self, printed: int) -> bool:
         return self.max_messages is not None and printed >= self.max_messages
@@ -214,6 +231,7 @@ class _Tail:
             filter=self.filter,
             max_outstanding_messages=window,
             lease=self.lease,
+            start=self.start,  # type: ignore[arg-type]  # "new", "all" or a time
         )
         idle = self.wait.total_seconds() if self.wait is not None else None
         printed = 0

@@ -50,6 +50,24 @@ from broker.errors import InvalidArgument
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Log verbosity [default: INFO].",
 )
+@click.option(
+    "--encryption-key-file",
+    type=click.Path(dir_okay=False),
+    help="File of id:base64key lines (newest last) for encrypted queues; or set "
+    "CONVEYOR_ENCRYPTION_KEYS=id:base64key,...",
+)
+@click.option(
+    "--compress-above",
+    "compress_above_bytes",
+    type=int,
+    help="Write payloads of at least this many bytes compressed (zstd); 0: off [default: 0].",
+)
+@click.option(
+    "--status-retention",
+    "status_retention_s",
+    type=float,
+    help="Seconds a finished message's status stays readable, restarts too [default: 3600].",
+)
 def serve(
     listen: str | None,
     http_listen: str | None,
@@ -59,6 +77,9 @@ def serve(
     fsync: str | None,
     fsync_interval_ms: int | None,
     log_level: str | None,
+    encryption_key_file: str | None,
+    compress_above_bytes: int | None,
+    status_retention_s: float | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -70,6 +91,9 @@ def serve(
         "fsync": fsync,
         "fsync_interval_ms": fsync_interval_ms,
         "log_level": log_level.upper() if log_level else None,
+        "encryption_key_file": encryption_key_file,
+        "compress_above_bytes": compress_above_bytes,
+        "status_retention_s": status_retention_s,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

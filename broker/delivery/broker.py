@@ -22,7 +22,7 @@ from broker.errors import (
     InvalidArgument,
     Unavailable,
 )
-from broker.model import MessageState, QueueConfig, check_duration
+from broker.model import MessageState, QueueConfig, StartPosition, check_duration
 from broker.store.base import (
     Claim,
     DeadLetterFilter,
@@ -151,9 +151,13 @@ class Broker:
         lease_s: float | None,
         *,
         holds_credit: bool = True,
+        start: tuple[StartPosition, float] = (StartPosition.NEW, 0.0),
     ) -> Consumer:
         config = await self.store.get_queue(queue)
-        await self.store.subscription(queue, subscription, filter_)
+        if start[0] is StartPosition.NEW:
+            await self.store.subscription(queue, subscription, filter_)
+        else:
+            await self.store.start_subscription(queue, subscription, filter_, *start)
         lease = config.lease_s if not lease_s else check_duration("lease", lease_s)
         consumer = Consumer(
             queue,
@@ -240,12 +244,20 @@ class Broker:
         max_messages: int,
         wait_s: float,
         lease_s: float | None,
+        start: tuple[StartPosition, float] = (StartPosition.NEW, 0.0),
     ) -> Claim:
         if max_messages > MAX_PULL:
             raise InvalidArgument(f"max_messages {max_messages} is above the limit of {MAX_PULL}")
         check_duration("wait", wait_s)
         consumer = await self.open_consumer(
-            queue, subscription, filter_, max_messages or 1, 0, lease_s, holds_credit=False
+            queue,
+            subscription,
+            filter_,
+            max_messages or 1,
+            0,
+            lease_s,
+            holds_credit=False,
+            start=start,
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
@@ -375,6 +387,9 @@ class Broker:
 
     async def stats(self, queue: str) -> QueueStats:
         return await self.store.stats(queue)
+
+    async def seek(self, queue: str, subscription: str, time_s: float) -> tuple[int, int]:
+        return await self.store.seek(queue, subscription, time_s)
 
     async def peek(self, queue: str, limit: int) -> list[Peeked]:
         return await self.store.peek(queue, limit)

@@ -186,3 +186,16 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
             return [convert.stats(s) for s in found]
 
         return admin_pb2.ListQueueStatsResponse(queues=await guarded(context, stats))
+
+    async def SeekSubscription(
+        self, request: admin_pb2.SeekSubscriptionRequest, context: Ctx
+    ) -> admin_pb2.SeekSubscriptionResponse:
+        async def seek() -> tuple[int, int]:
+            self.gate.check()
+            if not request.HasField("time"):
+                raise InvalidArgument("time is required: the publish time to seek to")
+            at = request.time.seconds + request.time.nanos / 1e9
+            return await self.broker.seek(request.queue, request.subscription, at)
+
+        replayed, acked = await guarded(context, seek)
+        return admin_pb2.SeekSubscriptionResponse(replayed=replayed, acked=acked)

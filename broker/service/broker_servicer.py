@@ -192,6 +192,7 @@ class BrokerServicer:
             r.max_outstanding_messages,
             r.max_outstanding_bytes,
             _lease(r),
+            start=convert.start_position(r),
         )
 
     async def Receive(
@@ -251,6 +252,8 @@ class BrokerServicer:
                         or r.max_outstanding_messages
                         or r.max_outstanding_bytes
                         or r.HasField("lease")
+                        or r.start_position
+                        or r.HasField("start_time")
                     ):
                         raise InvalidArgument(
                             "queue, subscription, filter, flow control and lease may only be set "
@@ -293,6 +296,7 @@ class BrokerServicer:
                 request.max_messages,
                 convert.seconds(request.wait),
                 _lease(request),
+                convert.start_position(request),
             )
             return frames.deliveries(claim, request.subscription)
 

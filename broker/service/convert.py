@@ -11,7 +11,15 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from broker.errors import InvalidArgument
-from broker.model import Backoff, DeadLetterReason, Guarantee, Overflow, QueueConfig, QueueKind
+from broker.model import (
+    Backoff,
+    DeadLetterReason,
+    Guarantee,
+    Overflow,
+    QueueConfig,
+    QueueKind,
+    StartPosition,
+)
 from broker.store.base import (
     DeadLetterFilter,
     MessageStatus,
@@ -21,7 +29,7 @@ from broker.store.base import (
     Rates,
     SubscriptionInfo,
 )
-from conveyor.v1 import admin_pb2, types_pb2
+from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
 
 MAX_ATTRIBUTES = 64
 MAX_ATTRIBUTE_BYTES = 16 * 1024
@@ -160,8 +168,16 @@ def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, obje
             "max_depth",
             "max_payload_bytes",
             "dedup_by_content",
+            "retain_acked_bytes",
+            "encrypted",
         ):
             values[path] = getattr(q, path)
+        elif path == "compress_above_bytes":
+            values[path] = q.compress_above_bytes if q.HasField("compress_above_bytes") else None
+        elif path == "retain_acked":
+            values["retain_acked_s"] = (
+                seconds(q.retain_acked) if q.HasField("retain_acked") else 0.0
+            )
         else:
             core = {
                 "lease": "lease_s",
@@ -175,7 +191,9 @@ def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, obje
     return values
 
 
-def _enum(cls: type[QueueKind] | type[Overflow], value: int, what: str) -> object:
+def _enum(
+    cls: type[QueueKind] | type[Overflow] | type[StartPosition], value: int, what: str
+) -> object:
     if value == 0:
         return None
     try:
@@ -221,6 +239,10 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
         max_payload_bytes=c.max_payload_bytes,
         create_time=timestamp(c.create_time),
         dedup_by_content=c.dedup_by_content,
+        retain_acked=duration(c.retain_acked_s) if c.retain_acked_s else None,
+        retain_acked_bytes=c.retain_acked_bytes,
+        encrypted=c.encrypted,
+        compress_above_bytes=c.compress_above_bytes,
     )
 
 
@@ -277,6 +299,10 @@ def stats(s: QueueStats) -> admin_pb2.GetQueueStatsResponse:
         ],
         queue=s.queue,
         kind=enum_value(s.kind or QueueKind.STANDARD),
+        retained=s.retained,
+        retained_bytes=s.retained_bytes,
+        compressed=s.compressed,
+        compression_saved_bytes=s.compression_saved_bytes,
     )
 
 
@@ -296,3 +322,16 @@ def dead_letter_filter(request: admin_pb2.ListDeadLettersRequest) -> DeadLetterF
     except ValueError:
         raise InvalidArgument(f"unknown dead-letter reason {request.reason}") from None
     return DeadLetterFilter(reason, request.source_queue, request.source_subscription)
+
+
+def start_position(
+    r: broker_pb2.ReceiveRequest | broker_pb2.StreamingReceiveRequest | broker_pb2.PullRequest,
+) -> tuple[StartPosition, float]:
+    """Where a subscription the request creates starts (NEW when unset)."""
+    position = _enum(StartPosition, r.start_position, "start_position") or StartPosition.NEW
+    since = 0.0
+    if r.HasField("start_time"):
+        since = r.start_time.seconds + r.start_time.nanos / 1e9
+    if position is StartPosition.FROM_TIME and not r.HasField("start_time"):
+        raise InvalidArgument("start_position FROM_TIME needs start_time")
+    return position, since  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from broker import collector
 from broker.config import ServerConfig
 from broker.delivery.broker import Broker
-from broker.errors import BrokerError
+from broker.errors import BrokerError, InvalidArgument
 from broker.http import HttpListener, Part, health_part
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
@@ -29,6 +29,7 @@ from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
 from broker.store.base import Store
 from broker.store.durable import DurableStore
+from broker.store.durable.at_rest import AtRest, Keyring
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
 from broker.wal import LogDamageError, UnsupportedFormatError
@@ -44,9 +45,20 @@ MESSAGE_OVERHEAD = 64 * 1024
 """Room above the payload limit for a frame's other fields."""
 
 
+def _at_rest(config: ServerConfig) -> AtRest:
+    try:
+        keyring = Keyring.load(config.encryption_keys, config.encryption_key_file)
+    except OSError as exc:
+        raise InvalidArgument(f"encryption key file: {exc}") from None
+    return AtRest(keyring, config.compress_above_bytes)
+
+
 def open_store(config: ServerConfig) -> Store:
     if config.storage == "memory":
-        return MemoryStore(max_payload_bytes=config.max_payload_bytes)
+        return MemoryStore(
+            max_payload_bytes=config.max_payload_bytes,
+            status_retention_s=config.status_retention_s,
+        )
     return DurableStore(
         Path(config.data_dir),
         fsync=config.fsync,
@@ -55,6 +67,8 @@ def open_store(config: ServerConfig) -> Store:
         checkpoint_bytes=config.checkpoint_bytes,
         ops=file_ops_from_env(),
         max_payload_bytes=config.max_payload_bytes,
+        at_rest=_at_rest(config),
+        status_retention_s=config.status_retention_s,
     )
 
 

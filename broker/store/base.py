@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from broker.errors import Unimplemented
-from broker.model import DeadLetterReason, Guarantee, MessageState, QueueConfig
+from broker.model import DeadLetterReason, Guarantee, MessageState, QueueConfig, StartPosition
 
 
 class NewMessage:
@@ -201,6 +201,12 @@ class QueueStats:
     rates_1m: Rates = Rates()
     rates_5m: Rates = Rates()
     lag: tuple[SubscriptionLag, ...] = ()
+    retained: int = 0
+    """Acked messages kept for replay, and their payload bytes."""
+    retained_bytes: int = 0
+    compressed: int = 0
+    """Messages written compressed since start, and the bytes that saved."""
+    compression_saved_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,3 +406,26 @@ class Store(abc.ABC):
             stats = await self.stats(config.name)
             out.append(stats if lag else dataclasses.replace(stats, lag=()))
         return out
+
+    # -- retention and replay (stores without them raise Unimplemented) -------------------
+
+    async def start_subscription(
+        self,
+        queue: str,
+        name: str,
+        filter_: str,
+        position: StartPosition,
+        start_time: float = 0.0,
+    ) -> SubscriptionInfo:
+        """``subscription`` with a start position applied when this creates it: NEW (as
+        ``subscription``), ALL (every retained acked message replayed to it) or FROM_TIME
+        (those published at or after ``start_time``)."""
+        if position is StartPosition.NEW:
+            return await self.subscription(queue, name, filter_)
+        raise Unimplemented("start_subscription is not supported by this store")
+
+    async def seek(self, queue: str, subscription: str, time: float) -> tuple[int, int]:
+        """Moves a subscription to ``time``: retained acked messages published at or after it
+        are delivered to it again; its unacked messages published before it are acked.
+        Returns (replayed, acked)."""
+        raise Unimplemented("seek is not supported by this store")

@@ -41,6 +41,7 @@ from pathlib import Path
 from broker import collector
 from broker.errors import FailedPrecondition, Unavailable
 from broker.store.durable import checkpoint, records
+from broker.store.durable.at_rest import AtRest, MissingKeyError
 from broker.store.durable.replay import Replay, expire_leases, live_messages
 from broker.store.memory import MemoryStore
 from broker.store.memory.machine import Clock
@@ -77,8 +78,12 @@ class DurableStore(MemoryStore):
         clock: Clock = time.time,
         max_payload_bytes: int = 1024 * 1024,
         run_timers: bool = True,
+        at_rest: AtRest | None = None,
+        status_retention_s: float | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.at_rest = at_rest or AtRest()
+        """Encryption keys and the compression threshold (``at_rest``)."""
         self.wal_dir = self.data_dir / "wal"
         self.policy = FsyncPolicy(fsync)
         self.interval_ms = interval_ms
@@ -91,7 +96,13 @@ class DurableStore(MemoryStore):
         self._lock_fd: int | None = None
         self._failure: asyncio.Future[BaseException] | None = None
         self._watcher: asyncio.Task[None] | None = None
-        super().__init__(clock=clock, max_payload_bytes=max_payload_bytes, run_timers=run_timers)
+        super().__init__(
+            clock=clock,
+            max_payload_bytes=max_payload_bytes,
+            run_timers=run_timers,
+            status_retention_s=status_retention_s,
+        )
+        self.machine.can_seal = bool(self.at_rest.keyring)
 
     # -- start and stop ------------------------------------------------------------------
 
@@ -128,7 +139,8 @@ class DurableStore(MemoryStore):
             )
             started = time.perf_counter()
             replay = await asyncio.to_thread(self._replay)
-            self._journal = records.WalJournal(self._writer.write)
+            self._check_keys(replay)
+            self._journal = records.WalJournal(self._writer.write, self.at_rest)
             self.machine.journal = self._journal
             with collector.paused():
                 cut_short = replay.activate(self.machine)
@@ -143,17 +155,34 @@ class DurableStore(MemoryStore):
             await self._release()
             raise
         self._checkpointer = checkpoint.Checkpointer(
-            self.machine, self._writer, self.wal_dir, self.ops, self.checkpoint_bytes
+            self.machine,
+            self._writer,
+            self.wal_dir,
+            self.ops,
+            self.checkpoint_bytes,
+            self.at_rest,
         )
         self._watcher = loop.create_task(self._watch(), name="conveyor-store-watch")
         await super().open()
+
+    def _check_keys(self, replay: Replay) -> None:
+        """An encrypted queue needs a key to store anything: without one, refuse to start
+        rather than fail its first Send."""
+        if self.at_rest.keyring:
+            return
+        encrypted = sorted(name for name, c in replay.configs.items() if c.encrypted)
+        if encrypted:
+            raise MissingKeyError(
+                f"queues {encrypted} are encrypted but this server was given no encryption "
+                "key; set CONVEYOR_ENCRYPTION_KEYS or --encryption-key-file and start again"
+            )
 
     def _replay(self) -> Replay:
         with collector.paused():
             return self._read_all()
 
     def _read_all(self) -> Replay:
-        replay = Replay()
+        replay = Replay(self.at_rest, self.machine.board)
         snapshot = load_snapshot(self.wal_dir)
         if snapshot is not None:
             replay.apply_all(snapshot.records)
@@ -233,4 +262,6 @@ class DurableStore(MemoryStore):
     async def checkpoint(self) -> None:
         """Takes a checkpoint now (tests, benchmarks)."""
         assert self._writer is not None
-        await checkpoint.checkpoint(self.machine, self._writer, self.wal_dir, self.ops)
+        await checkpoint.checkpoint(
+            self.machine, self._writer, self.wal_dir, self.ops, self.at_rest
+        )

@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 
 from broker.store.durable import records
+from broker.store.durable.at_rest import AtRest
 from broker.store.memory.machine import Machine
 from broker.store.memory.records import Msg
 from broker.wal import FileOps, SnapshotWriter, WalWriter, delete_segments_before
@@ -30,7 +31,7 @@ CHUNK_BYTES = 1024 * 1024
 
 
 async def checkpoint(
-    m: Machine, writer: WalWriter, wal_dir: Path, ops: FileOps
+    m: Machine, writer: WalWriter, wal_dir: Path, ops: FileOps, at_rest: AtRest | None = None
 ) -> tuple[int, int, int]:
     """Writes a snapshot and deletes what it covers; returns (records, bytes, files deleted)."""
     position = await writer.sync(rotate=True)
@@ -62,22 +63,32 @@ async def checkpoint(
                 await asyncio.to_thread(
                     snapshot.write, [(records.PUBLISHED, records.published(q, (), dedup))]
                 )
-            seqs = list(q.messages)
-            start = 0
-            while start < len(seqs):
-                chunk: list[Msg] = []
-                size = 0
-                live = q.messages
-                while start < len(seqs) and len(chunk) < CHUNK_MESSAGES and size < CHUNK_BYTES:
-                    msg = live.get(seqs[start])
-                    start += 1
-                    if msg is not None:
-                        chunk.append(msg)
-                        size += len(msg.data)
-                kept = records.on_disk(chunk)
-                if kept:
-                    body = records.published(q, kept, snapshot=True)
-                    await asyncio.to_thread(snapshot.write, [(records.PUBLISHED, body)])
+            # Retained messages first: a live replay of one (same sequence number) comes later
+            # and so wins, as it does in the log.
+            for kept_msgs, retained in ((q.retained.msgs, True), (q.messages, False)):
+                seqs = list(kept_msgs)
+                start = 0
+                while start < len(seqs):
+                    chunk: list[Msg] = []
+                    size = 0
+                    while start < len(seqs) and len(chunk) < CHUNK_MESSAGES and size < CHUNK_BYTES:
+                        msg = kept_msgs.get(seqs[start])
+                        start += 1
+                        if msg is not None:
+                            chunk.append(msg)
+                            size += len(msg.data)
+                    kept = records.on_disk(chunk)
+                    if kept:
+                        body = records.published(
+                            q, kept, snapshot=True, at_rest=at_rest, retained=retained
+                        )
+                        await asyncio.to_thread(snapshot.write, [(records.PUBLISHED, body)])
+        finished = m.board.seqs()
+        for i in range(0, len(finished), CHUNK_MESSAGES):
+            statuses = m.board.entries(finished[i : i + CHUNK_MESSAGES], m.clock())
+            if statuses:
+                body = records.statuses_body(statuses)
+                await asyncio.to_thread(snapshot.write, [(records.STATUSES, body)])
         path = await asyncio.to_thread(snapshot.commit)
     except BaseException:
         await asyncio.shield(asyncio.to_thread(snapshot.abort))
@@ -103,9 +114,16 @@ class Checkpointer:
     """
 
     def __init__(
-        self, m: Machine, writer: WalWriter, wal_dir: Path, ops: FileOps, threshold: int
+        self,
+        m: Machine,
+        writer: WalWriter,
+        wal_dir: Path,
+        ops: FileOps,
+        threshold: int,
+        at_rest: AtRest | None = None,
     ) -> None:
         self.m = m
+        self.at_rest = at_rest
         self.writer = writer
         self.wal_dir = wal_dir
         self.ops = ops
@@ -136,7 +154,7 @@ class Checkpointer:
                 self._wake.clear()
                 self.grown_since = self.journal_bytes()
                 _, self.snapshot_bytes, _ = await checkpoint(
-                    self.m, self.writer, self.wal_dir, self.ops
+                    self.m, self.writer, self.wal_dir, self.ops, self.at_rest
                 )
                 self.count += 1
         except asyncio.CancelledError:

@@ -18,7 +18,14 @@ type   name                  body
 11     CLAIMED               ``conveyor.wal.v2.Claimed``: attempts handed out
 12     REQUEUED              ``conveyor.wal.v2.Requeued``: units ready again at a time
 13     FINISHED              ``conveyor.wal.v2.Finished``: units ended with a state
+40     STATUSES              ``conveyor.wal.v2.Statuses`` (snapshots): finished messages'
+                             statuses still inside the status window
 =====  ====================  ===============================================================
+
+Message bytes of encrypted queues, and payloads above the compression threshold, are written
+sealed or compressed (``at_rest``); everything else as it is, so the plain path stays cheap.
+Snapshots hold retained acked messages (for replay) as PUBLISHED records whose
+``retained_at_ns`` column is set.
 
 Configuration records are JSON: rare, readable in a hex dump, and a field added later is
 simply absent from older records. Message records are protobuf columns (see the .proto),
@@ -34,6 +41,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from broker.model import Backoff, Guarantee, MessageState, Overflow, QueueConfig, QueueKind
+from broker.store.base import MessageStatus
+from broker.store.durable.at_rest import AtRest
 from broker.store.memory.journal import Journal
 from broker.store.memory.queue import QueueState, SubState
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, FanoutMsg, Msg, Unit, unit_key
@@ -51,6 +60,7 @@ PUBLISHED = 10
 CLAIMED = 11
 REQUEUED = 12
 FINISHED = 13
+STATUSES = 40
 
 RECORD_BUDGET = 4 * 1024 * 1024
 """Message bytes per PUBLISHED record: well under the WAL's 16 MiB frame limit with room for
@@ -97,14 +107,38 @@ def published(
     dedup: Sequence[tuple[str, int, float]] = (),
     *,
     snapshot: bool = False,
+    at_rest: AtRest | None = None,
+    retained: bool = False,
 ) -> bytes:
     """One PUBLISHED body. Columns that hold only defaults stay empty; ``snapshot`` adds the
-    state columns (attempts, due times, leases, copies' outcomes)."""
+    state columns (attempts, due times, leases, copies' outcomes); ``retained``: the messages
+    are retained acked ones (snapshots). ``at_rest`` seals and compresses where the queue
+    asks for it; outside snapshots, what compression saved is counted in the queue's stats."""
     record = records_pb2.Published(queue=q.name)
     if msgs:
         first = msgs[0].publish_time
         record.seqs.extend([m.seq for m in msgs])
-        record.messages.extend([m.data for m in msgs])
+        config = q.config
+        threshold = at_rest.threshold(config.compress_above_bytes) if at_rest else 0
+        if at_rest is not None and (threshold or config.encrypted):
+            entries, codecs, key_id, count, saved = at_rest.encode(
+                q.name,
+                [m.seq for m in msgs],
+                [m.data for m in msgs],
+                [m.size for m in msgs],
+                threshold,
+                config.encrypted,
+            )
+            record.messages.extend(entries)
+            record.codecs.extend(codecs)
+            record.sealed_key = key_id
+            if not snapshot:
+                q.counters.compressed += count
+                q.counters.compression_saved += saved
+        else:
+            record.messages.extend([m.data for m in msgs])
+        if retained:
+            record.retained_at_ns.extend([_ns(m.changed) for m in msgs])
         record.topics.extend([m.topic for m in msgs])
         record.sizes.extend([m.size for m in msgs])
         # Which optional columns this batch needs, in one pass (most need none).
@@ -199,8 +233,11 @@ class WalJournal(Journal):
     """Encodes each change as a record and hands it to ``write`` (the WAL writer's, which
     queues it in order without waiting)."""
 
-    def __init__(self, write: Callable[[list[tuple[int, bytes]]], object]) -> None:
+    def __init__(
+        self, write: Callable[[list[tuple[int, bytes]]], object], at_rest: AtRest | None = None
+    ) -> None:
         self._write = write
+        self.at_rest = at_rest
         self.bytes = 0
         """Record bytes written: the checkpointer's measure of log growth."""
 
@@ -237,9 +274,20 @@ class WalJournal(Journal):
         if not msgs and not dedup:
             return
         parts = split(msgs) if msgs else [msgs]
-        records = [(PUBLISHED, published(q, part)) for part in parts[:-1]]
-        records.append((PUBLISHED, published(q, parts[-1], dedup)))
+        at_rest = self.at_rest
+        records = [(PUBLISHED, published(q, part, at_rest=at_rest)) for part in parts[:-1]]
+        records.append((PUBLISHED, published(q, parts[-1], dedup, at_rest=at_rest)))
         self._put(records)
+
+    def replayed(self, q: QueueState, msgs: Sequence[Msg]) -> None:
+        msgs = on_disk(msgs)
+        if msgs:
+            self._put(
+                [
+                    (PUBLISHED, published(q, part, snapshot=True, at_rest=self.at_rest))
+                    for part in split(msgs)
+                ]
+            )
 
     def claimed(self, q: QueueState, units: Sequence[Unit]) -> None:
         units = on_disk(units)
@@ -273,7 +321,12 @@ class WalJournal(Journal):
         units = on_disk(units)
         if not units:
             return
-        record = records_pb2.Finished(queue=q.name, seqs=[u.seq for u in units], state=int(state))
+        record = records_pb2.Finished(
+            queue=q.name,
+            seqs=[u.seq for u in units],
+            state=int(state),
+            time_ns=_ns(units[0].msg.changed),
+        )
         _copy_indexes(record.copies, units)
         self._put([(FINISHED, record.SerializeToString())])
 
@@ -295,3 +348,23 @@ def _copy_indexes(column: Any, units: Sequence[Unit]) -> None:
 
 def subscription_body(queue: str, sub: SubState) -> bytes:
     return json_body(queue=queue, name=sub.name, filter=sub.filter, create_time=sub.create_time)
+
+
+def statuses_body(entries: Sequence[tuple[int, MessageStatus]]) -> bytes:
+    """One STATUSES body (snapshots)."""
+    record = records_pb2.Statuses()
+    for seq, st in entries:
+        record.statuses.append(
+            records_pb2.FinishedStatus(
+                queue=st.queue,
+                seq=seq,
+                state=int(st.state),
+                attempts=st.attempts,
+                acked_by=st.acked_by,
+                required_acks=st.required_acks,
+                reason=st.reason,
+                time_ns=_ns(st.update_time),
+                guarantee=int(st.guarantee),
+            )
+        )
+    return record.SerializeToString()

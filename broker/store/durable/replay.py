@@ -16,8 +16,11 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 
 from broker.model import Guarantee, MessageState, QueueConfig
+from broker.store.base import CopyStatus, MessageStatus
 from broker.store.durable import records
-from broker.store.memory import lifecycle
+from broker.store.durable.at_rest import AtRest
+from broker.store.ids import message_id
+from broker.store.memory import lifecycle, retained
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
 from broker.store.memory.records import (
@@ -32,9 +35,13 @@ from broker.store.memory.records import (
     unit_at,
     unit_key,
 )
+from broker.store.memory.retained import RetainedLog
+from broker.store.memory.status import StatusBoard
 from conveyor.wal.v2 import records_pb2
 
 _ALO = int(Guarantee.AT_LEAST_ONCE)
+_FIRE_AND_FORGET = int(Guarantee.FIRE_AND_FORGET)
+_DELIVERED = int(MessageState.DELIVERED)
 
 
 def _s(ns: int) -> float:
@@ -44,7 +51,11 @@ def _s(ns: int) -> float:
 class Replay:
     """The state the records describe, before it is made live."""
 
-    def __init__(self) -> None:
+    def __init__(self, at_rest: AtRest | None = None, board: StatusBoard | None = None) -> None:
+        self.at_rest = at_rest or AtRest()
+        self.board = board or StatusBoard()
+        """Finished statuses, from snapshots and FINISHED records (the machine's board)."""
+        self.retained: dict[str, RetainedLog] = {}
         self.configs: dict[str, QueueConfig] = {}
         self.bindings: set[tuple[str, str]] = set()
         self.subs: dict[str, dict[str, tuple[str, float]]] = {}
@@ -81,6 +92,8 @@ class Replay:
                     self._nack_reason(requeued.queue, unit_key(unit), reasons[i])
         elif record_type == records.FINISHED:
             self._finished(records_pb2.Finished.FromString(body))
+        elif record_type == records.STATUSES:
+            self._statuses(records_pb2.Statuses.FromString(body))
         else:
             self._config(record_type, json.loads(body))
 
@@ -90,6 +103,7 @@ class Replay:
             self.configs[config.name] = config
             self.messages.setdefault(config.name, {})
             self.subs.setdefault(config.name, {})
+            self.retained.setdefault(config.name, RetainedLog()).trim(config, None)
         elif record_type == records.QUEUE_DELETE:
             name = str(value["name"])
             self.configs.pop(name, None)
@@ -98,6 +112,7 @@ class Replay:
             self.dedup.pop(name, None)
             self.paused.discard(name)
             self.nack_reasons.pop(name, None)
+            self.retained.pop(name, None)
             self.bindings = {b for b in self.bindings if b[1] != name}
         elif record_type == records.BINDING_PUT:
             self.bindings.add((str(value["pattern"]), str(value["queue"])))
@@ -136,7 +151,18 @@ class Replay:
         if not seqs:
             return
         datas, topics, sizes = list(record.messages), list(record.topics), list(record.sizes)
+        if record.sealed_key or record.codecs:
+            datas = self.at_rest.decode(record.queue, seqs, datas, record.codecs, record.sealed_key)
         shared_time = _s(record.publish_time_ns)
+        if record.retained_at_ns:
+            kept: dict[int, Msg] = {}
+            self._published_with_columns(record, kept, seqs, datas, topics, sizes, shared_time)
+            log = self.retained[record.queue]
+            for msg, at in zip(kept.values(), record.retained_at_ns, strict=True):
+                msg.state, msg.final = DONE, _DELIVERED
+                log.keep(msg, _s(at))
+            self._bump(seqs)
+            return
         if not (
             record.publish_times_ns
             or record.due_ns
@@ -155,7 +181,10 @@ class Replay:
                 )
         else:
             self._published_with_columns(record, msgs, seqs, datas, topics, sizes, shared_time)
-        last = seqs[-1] + 1
+        self._bump(seqs)
+
+    def _bump(self, seqs: list[int]) -> None:
+        last = max(seqs) + 1
         if last > self.next_seq:
             self.next_seq = last
 
@@ -261,14 +290,50 @@ class Replay:
         if msgs is None:
             return
         state = record.state
+        when = _s(record.time_ns)
+        config = self.configs[record.queue]
+        log = self.retained[record.queue]
+        board = self.board
         for unit, _ in list(self._units(record.queue, record.seqs, record.copies)):
             msg = unit.msg
             if msg.copies is None:
                 del msgs[msg.seq]
-                continue
-            unit.state, unit.final = DONE, state
-            if all(c.state == DONE for c in msg.copies):
+                msg.final = state
+            else:
+                unit.state, unit.final = DONE, state
+                if not all(c.state == DONE for c in msg.copies):
+                    continue
                 del msgs[msg.seq]
+                if isinstance(msg, FanoutMsg):
+                    msg.recount()
+                    lifecycle.decide(msg, state)
+            msg.state = DONE
+            board.finished(record.queue, msg, "", when)
+            if config.retains and msg.final == _DELIVERED and msg.guarantee != _FIRE_AND_FORGET:
+                if isinstance(msg, FanoutMsg):
+                    msg.copies = []
+                log.keep(msg, when)
+                log.trim(config, None)
+
+    def _statuses(self, record: records_pb2.Statuses) -> None:
+        for st in record.statuses:
+            state = MessageState(st.state)
+            self.board.restore(
+                st.seq,
+                MessageStatus(
+                    queue=st.queue,
+                    message_id=message_id(st.seq),
+                    state=state,
+                    acked_by=tuple(st.acked_by),
+                    required_acks=st.required_acks,
+                    attempts=st.attempts,
+                    copies=tuple(CopyStatus(s, MessageState.DELIVERED, 0) for s in st.acked_by)
+                    or (CopyStatus("", state, st.attempts),),
+                    reason=st.reason,
+                    update_time=_s(st.time_ns),
+                    guarantee=Guarantee(st.guarantee or _ALO),
+                ),
+            )
 
     # -- making it live ------------------------------------------------------------------
 
@@ -317,6 +382,11 @@ class Replay:
                 held = unit_at(q, key)
                 if held is not None and held.state != DONE:
                     q.nack_reasons[key] = reason
+            log = self.retained.get(name)
+            if log is not None:
+                q.retained = log
+                log.trim(config, now)
+                retained.schedule(m, q)
             for at, keys in due.items():
                 m.timers.schedule(at, partial(lifecycle.became_due, m, q, keys))
             for at, seqs in expiring.items():

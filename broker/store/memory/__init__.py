@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from broker.model import QueueConfig, check_duration
+from broker.model import QueueConfig, StartPosition, check_duration
 from broker.store.base import (
     Claim,
     DeadLetterFilter,
@@ -32,7 +32,7 @@ from broker.store.base import (
     settled,
 )
 from broker.store.ids import parse_message_id
-from broker.store.memory import admin, admission, catalog, leases, settlement
+from broker.store.memory import admin, admission, catalog, leases, retention, settlement
 from broker.store.memory.journal import Journal
 from broker.store.memory.machine import Clock, Machine
 
@@ -47,8 +47,11 @@ class MemoryStore(Store):
         max_payload_bytes: int = 1024 * 1024,
         journal: Journal | None = None,
         run_timers: bool = True,
+        status_retention_s: float | None = None,
     ) -> None:
         self.machine = Machine(clock=clock, max_payload_bytes=max_payload_bytes, journal=journal)
+        if status_retention_s is not None:
+            self.machine.board.window_s = status_retention_s
         self._run_timers = run_timers
         """False for tests that drive the clock and call ``machine.timers.run_due()``."""
 
@@ -238,3 +241,22 @@ class MemoryStore(Store):
         seq = parse_message_id(message_id)
         if seq is not None:
             self.machine.board.unwatch(seq)
+
+    # -- retention and replay ------------------------------------------------------------
+
+    async def start_subscription(
+        self,
+        queue: str,
+        name: str,
+        filter_: str,
+        position: StartPosition,
+        start_time: float = 0.0,
+    ) -> SubscriptionInfo:
+        info = retention.start(self.machine, queue, name, filter_, position, start_time)
+        await self._commit()
+        return info
+
+    async def seek(self, queue: str, subscription: str, time: float) -> tuple[int, int]:
+        result = retention.seek(self.machine, queue, subscription, time)
+        await self._commit()
+        return result

@@ -42,7 +42,7 @@ def status(m: Machine, queue: str, message_id: str) -> MessageStatus:
     _, msg, seq = _live(m, queue, message_id)
     if msg is not None:
         return status_of(queue, msg)
-    done = m.board.get(queue, seq) if seq is not None else None
+    done = m.board.get(queue, seq, m.clock()) if seq is not None else None
     if done is None:
         raise NotFound(f"message {message_id!r} is not in queue {queue!r} (or is long gone)")
     return done
@@ -253,4 +253,8 @@ def stats(m: Machine, queue: str, with_lag: bool = True) -> QueueStats:
         rates_1m=q.rates.rates(now, c, short),
         rates_5m=q.rates.rates(now, c, long),
         lag=lag(m, q, now) if with_lag else (),
+        retained=len(q.retained.msgs),
+        retained_bytes=q.retained.bytes,
+        compressed=c.compressed,
+        compression_saved_bytes=c.compression_saved,
     )

@@ -11,7 +11,7 @@ from broker.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceE
 from broker.model import MessageState, QueueConfig, check_name
 from broker.routing import validate_pattern
 from broker.store.base import SubscriptionInfo
-from broker.store.memory import lifecycle
+from broker.store.memory import lifecycle, retained
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState, SubState
 from broker.store.memory.records import DONE, IN_FLIGHT, Unit
@@ -29,6 +29,19 @@ def _check_dead_letter_target(m: Machine, config: QueueConfig) -> None:
         raise FailedPrecondition(
             f"dead-letter queue {dlq!r} of queue {config.name!r} does not exist; create it first"
         )
+    if dlq and config.encrypted and not m.queues[dlq].config.encrypted:
+        raise FailedPrecondition(
+            f"queue {config.name!r} is encrypted, so its dead-letter queue {dlq!r} must be too "
+            "(dead letters keep the payload)"
+        )
+
+
+def _check_encryption(m: Machine, config: QueueConfig) -> None:
+    if config.encrypted and not m.can_seal:
+        raise FailedPrecondition(
+            f"queue {config.name!r} is encrypted but the server has no encryption key; start it "
+            "with --encryption-key-file or CONVEYOR_ENCRYPTION_KEYS"
+        )
 
 
 def create_queue(m: Machine, config: QueueConfig) -> QueueConfig:
@@ -36,6 +49,7 @@ def create_queue(m: Machine, config: QueueConfig) -> QueueConfig:
     if config.name in m.queues:
         raise AlreadyExists(f"queue {config.name!r} already exists")
     _check_dead_letter_target(m, config)
+    _check_encryption(m, config)
     m.new_queue(QueueState(config))
     m.journal.queue_put(config)
     return config
@@ -47,10 +61,15 @@ def update_queue(m: Machine, name: str, changes: dict[str, object]) -> QueueConf
         raise FailedPrecondition(
             f"queue {name!r} holds messages; its kind can only change while it is empty"
         )
+    if "encrypted" in changes and changes["encrypted"] != q.config.encrypted:
+        raise FailedPrecondition(
+            f"queue {name!r}: encrypted is fixed when the queue is created; create a new queue"
+        )
     config = q.config.replace(**changes).validate(m.max_payload_bytes)
     _check_dead_letter_target(m, config)
     q.reconfigure(config)
     m.journal.queue_put(config)
+    retained.reconfigured(m, q)
     return config
 
 

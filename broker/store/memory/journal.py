@@ -52,3 +52,6 @@ class Journal:
 
     def finished(self, q: QueueState, units: Sequence[Unit], state: MessageState) -> None:
         """Units ended with ``state``; a message whose units have all ended is gone."""
+
+    def replayed(self, q: QueueState, msgs: Sequence[Msg]) -> None:
+        """Retained messages were made live again (or given another copy): their whole state."""

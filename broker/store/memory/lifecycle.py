@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import partial
 
 from broker.model import DeadLetterReason, Guarantee, MessageState
-from broker.store.memory import deadletters
+from broker.store.memory import deadletters, retained
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
@@ -97,11 +97,15 @@ def finish(
         m.board.finished(q.name, msg, reason, now)
         del q.messages[msg.seq]
         msg.copies = []  # breaks the message <-> copies cycle
+        if q.retains and retained.retainable(q, msg):
+            retained.keep(m, q, msg, now)
         return True
     if not msg.final:
         msg.final = final
     del q.messages[msg.seq]
     m.board.finished(q.name, msg, reason, now)
+    if q.retains and retained.retainable(q, msg):
+        retained.keep(m, q, msg, now)
     return True
 
 

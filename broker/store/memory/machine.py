@@ -48,6 +48,8 @@ class Machine:
         self.next_seq = first_seq()
         self.signalled: set[QueueState] = set()
         """Queues with subscriptions to tell the listener about (see ``QueueState.signals``)."""
+        self.can_seal = True
+        """Whether encrypted queues may be created (a durable store needs a key)."""
 
     def queue(self, name: str) -> QueueState:
         q = self.queues.get(name)

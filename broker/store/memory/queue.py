@@ -25,6 +25,7 @@ from broker.routing import PatternTrie
 from broker.store.memory.dedup import DedupWindow
 from broker.store.memory.rates import RateRing
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit
+from broker.store.memory.retained import RetainedLog
 from broker.wire import queue_field
 
 _MATCHING_CACHE = 4096
@@ -162,6 +163,8 @@ class Counters:
     expired: int = 0
     dropped: int = 0
     duplicates: int = 0
+    compressed: int = 0
+    compression_saved: int = 0
 
 
 class QueueState:
@@ -192,10 +195,13 @@ class QueueState:
         """Last nack reason per unit (``unit_key``), for the units nacked with one: shown on
         their dead letter. Empty for almost every queue, so checking it costs nothing."""
         self.rates = RateRing()
+        self.retained = RetainedLog()
+        self.retains = config.retains
 
     def reconfigure(self, config: QueueConfig) -> None:
         kind_changed = config.kind is not self.config.kind
         self.config = config
+        self.retains = config.retains
         if kind_changed:  # only allowed while empty: fresh ready structures of the new kind
             self.fifo = config.kind is QueueKind.FIFO
             for sub in self.subs.values():

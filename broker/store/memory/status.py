@@ -15,6 +15,9 @@ from broker.store.memory.records import IN_FLIGHT, Msg, units
 
 STATUS_RETENTION = 100_000
 """Finished messages whose status stays readable; bounded so memory follows live data."""
+DEFAULT_STATUS_WINDOW_S = 3600.0
+"""How long a finished message's status stays readable (``status_retention_s``): long
+enough for a publisher polling across a restart, short enough to stay small."""
 
 _Plain = tuple[str, int, int, str | None, float, int]
 """A finished message with one copy and no reason (almost every ack): queue, final state,
@@ -108,9 +111,12 @@ class StatusBoard:
     """Finished statuses (the last ``retention``, in a ring) and the set of watched messages.
     Keys are sequence numbers, unique across queues."""
 
-    def __init__(self, retention: int = STATUS_RETENTION) -> None:
+    def __init__(
+        self, retention: int = STATUS_RETENTION, window_s: float = DEFAULT_STATUS_WINDOW_S
+    ) -> None:
         self.retention = retention
-        self._done: dict[int, _Plain | _Full] = {}
+        self.window_s = window_s
+        self._done: dict[int, _Plain | _Full | MessageStatus] = {}
         self._ring: list[int] = [-1] * retention
         self._next = 0
         self.watched: dict[int, int] = {}
@@ -122,8 +128,14 @@ class StatusBoard:
             record = (queue, msg.final, msg.attempts, msg.sub, now, msg.guarantee)
         else:
             record = _Full(queue, msg, reason, now)
+        self._put(msg.seq, record)
+
+    def restore(self, seq: int, status: MessageStatus) -> None:
+        """A status read back from a snapshot."""
+        self._put(seq, status)
+
+    def _put(self, seq: int, record: _Plain | _Full | MessageStatus) -> None:
         done = self._done
-        seq = msg.seq
         done[seq] = record
         ring, i = self._ring, self._next
         old = ring[i]
@@ -132,10 +144,38 @@ class StatusBoard:
         ring[i] = seq
         self._next = (i + 1) % self.retention
 
-    def get(self, queue: str, seq: int) -> MessageStatus | None:
+    def get(self, queue: str, seq: int, now: float | None = None) -> MessageStatus | None:
+        """The finished status, unless older than the window (given ``now``)."""
+        status = self._get(queue, seq)
+        if status is None or (now is not None and status.update_time + self.window_s < now):
+            return None
+        return status
+
+    def seqs(self) -> list[int]:
+        """Every finished message's sequence number, oldest first (snapshots take them in
+        chunks with ``entries``, so the loop is not held for all of them at once)."""
+        return list(self._done)
+
+    def entries(self, seqs: list[int], now: float) -> list[tuple[int, MessageStatus]]:
+        """The statuses of ``seqs`` still inside the window."""
+        out = []
+        done = self._done
+        for seq in seqs:
+            record = done.get(seq)
+            if record is None:
+                continue
+            queue = record[0] if isinstance(record, tuple) else record.queue
+            status = self.get(queue, seq, now)
+            if status is not None:
+                out.append((seq, status))
+        return out
+
+    def _get(self, queue: str, seq: int) -> MessageStatus | None:
         record = self._done.get(seq)
         if record is None:
             return None
+        if isinstance(record, MessageStatus):
+            return record if record.queue == queue else None
         if isinstance(record, _Full):
             return record.status(seq) if record.queue == queue else None
         if record[0] != queue:

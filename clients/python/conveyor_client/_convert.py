@@ -7,15 +7,23 @@ Durations are accepted as seconds (``int``/``float``), ``timedelta`` or ``Durati
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from typing import Any, TypedDict, Unpack
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypedDict, Unpack
 
-from google.protobuf import duration_pb2, field_mask_pb2
+from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 
 from conveyor.v1 import broker_pb2, types_pb2
 
 DurationLike = float | timedelta | duration_pb2.Duration
 """A length of time: seconds as a number, a ``timedelta`` or a protobuf ``Duration``."""
+
+TimeLike = float | datetime
+"""A point in time: Unix seconds, or a ``datetime`` (naive ones are taken as local time)."""
+
+StartLike = Literal["new", "all"] | TimeLike | None
+"""Where a subscription the call creates starts: ``"new"`` (the default, ``None`` too),
+``"all"`` (every acked message the queue retains is replayed), or a time (those published
+from then on are replayed). An existing subscription is not moved (use ``seek_subscription``)."""
 
 
 class MessageFields(TypedDict, total=False):
@@ -50,6 +58,32 @@ class QueueConfig(TypedDict, total=False):
     overflow_policy: types_pb2.OverflowPolicy.ValueType | None
     max_payload_bytes: int | None
     dedup_by_content: bool | None
+    retain_acked: DurationLike | None
+    retain_acked_bytes: int | None
+    encrypted: bool | None
+    compress_above_bytes: int | None
+
+
+def to_timestamp(value: TimeLike) -> timestamp_pb2.Timestamp:
+    """A protobuf ``Timestamp`` from Unix seconds or a ``datetime``."""
+    seconds = value.timestamp() if isinstance(value, datetime) else float(value)
+    out = timestamp_pb2.Timestamp()
+    out.FromNanoseconds(round(seconds * 1e9))
+    return out
+
+
+def start_fields(start: StartLike) -> dict[str, Any]:
+    """The ``start_position`` and ``start_time`` fields of a receive or pull request."""
+    if start is None or start == "new":
+        return {}
+    if start == "all":
+        return {"start_position": types_pb2.START_POSITION_ALL}
+    if isinstance(start, str):
+        raise ValueError(f"start must be 'new', 'all' or a time, got {start!r}")
+    return {
+        "start_position": types_pb2.START_POSITION_FROM_TIME,
+        "start_time": to_timestamp(start),
+    }
 
 
 def to_duration(value: DurationLike) -> duration_pb2.Duration:
@@ -128,6 +162,10 @@ def build_queue(name: str, config: QueueConfig) -> types_pb2.Queue:
         overflow_policy=config.get("overflow_policy") or types_pb2.OVERFLOW_POLICY_UNSPECIFIED,
         max_payload_bytes=config.get("max_payload_bytes") or 0,
         dedup_by_content=bool(config.get("dedup_by_content")),
+        retain_acked=_opt_duration(config.get("retain_acked")),
+        retain_acked_bytes=config.get("retain_acked_bytes") or 0,
+        encrypted=bool(config.get("encrypted")),
+        compress_above_bytes=config.get("compress_above_bytes"),
     )
 
 
@@ -158,6 +196,7 @@ def receive_request(
     max_outstanding_messages: int,
     max_outstanding_bytes: int,
     lease: DurationLike | None,
+    start: StartLike = None,
 ) -> broker_pb2.ReceiveRequest:
     """A ``ReceiveRequest``; zero flow-control values take the server's defaults."""
     return broker_pb2.ReceiveRequest(
@@ -167,6 +206,7 @@ def receive_request(
         max_outstanding_messages=max_outstanding_messages,
         max_outstanding_bytes=max_outstanding_bytes,
         lease=_opt_duration(lease),
+        **start_fields(start),
     )
 
 
@@ -177,6 +217,7 @@ def pull_request(
     max_messages: int,
     wait: DurationLike,
     lease: DurationLike | None,
+    start: StartLike = None,
 ) -> broker_pb2.PullRequest:
     """A ``PullRequest`` that waits up to ``wait`` for the first message."""
     return broker_pb2.PullRequest(
@@ -186,6 +227,7 @@ def pull_request(
         max_messages=max_messages,
         wait=to_duration(wait),
         lease=_opt_duration(lease),
+        **start_fields(start),
     )
 
 

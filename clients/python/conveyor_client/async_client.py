@@ -16,7 +16,13 @@ from grpc import aio
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 from conveyor_client import _convert
-from conveyor_client._convert import DurationLike, MessageFields, QueueConfig
+from conveyor_client._convert import (
+    DurationLike,
+    MessageFields,
+    QueueConfig,
+    StartLike,
+    TimeLike,
+)
 from conveyor_client.client import DEFAULT_TARGET
 from conveyor_client.errors import error_from_status, from_rpc_error
 
@@ -144,9 +150,12 @@ class AsyncClient:
         wait: DurationLike = 0.0,
         lease: DurationLike | None = None,
         filter: str = "",
+        start: StartLike = None,
     ) -> list[types_pb2.Delivery]:
         """See ``Client.pull``."""
-        request = _convert.pull_request(queue, subscription, filter, max_messages, wait, lease)
+        request = _convert.pull_request(
+            queue, subscription, filter, max_messages, wait, lease, start
+        )
         response = await self._unary(self._broker.Pull, request, _convert.seconds(wait))
         return list(response.deliveries)
 
@@ -159,10 +168,17 @@ class AsyncClient:
         max_outstanding_messages: int = 0,
         max_outstanding_bytes: int = 0,
         lease: DurationLike | None = None,
+        start: StartLike = None,
     ) -> AsyncGenerator[list[types_pb2.Delivery], None]:
         """See ``Client.receive_batches``."""
         request = _convert.receive_request(
-            queue, subscription, filter, max_outstanding_messages, max_outstanding_bytes, lease
+            queue,
+            subscription,
+            filter,
+            max_outstanding_messages,
+            max_outstanding_bytes,
+            lease,
+            start,
         )
         stream = self._stream(self._broker.Receive, request)
         try:
@@ -180,6 +196,7 @@ class AsyncClient:
         max_outstanding_messages: int = 0,
         max_outstanding_bytes: int = 0,
         lease: DurationLike | None = None,
+        start: StartLike = None,
     ) -> AsyncGenerator[types_pb2.Delivery, None]:
         """See ``Client.receive``."""
         batches = self.receive_batches(
@@ -189,6 +206,7 @@ class AsyncClient:
             max_outstanding_messages=max_outstanding_messages,
             max_outstanding_bytes=max_outstanding_bytes,
             lease=lease,
+            start=start,
         )
         try:
             async for batch in batches:
@@ -358,3 +376,12 @@ class AsyncClient:
             prefix=prefix, include_subscriptions=include_subscriptions
         )
         return list((await self._unary(self._admin.ListQueueStats, request)).queues)
+
+    async def seek_subscription(
+        self, queue: str, subscription: str, time: TimeLike
+    ) -> admin_pb2.SeekSubscriptionResponse:
+        """See ``Client.seek_subscription``."""
+        request = admin_pb2.SeekSubscriptionRequest(
+            queue=queue, subscription=subscription, time=_convert.to_timestamp(time)
+        )
+        return await self._unary(self._admin.SeekSubscription, request)

@@ -16,7 +16,13 @@ import grpc
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 from conveyor_client import _convert
-from conveyor_client._convert import DurationLike, MessageFields, QueueConfig
+from conveyor_client._convert import (
+    DurationLike,
+    MessageFields,
+    QueueConfig,
+    StartLike,
+    TimeLike,
+)
 from conveyor_client.errors import error_from_status, from_rpc_error
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -150,9 +156,12 @@ class Client:
         wait: DurationLike = 0.0,
         lease: DurationLike | None = None,
         filter: str = "",
+        start: StartLike = None,
     ) -> list[types_pb2.Delivery]:
         """Up to ``max_messages`` deliveries, waiting up to ``wait`` for the first one."""
-        request = _convert.pull_request(queue, subscription, filter, max_messages, wait, lease)
+        request = _convert.pull_request(
+            queue, subscription, filter, max_messages, wait, lease, start
+        )
         return list(self._unary(self._broker.Pull, request, _convert.seconds(wait)).deliveries)
 
     def receive_batches(
@@ -164,10 +173,17 @@ class Client:
         max_outstanding_messages: int = 0,
         max_outstanding_bytes: int = 0,
         lease: DurationLike | None = None,
+        start: StartLike = None,
     ) -> Iterator[list[types_pb2.Delivery]]:
         """Deliveries as the server batches them (one list per stream frame), until closed."""
         request = _convert.receive_request(
-            queue, subscription, filter, max_outstanding_messages, max_outstanding_bytes, lease
+            queue,
+            subscription,
+            filter,
+            max_outstanding_messages,
+            max_outstanding_bytes,
+            lease,
+            start,
         )
         for response in self._stream(self._broker.Receive, request):
             yield list(response.deliveries)
@@ -181,6 +197,7 @@ class Client:
         max_outstanding_messages: int = 0,
         max_outstanding_bytes: int = 0,
         lease: DurationLike | None = None,
+        start: StartLike = None,
     ) -> Iterator[types_pb2.Delivery]:
         """Deliveries one at a time; settle each with ``ack``, ``nack`` or ``modify_lease``."""
         for batch in self.receive_batches(
@@ -190,6 +207,7 @@ class Client:
             max_outstanding_messages=max_outstanding_messages,
             max_outstanding_bytes=max_outstanding_bytes,
             lease=lease,
+            start=start,
         ):
             yield from batch
 
@@ -342,3 +360,15 @@ class Client:
             prefix=prefix, include_subscriptions=include_subscriptions
         )
         return list(self._unary(self._admin.ListQueueStats, request).queues)
+
+    def seek_subscription(
+        self, queue: str, subscription: str, time: TimeLike
+    ) -> admin_pb2.SeekSubscriptionResponse:
+        """Moves a subscription to ``time``: acked messages the queue retains that were
+        published from then on are delivered to it again; its messages published before it
+        that are not acked yet become acked. Returns how many of each (``replayed``,
+        ``acked``)."""
+        request = admin_pb2.SeekSubscriptionRequest(
+            queue=queue, subscription=subscription, time=_convert.to_timestamp(time)
+        )
+        return self._unary(self._admin.SeekSubscription, request)

@@ -123,6 +123,7 @@ class AsyncSubscriber:
         on_success: SuccessHook | None = None,
         on_failure: FailureHook | None = None,
         executor: concurrent.futures.Executor | None = None,
+        start: _convert.StartLike = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise TypeError("give exactly one of handler and batch_handler")
@@ -143,6 +144,7 @@ class AsyncSubscriber:
             max_outstanding_messages=max_outstanding_messages,
             max_outstanding_bytes=max_outstanding_bytes,
             lease=None if lease is None else _convert.to_duration(lease),
+            **_convert.start_fields(start),
         )
         self._concurrency = asyncio.Semaphore(concurrency)
         self._bucket = None if rate_limit is None else TokenBucket(rate_limit)

@@ -16,6 +16,7 @@ from pathlib import Path
 from broker.model import Guarantee, QueueConfig
 from broker.store.base import Claim, MessageStatus, NewMessage, Outcome, Store
 from broker.store.durable import DurableStore
+from broker.store.durable.at_rest import AtRest, Keyring
 from broker.store.memory import MemoryStore
 from conveyor.v1 import types_pb2
 
@@ -64,7 +65,14 @@ def decode(data: bytes) -> types_pb2.Message:
 
 
 class StoreEnv:
-    def __init__(self, make: Callable[[Clock], Store], durable: bool) -> None:
+    def __init__(
+        self,
+        make: Callable[[Clock], Store],
+        durable: bool,
+        queue_defaults: dict[str, object] | None = None,
+    ) -> None:
+        self.queue_defaults = queue_defaults or {}
+        """Settings every queue made by ``queue`` gets (unless the test sets them)."""
         self.clock = Clock()
         self._make = make
         self.durable = durable
@@ -90,7 +98,8 @@ class StoreEnv:
     # -- shorthands over the verbs -------------------------------------------------------
 
     async def queue(self, name: str = "q", **config: object) -> QueueConfig:
-        return await self.store.create_queue(QueueConfig(name=name).replace(**config))
+        settings = self.queue_defaults | config
+        return await self.store.create_queue(QueueConfig(name=name).replace(**settings))
 
     async def sub(self, name: str = "s", queue: str = "q", filter_: str = "") -> None:
         await self.store.subscription(queue, name, filter_)
@@ -142,14 +151,29 @@ def _memory(clock: Clock) -> Store:
     return MemoryStore(clock=clock, run_timers=False)
 
 
-STORES = ["memory", "durable"]
-"""Every store; the ones that keep state across a restart are ``DURABLE_STORES``."""
-DURABLE_STORES = ["durable"]
+STORES = ["memory", "durable", "durable-sealed"]
+"""Every store; the ones that keep state across a restart are ``DURABLE_STORES``.
+``durable-sealed`` is the durable store with a key and a compression threshold of one byte,
+whose queues (made with ``StoreEnv.queue``) are encrypted: the whole suite runs over the
+at-rest path of the log and snapshots too."""
+DURABLE_STORES = ["durable", "durable-sealed"]
+_TEST_KEY = bytes(range(32))
 
 
 def make_env(kind: str, tmp_path: Path) -> StoreEnv:
     if kind == "memory":
         return StoreEnv(_memory, durable=False)
+    if kind == "durable-sealed":
+        return StoreEnv(
+            lambda clock: DurableStore(
+                tmp_path / "data",
+                clock=clock,
+                run_timers=False,
+                at_rest=AtRest(Keyring([("test", _TEST_KEY)]), compress_above=1),
+            ),
+            durable=True,
+            queue_defaults={"encrypted": True},
+        )
     return StoreEnv(
         lambda clock: DurableStore(tmp_path / "data", clock=clock, run_timers=False),
         durable=True,

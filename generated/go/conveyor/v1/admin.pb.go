@@ -11,6 +11,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1145,9 +1146,17 @@ type GetQueueStatsResponse struct {
 	// The queue's name (set by GetQueueStats and ListQueueStats).
 	Queue string `protobuf:"bytes,34,opt,name=queue,proto3" json:"queue,omitempty"`
 	// The queue's kind.
-	Kind          QueueKind `protobuf:"varint,35,opt,name=kind,proto3,enum=conveyor.v1.QueueKind" json:"kind,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Kind QueueKind `protobuf:"varint,35,opt,name=kind,proto3,enum=conveyor.v1.QueueKind" json:"kind,omitempty"`
+	// Acked messages retained for replay (Queue.retain_acked).
+	Retained uint64 `protobuf:"varint,40,opt,name=retained,proto3" json:"retained,omitempty"`
+	// Payload bytes of the retained messages.
+	RetainedBytes uint64 `protobuf:"varint,41,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
+	// Messages written to disk compressed since the server started.
+	Compressed uint64 `protobuf:"varint,42,opt,name=compressed,proto3" json:"compressed,omitempty"`
+	// Bytes compression saved on disk since the server started (before minus after).
+	CompressionSavedBytes uint64 `protobuf:"varint,43,opt,name=compression_saved_bytes,json=compressionSavedBytes,proto3" json:"compression_saved_bytes,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *GetQueueStatsResponse) Reset() {
@@ -1325,6 +1334,34 @@ func (x *GetQueueStatsResponse) GetKind() QueueKind {
 		return x.Kind
 	}
 	return QueueKind_QUEUE_KIND_UNSPECIFIED
+}
+
+func (x *GetQueueStatsResponse) GetRetained() uint64 {
+	if x != nil {
+		return x.Retained
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetRetainedBytes() uint64 {
+	if x != nil {
+		return x.RetainedBytes
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetCompressed() uint64 {
+	if x != nil {
+		return x.Compressed
+	}
+	return 0
+}
+
+func (x *GetQueueStatsResponse) GetCompressionSavedBytes() uint64 {
+	if x != nil {
+		return x.CompressionSavedBytes
+	}
+	return 0
 }
 
 // QueueRates are per-second rates of a queue's counters over a window (a ring of per-second
@@ -2221,11 +2258,131 @@ func (x *RedriveDeadLettersResponse) GetSkipped() uint64 {
 	return 0
 }
 
+// SeekSubscriptionRequest names a subscription and the time to move it to.
+type SeekSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Queue name.
+	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// Subscription name.
+	Subscription string `protobuf:"bytes,2,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// Publish time to seek to: retained acked messages from it on are replayed, unacked ones
+	// before it are acked.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeekSubscriptionRequest) Reset() {
+	*x = SeekSubscriptionRequest{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeekSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeekSubscriptionRequest) ProtoMessage() {}
+
+func (x *SeekSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeekSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*SeekSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SeekSubscriptionRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *SeekSubscriptionRequest) GetSubscription() string {
+	if x != nil {
+		return x.Subscription
+	}
+	return ""
+}
+
+func (x *SeekSubscriptionRequest) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// SeekSubscriptionResponse says what the seek changed.
+type SeekSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Retained messages made deliverable to the subscription again.
+	Replayed uint64 `protobuf:"varint,1,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// Messages of the subscription acked because they were published before the time.
+	Acked         uint64 `protobuf:"varint,2,opt,name=acked,proto3" json:"acked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeekSubscriptionResponse) Reset() {
+	*x = SeekSubscriptionResponse{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeekSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeekSubscriptionResponse) ProtoMessage() {}
+
+func (x *SeekSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeekSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*SeekSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *SeekSubscriptionResponse) GetReplayed() uint64 {
+	if x != nil {
+		return x.Replayed
+	}
+	return 0
+}
+
+func (x *SeekSubscriptionResponse) GetAcked() uint64 {
+	if x != nil {
+		return x.Acked
+	}
+	return 0
+}
+
 var File_conveyor_v1_admin_proto protoreflect.FileDescriptor
 
 const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17conveyor/v1/admin.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\">\n" +
+	"\x17conveyor/v1/admin.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\">\n" +
 	"\x12CreateQueueRequest\x12(\n" +
 	"\x05queue\x18\x01 \x01(\v2\x12.conveyor.v1.QueueR\x05queue\"?\n" +
 	"\x13CreateQueueResponse\x12(\n" +
@@ -2274,7 +2431,7 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\"\x1c\n" +
 	"\x1aDeleteSubscriptionResponse\",\n" +
 	"\x14GetQueueStatsRequest\x12\x14\n" +
-	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xe0\x05\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xfb\x06\n" +
 	"\x15GetQueueStatsResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\x04R\x05ready\x12\x18\n" +
 	"\adelayed\x18\x02 \x01(\x04R\adelayed\x12\x1b\n" +
@@ -2300,7 +2457,13 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\brates_5m\x18  \x01(\v2\x17.conveyor.v1.QueueRatesR\arates5m\x12G\n" +
 	"\x10subscription_lag\x18! \x03(\v2\x1c.conveyor.v1.SubscriptionLagR\x0fsubscriptionLag\x12\x14\n" +
 	"\x05queue\x18\" \x01(\tR\x05queue\x12*\n" +
-	"\x04kind\x18# \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\"\xac\x01\n" +
+	"\x04kind\x18# \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\x12\x1a\n" +
+	"\bretained\x18( \x01(\x04R\bretained\x12%\n" +
+	"\x0eretained_bytes\x18) \x01(\x04R\rretainedBytes\x12\x1e\n" +
+	"\n" +
+	"compressed\x18* \x01(\x04R\n" +
+	"compressed\x126\n" +
+	"\x17compression_saved_bytes\x18+ \x01(\x04R\x15compressionSavedBytes\"\xac\x01\n" +
 	"\n" +
 	"QueueRates\x12\x12\n" +
 	"\x04sent\x18\x01 \x01(\x01R\x04sent\x12\x1c\n" +
@@ -2354,7 +2517,14 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\x0ereset_attempts\x18\x1e \x01(\bR\rresetAttempts\"R\n" +
 	"\x1aRedriveDeadLettersResponse\x12\x1a\n" +
 	"\bredriven\x18\x01 \x01(\x04R\bredriven\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\x04R\askipped2\xa2\f\n" +
+	"\askipped\x18\x02 \x01(\x04R\askipped\"\x83\x01\n" +
+	"\x17SeekSubscriptionRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
+	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"L\n" +
+	"\x18SeekSubscriptionResponse\x12\x1a\n" +
+	"\breplayed\x18\x01 \x01(\x04R\breplayed\x12\x14\n" +
+	"\x05acked\x18\x02 \x01(\x04R\x05acked2\x83\r\n" +
 	"\x05Admin\x12P\n" +
 	"\vCreateQueue\x12\x1f.conveyor.v1.CreateQueueRequest\x1a .conveyor.v1.CreateQueueResponse\x12G\n" +
 	"\bGetQueue\x12\x1c.conveyor.v1.GetQueueRequest\x1a\x1d.conveyor.v1.GetQueueResponse\x12M\n" +
@@ -2376,7 +2546,8 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"PauseQueue\x12\x1e.conveyor.v1.PauseQueueRequest\x1a\x1f.conveyor.v1.PauseQueueResponse\x12P\n" +
 	"\vResumeQueue\x12\x1f.conveyor.v1.ResumeQueueRequest\x1a .conveyor.v1.ResumeQueueResponse\x12Y\n" +
-	"\x0eListQueueStats\x12\".conveyor.v1.ListQueueStatsRequest\x1a#.conveyor.v1.ListQueueStatsResponseB\\\n" +
+	"\x0eListQueueStats\x12\".conveyor.v1.ListQueueStatsRequest\x1a#.conveyor.v1.ListQueueStatsResponse\x12_\n" +
+	"\x10SeekSubscription\x12$.conveyor.v1.SeekSubscriptionRequest\x1a%.conveyor.v1.SeekSubscriptionResponseB\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -2391,7 +2562,7 @@ func file_conveyor_v1_admin_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_admin_proto_rawDescData
 }
 
-var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*CreateQueueRequest)(nil),         // 0: conveyor.v1.CreateQueueRequest
 	(*CreateQueueResponse)(nil),        // 1: conveyor.v1.CreateQueueResponse
@@ -2432,82 +2603,88 @@ var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*ListDeadLettersResponse)(nil),    // 36: conveyor.v1.ListDeadLettersResponse
 	(*RedriveDeadLettersRequest)(nil),  // 37: conveyor.v1.RedriveDeadLettersRequest
 	(*RedriveDeadLettersResponse)(nil), // 38: conveyor.v1.RedriveDeadLettersResponse
-	(*Queue)(nil),                      // 39: conveyor.v1.Queue
-	(*fieldmaskpb.FieldMask)(nil),      // 40: google.protobuf.FieldMask
-	(*Binding)(nil),                    // 41: conveyor.v1.Binding
-	(*Subscription)(nil),               // 42: conveyor.v1.Subscription
-	(*durationpb.Duration)(nil),        // 43: google.protobuf.Duration
-	(QueueKind)(0),                     // 44: conveyor.v1.QueueKind
-	(*Message)(nil),                    // 45: conveyor.v1.Message
-	(MessageState)(0),                  // 46: conveyor.v1.MessageState
-	(DeadLetterReason)(0),              // 47: conveyor.v1.DeadLetterReason
+	(*SeekSubscriptionRequest)(nil),    // 39: conveyor.v1.SeekSubscriptionRequest
+	(*SeekSubscriptionResponse)(nil),   // 40: conveyor.v1.SeekSubscriptionResponse
+	(*Queue)(nil),                      // 41: conveyor.v1.Queue
+	(*fieldmaskpb.FieldMask)(nil),      // 42: google.protobuf.FieldMask
+	(*Binding)(nil),                    // 43: conveyor.v1.Binding
+	(*Subscription)(nil),               // 44: conveyor.v1.Subscription
+	(*durationpb.Duration)(nil),        // 45: google.protobuf.Duration
+	(QueueKind)(0),                     // 46: conveyor.v1.QueueKind
+	(*Message)(nil),                    // 47: conveyor.v1.Message
+	(MessageState)(0),                  // 48: conveyor.v1.MessageState
+	(DeadLetterReason)(0),              // 49: conveyor.v1.DeadLetterReason
+	(*timestamppb.Timestamp)(nil),      // 50: google.protobuf.Timestamp
 }
 var file_conveyor_v1_admin_proto_depIdxs = []int32{
-	39, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	39, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	39, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
-	39, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
-	39, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	40, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
-	39, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	41, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
-	41, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
-	42, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
-	43, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
+	41, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	41, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	41, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
+	41, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
+	41, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	42, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
+	41, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	43, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
+	43, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
+	44, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
+	45, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
 	24, // 11: conveyor.v1.GetQueueStatsResponse.rates_1m:type_name -> conveyor.v1.QueueRates
 	24, // 12: conveyor.v1.GetQueueStatsResponse.rates_5m:type_name -> conveyor.v1.QueueRates
 	25, // 13: conveyor.v1.GetQueueStatsResponse.subscription_lag:type_name -> conveyor.v1.SubscriptionLag
-	44, // 14: conveyor.v1.GetQueueStatsResponse.kind:type_name -> conveyor.v1.QueueKind
-	43, // 15: conveyor.v1.QueueRates.window:type_name -> google.protobuf.Duration
-	43, // 16: conveyor.v1.SubscriptionLag.oldest_age:type_name -> google.protobuf.Duration
+	46, // 14: conveyor.v1.GetQueueStatsResponse.kind:type_name -> conveyor.v1.QueueKind
+	45, // 15: conveyor.v1.QueueRates.window:type_name -> google.protobuf.Duration
+	45, // 16: conveyor.v1.SubscriptionLag.oldest_age:type_name -> google.protobuf.Duration
 	23, // 17: conveyor.v1.ListQueueStatsResponse.queues:type_name -> conveyor.v1.GetQueueStatsResponse
-	45, // 18: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
-	46, // 19: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
-	43, // 20: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
+	47, // 18: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
+	48, // 19: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
+	45, // 20: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
 	33, // 21: conveyor.v1.PeekMessagesResponse.messages:type_name -> conveyor.v1.PeekedMessage
-	47, // 22: conveyor.v1.ListDeadLettersRequest.reason:type_name -> conveyor.v1.DeadLetterReason
-	45, // 23: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
-	0,  // 24: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
-	2,  // 25: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
-	4,  // 26: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
-	6,  // 27: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
-	8,  // 28: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
-	10, // 29: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
-	12, // 30: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
-	14, // 31: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
-	16, // 32: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
-	18, // 33: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
-	20, // 34: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
-	22, // 35: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
-	32, // 36: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
-	35, // 37: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
-	37, // 38: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
-	26, // 39: conveyor.v1.Admin.PauseQueue:input_type -> conveyor.v1.PauseQueueRequest
-	28, // 40: conveyor.v1.Admin.ResumeQueue:input_type -> conveyor.v1.ResumeQueueRequest
-	30, // 41: conveyor.v1.Admin.ListQueueStats:input_type -> conveyor.v1.ListQueueStatsRequest
-	1,  // 42: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
-	3,  // 43: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
-	5,  // 44: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
-	7,  // 45: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
-	9,  // 46: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
-	11, // 47: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
-	13, // 48: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
-	15, // 49: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
-	17, // 50: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
-	19, // 51: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
-	21, // 52: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
-	23, // 53: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
-	34, // 54: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
-	36, // 55: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
-	38, // 56: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
-	27, // 57: conveyor.v1.Admin.PauseQueue:output_type -> conveyor.v1.PauseQueueResponse
-	29, // 58: conveyor.v1.Admin.ResumeQueue:output_type -> conveyor.v1.ResumeQueueResponse
-	31, // 59: conveyor.v1.Admin.ListQueueStats:output_type -> conveyor.v1.ListQueueStatsResponse
-	42, // [42:60] is the sub-list for method output_type
-	24, // [24:42] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	49, // 22: conveyor.v1.ListDeadLettersRequest.reason:type_name -> conveyor.v1.DeadLetterReason
+	47, // 23: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
+	50, // 24: conveyor.v1.SeekSubscriptionRequest.time:type_name -> google.protobuf.Timestamp
+	0,  // 25: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
+	2,  // 26: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
+	4,  // 27: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
+	6,  // 28: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
+	8,  // 29: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
+	10, // 30: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
+	12, // 31: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
+	14, // 32: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
+	16, // 33: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
+	18, // 34: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
+	20, // 35: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
+	22, // 36: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
+	32, // 37: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
+	35, // 38: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
+	37, // 39: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
+	26, // 40: conveyor.v1.Admin.PauseQueue:input_type -> conveyor.v1.PauseQueueRequest
+	28, // 41: conveyor.v1.Admin.ResumeQueue:input_type -> conveyor.v1.ResumeQueueRequest
+	30, // 42: conveyor.v1.Admin.ListQueueStats:input_type -> conveyor.v1.ListQueueStatsRequest
+	39, // 43: conveyor.v1.Admin.SeekSubscription:input_type -> conveyor.v1.SeekSubscriptionRequest
+	1,  // 44: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
+	3,  // 45: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
+	5,  // 46: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
+	7,  // 47: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
+	9,  // 48: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
+	11, // 49: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
+	13, // 50: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
+	15, // 51: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
+	17, // 52: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
+	19, // 53: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
+	21, // 54: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
+	23, // 55: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
+	34, // 56: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
+	36, // 57: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
+	38, // 58: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
+	27, // 59: conveyor.v1.Admin.PauseQueue:output_type -> conveyor.v1.PauseQueueResponse
+	29, // 60: conveyor.v1.Admin.ResumeQueue:output_type -> conveyor.v1.ResumeQueueResponse
+	31, // 61: conveyor.v1.Admin.ListQueueStats:output_type -> conveyor.v1.ListQueueStatsResponse
+	40, // 62: conveyor.v1.Admin.SeekSubscription:output_type -> conveyor.v1.SeekSubscriptionResponse
+	44, // [44:63] is the sub-list for method output_type
+	25, // [25:44] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_admin_proto_init() }
@@ -2522,7 +2699,7 @@ func file_conveyor_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_admin_proto_rawDesc), len(file_conveyor_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

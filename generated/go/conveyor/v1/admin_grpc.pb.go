@@ -37,6 +37,7 @@ const (
 	Admin_PauseQueue_FullMethodName         = "/conveyor.v1.Admin/PauseQueue"
 	Admin_ResumeQueue_FullMethodName        = "/conveyor.v1.Admin/ResumeQueue"
 	Admin_ListQueueStats_FullMethodName     = "/conveyor.v1.Admin/ListQueueStats"
+	Admin_SeekSubscription_FullMethodName   = "/conveyor.v1.Admin/SeekSubscription"
 )
 
 // AdminClient is the client API for Admin service.
@@ -85,6 +86,10 @@ type AdminClient interface {
 	// ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
 	// by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
 	ListQueueStats(ctx context.Context, in *ListQueueStatsRequest, opts ...grpc.CallOption) (*ListQueueStatsResponse, error)
+	// SeekSubscription moves a subscription to a point in time: acked messages the queue
+	// retains that were published at or after it are delivered to the subscription again, and
+	// its messages published before it that are not acked yet become acked.
+	SeekSubscription(ctx context.Context, in *SeekSubscriptionRequest, opts ...grpc.CallOption) (*SeekSubscriptionResponse, error)
 }
 
 type adminClient struct {
@@ -275,6 +280,16 @@ func (c *adminClient) ListQueueStats(ctx context.Context, in *ListQueueStatsRequ
 	return out, nil
 }
 
+func (c *adminClient) SeekSubscription(ctx context.Context, in *SeekSubscriptionRequest, opts ...grpc.CallOption) (*SeekSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SeekSubscriptionResponse)
+	err := c.cc.Invoke(ctx, Admin_SeekSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -321,6 +336,10 @@ type AdminServer interface {
 	// ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
 	// by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
 	ListQueueStats(context.Context, *ListQueueStatsRequest) (*ListQueueStatsResponse, error)
+	// SeekSubscription moves a subscription to a point in time: acked messages the queue
+	// retains that were published at or after it are delivered to the subscription again, and
+	// its messages published before it that are not acked yet become acked.
+	SeekSubscription(context.Context, *SeekSubscriptionRequest) (*SeekSubscriptionResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -384,6 +403,9 @@ func (UnimplementedAdminServer) ResumeQueue(context.Context, *ResumeQueueRequest
 }
 func (UnimplementedAdminServer) ListQueueStats(context.Context, *ListQueueStatsRequest) (*ListQueueStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListQueueStats not implemented")
+}
+func (UnimplementedAdminServer) SeekSubscription(context.Context, *SeekSubscriptionRequest) (*SeekSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SeekSubscription not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -730,6 +752,24 @@ func _Admin_ListQueueStats_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_SeekSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SeekSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SeekSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_SeekSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SeekSubscription(ctx, req.(*SeekSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -808,6 +848,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListQueueStats",
 			Handler:    _Admin_ListQueueStats_Handler,
+		},
+		{
+			MethodName: "SeekSubscription",
+			Handler:    _Admin_SeekSubscription_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

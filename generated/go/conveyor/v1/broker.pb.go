@@ -11,6 +11,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -375,7 +376,11 @@ type ReceiveRequest struct {
 	// Most unacked payload bytes on this stream; 0 means no byte limit.
 	MaxOutstandingBytes uint64 `protobuf:"varint,5,opt,name=max_outstanding_bytes,json=maxOutstandingBytes,proto3" json:"max_outstanding_bytes,omitempty"`
 	// Lease per delivery; default the queue's.
-	Lease         *durationpb.Duration `protobuf:"bytes,6,opt,name=lease,proto3" json:"lease,omitempty"`
+	Lease *durationpb.Duration `protobuf:"bytes,6,opt,name=lease,proto3" json:"lease,omitempty"`
+	// Where a subscription this request creates starts; default NEW.
+	StartPosition StartPosition `protobuf:"varint,40,opt,name=start_position,json=startPosition,proto3,enum=conveyor.v1.StartPosition" json:"start_position,omitempty"`
+	// For START_POSITION_FROM_TIME: the earliest publish time replayed.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,41,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -448,6 +453,20 @@ func (x *ReceiveRequest) GetMaxOutstandingBytes() uint64 {
 func (x *ReceiveRequest) GetLease() *durationpb.Duration {
 	if x != nil {
 		return x.Lease
+	}
+	return nil
+}
+
+func (x *ReceiveRequest) GetStartPosition() StartPosition {
+	if x != nil {
+		return x.StartPosition
+	}
+	return StartPosition_START_POSITION_UNSPECIFIED
+}
+
+func (x *ReceiveRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
 	}
 	return nil
 }
@@ -573,7 +592,11 @@ type StreamingReceiveRequest struct {
 	// Deliveries to return for redelivery with the queue's backoff.
 	NackIds []string `protobuf:"bytes,8,rep,name=nack_ids,json=nackIds,proto3" json:"nack_ids,omitempty"`
 	// Lease changes.
-	ModifyLeases  []*LeaseModification `protobuf:"bytes,9,rep,name=modify_leases,json=modifyLeases,proto3" json:"modify_leases,omitempty"`
+	ModifyLeases []*LeaseModification `protobuf:"bytes,9,rep,name=modify_leases,json=modifyLeases,proto3" json:"modify_leases,omitempty"`
+	// Where a subscription this stream creates starts; first request only.
+	StartPosition StartPosition `protobuf:"varint,40,opt,name=start_position,json=startPosition,proto3,enum=conveyor.v1.StartPosition" json:"start_position,omitempty"`
+	// For START_POSITION_FROM_TIME; first request only.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,41,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -671,6 +694,20 @@ func (x *StreamingReceiveRequest) GetModifyLeases() []*LeaseModification {
 	return nil
 }
 
+func (x *StreamingReceiveRequest) GetStartPosition() StartPosition {
+	if x != nil {
+		return x.StartPosition
+	}
+	return StartPosition_START_POSITION_UNSPECIFIED
+}
+
+func (x *StreamingReceiveRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
 // StreamingReceiveResponse carries deliveries and the outcome of acks sent on the stream.
 type StreamingReceiveResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -740,7 +777,11 @@ type PullRequest struct {
 	// Longest wait for the first message; zero returns at once.
 	Wait *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
 	// Lease per delivery; default the queue's.
-	Lease         *durationpb.Duration `protobuf:"bytes,6,opt,name=lease,proto3" json:"lease,omitempty"`
+	Lease *durationpb.Duration `protobuf:"bytes,6,opt,name=lease,proto3" json:"lease,omitempty"`
+	// Where a subscription this request creates starts; default NEW.
+	StartPosition StartPosition `protobuf:"varint,40,opt,name=start_position,json=startPosition,proto3,enum=conveyor.v1.StartPosition" json:"start_position,omitempty"`
+	// For START_POSITION_FROM_TIME: the earliest publish time replayed.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,41,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -813,6 +854,20 @@ func (x *PullRequest) GetWait() *durationpb.Duration {
 func (x *PullRequest) GetLease() *durationpb.Duration {
 	if x != nil {
 		return x.Lease
+	}
+	return nil
+}
+
+func (x *PullRequest) GetStartPosition() StartPosition {
+	if x != nil {
+		return x.StartPosition
+	}
+	return StartPosition_START_POSITION_UNSPECIFIED
+}
+
+func (x *PullRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
 	}
 	return nil
 }
@@ -1391,7 +1446,7 @@ var File_conveyor_v1_broker_proto protoreflect.FileDescriptor
 
 const file_conveyor_v1_broker_proto_rawDesc = "" +
 	"\n" +
-	"\x18conveyor/v1/broker.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\"\xbb\x01\n" +
+	"\x18conveyor/v1/broker.proto\x12\vconveyor.v1\x1a\x17conveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xbb\x01\n" +
 	"\vSendRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x120\n" +
 	"\bmessages\x18\x02 \x03(\v2\x14.conveyor.v1.MessageR\bmessages\x12/\n" +
@@ -1416,21 +1471,24 @@ const file_conveyor_v1_broker_proto_rawDesc = "" +
 	"\bsequence\x18\x05 \x01(\x04R\bsequence\"c\n" +
 	"\x12SendStreamResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.conveyor.v1.SendResultR\aresults\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x81\x02\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xff\x02\n" +
 	"\x0eReceiveRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x128\n" +
 	"\x18max_outstanding_messages\x18\x04 \x01(\rR\x16maxOutstandingMessages\x122\n" +
 	"\x15max_outstanding_bytes\x18\x05 \x01(\x04R\x13maxOutstandingBytes\x12/\n" +
-	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"H\n" +
+	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\x12A\n" +
+	"\x0estart_position\x18( \x01(\x0e2\x1a.conveyor.v1.StartPositionR\rstartPosition\x129\n" +
+	"\n" +
+	"start_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"H\n" +
 	"\x0fReceiveResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.conveyor.v1.DeliveryR\n" +
 	"deliveries\"[\n" +
 	"\x11LeaseModification\x12\x15\n" +
 	"\x06ack_id\x18\x01 \x01(\tR\x05ackId\x12/\n" +
-	"\x05lease\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"\x83\x03\n" +
+	"\x05lease\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"\x81\x04\n" +
 	"\x17StreamingReceiveRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12\x16\n" +
@@ -1440,19 +1498,25 @@ const file_conveyor_v1_broker_proto_rawDesc = "" +
 	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\x12\x17\n" +
 	"\aack_ids\x18\a \x03(\tR\x06ackIds\x12\x19\n" +
 	"\bnack_ids\x18\b \x03(\tR\anackIds\x12C\n" +
-	"\rmodify_leases\x18\t \x03(\v2\x1e.conveyor.v1.LeaseModificationR\fmodifyLeases\"w\n" +
+	"\rmodify_leases\x18\t \x03(\v2\x1e.conveyor.v1.LeaseModificationR\fmodifyLeases\x12A\n" +
+	"\x0estart_position\x18( \x01(\x0e2\x1a.conveyor.v1.StartPositionR\rstartPosition\x129\n" +
+	"\n" +
+	"start_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"w\n" +
 	"\x18StreamingReceiveResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.conveyor.v1.DeliveryR\n" +
 	"deliveries\x12$\n" +
-	"\x0efailed_ack_ids\x18\x02 \x03(\tR\ffailedAckIds\"\xe2\x01\n" +
+	"\x0efailed_ack_ids\x18\x02 \x03(\tR\ffailedAckIds\"\xe0\x02\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12\x16\n" +
 	"\x06filter\x18\x03 \x01(\tR\x06filter\x12!\n" +
 	"\fmax_messages\x18\x04 \x01(\rR\vmaxMessages\x12-\n" +
 	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x04wait\x12/\n" +
-	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"E\n" +
+	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\x12A\n" +
+	"\x0estart_position\x18( \x01(\x0e2\x1a.conveyor.v1.StartPositionR\rstartPosition\x129\n" +
+	"\n" +
+	"start_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"E\n" +
 	"\fPullResponse\x125\n" +
 	"\n" +
 	"deliveries\x18\x01 \x03(\v2\x15.conveyor.v1.DeliveryR\n" +
@@ -1544,8 +1608,10 @@ var file_conveyor_v1_broker_proto_goTypes = []any{
 	(WaitFor)(0),                     // 23: conveyor.v1.WaitFor
 	(*durationpb.Duration)(nil),      // 24: google.protobuf.Duration
 	(*status.Status)(nil),            // 25: google.rpc.Status
-	(*Delivery)(nil),                 // 26: conveyor.v1.Delivery
-	(*MessageStatus)(nil),            // 27: conveyor.v1.MessageStatus
+	(StartPosition)(0),               // 26: conveyor.v1.StartPosition
+	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
+	(*Delivery)(nil),                 // 28: conveyor.v1.Delivery
+	(*MessageStatus)(nil),            // 29: conveyor.v1.MessageStatus
 }
 var file_conveyor_v1_broker_proto_depIdxs = []int32{
 	22, // 0: conveyor.v1.SendRequest.messages:type_name -> conveyor.v1.Message
@@ -1558,44 +1624,50 @@ var file_conveyor_v1_broker_proto_depIdxs = []int32{
 	24, // 7: conveyor.v1.SendStreamRequest.timeout:type_name -> google.protobuf.Duration
 	1,  // 8: conveyor.v1.SendStreamResponse.results:type_name -> conveyor.v1.SendResult
 	24, // 9: conveyor.v1.ReceiveRequest.lease:type_name -> google.protobuf.Duration
-	26, // 10: conveyor.v1.ReceiveResponse.deliveries:type_name -> conveyor.v1.Delivery
-	24, // 11: conveyor.v1.LeaseModification.lease:type_name -> google.protobuf.Duration
-	24, // 12: conveyor.v1.StreamingReceiveRequest.lease:type_name -> google.protobuf.Duration
-	7,  // 13: conveyor.v1.StreamingReceiveRequest.modify_leases:type_name -> conveyor.v1.LeaseModification
-	26, // 14: conveyor.v1.StreamingReceiveResponse.deliveries:type_name -> conveyor.v1.Delivery
-	24, // 15: conveyor.v1.PullRequest.wait:type_name -> google.protobuf.Duration
-	24, // 16: conveyor.v1.PullRequest.lease:type_name -> google.protobuf.Duration
-	26, // 17: conveyor.v1.PullResponse.deliveries:type_name -> conveyor.v1.Delivery
-	24, // 18: conveyor.v1.NackRequest.delay:type_name -> google.protobuf.Duration
-	24, // 19: conveyor.v1.ModifyLeaseRequest.lease:type_name -> google.protobuf.Duration
-	27, // 20: conveyor.v1.CancelMessageResponse.status:type_name -> conveyor.v1.MessageStatus
-	0,  // 21: conveyor.v1.Broker.Send:input_type -> conveyor.v1.SendRequest
-	3,  // 22: conveyor.v1.Broker.SendStream:input_type -> conveyor.v1.SendStreamRequest
-	5,  // 23: conveyor.v1.Broker.Receive:input_type -> conveyor.v1.ReceiveRequest
-	8,  // 24: conveyor.v1.Broker.StreamingReceive:input_type -> conveyor.v1.StreamingReceiveRequest
-	10, // 25: conveyor.v1.Broker.Pull:input_type -> conveyor.v1.PullRequest
-	12, // 26: conveyor.v1.Broker.Ack:input_type -> conveyor.v1.AckRequest
-	14, // 27: conveyor.v1.Broker.Nack:input_type -> conveyor.v1.NackRequest
-	16, // 28: conveyor.v1.Broker.ModifyLease:input_type -> conveyor.v1.ModifyLeaseRequest
-	18, // 29: conveyor.v1.Broker.GetMessageStatus:input_type -> conveyor.v1.GetMessageStatusRequest
-	19, // 30: conveyor.v1.Broker.WatchMessage:input_type -> conveyor.v1.WatchMessageRequest
-	20, // 31: conveyor.v1.Broker.CancelMessage:input_type -> conveyor.v1.CancelMessageRequest
-	2,  // 32: conveyor.v1.Broker.Send:output_type -> conveyor.v1.SendResponse
-	4,  // 33: conveyor.v1.Broker.SendStream:output_type -> conveyor.v1.SendStreamResponse
-	6,  // 34: conveyor.v1.Broker.Receive:output_type -> conveyor.v1.ReceiveResponse
-	9,  // 35: conveyor.v1.Broker.StreamingReceive:output_type -> conveyor.v1.StreamingReceiveResponse
-	11, // 36: conveyor.v1.Broker.Pull:output_type -> conveyor.v1.PullResponse
-	13, // 37: conveyor.v1.Broker.Ack:output_type -> conveyor.v1.AckResponse
-	15, // 38: conveyor.v1.Broker.Nack:output_type -> conveyor.v1.NackResponse
-	17, // 39: conveyor.v1.Broker.ModifyLease:output_type -> conveyor.v1.ModifyLeaseResponse
-	27, // 40: conveyor.v1.Broker.GetMessageStatus:output_type -> conveyor.v1.MessageStatus
-	27, // 41: conveyor.v1.Broker.WatchMessage:output_type -> conveyor.v1.MessageStatus
-	21, // 42: conveyor.v1.Broker.CancelMessage:output_type -> conveyor.v1.CancelMessageResponse
-	32, // [32:43] is the sub-list for method output_type
-	21, // [21:32] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	26, // 10: conveyor.v1.ReceiveRequest.start_position:type_name -> conveyor.v1.StartPosition
+	27, // 11: conveyor.v1.ReceiveRequest.start_time:type_name -> google.protobuf.Timestamp
+	28, // 12: conveyor.v1.ReceiveResponse.deliveries:type_name -> conveyor.v1.Delivery
+	24, // 13: conveyor.v1.LeaseModification.lease:type_name -> google.protobuf.Duration
+	24, // 14: conveyor.v1.StreamingReceiveRequest.lease:type_name -> google.protobuf.Duration
+	7,  // 15: conveyor.v1.StreamingReceiveRequest.modify_leases:type_name -> conveyor.v1.LeaseModification
+	26, // 16: conveyor.v1.StreamingReceiveRequest.start_position:type_name -> conveyor.v1.StartPosition
+	27, // 17: conveyor.v1.StreamingReceiveRequest.start_time:type_name -> google.protobuf.Timestamp
+	28, // 18: conveyor.v1.StreamingReceiveResponse.deliveries:type_name -> conveyor.v1.Delivery
+	24, // 19: conveyor.v1.PullRequest.wait:type_name -> google.protobuf.Duration
+	24, // 20: conveyor.v1.PullRequest.lease:type_name -> google.protobuf.Duration
+	26, // 21: conveyor.v1.PullRequest.start_position:type_name -> conveyor.v1.StartPosition
+	27, // 22: conveyor.v1.PullRequest.start_time:type_name -> google.protobuf.Timestamp
+	28, // 23: conveyor.v1.PullResponse.deliveries:type_name -> conveyor.v1.Delivery
+	24, // 24: conveyor.v1.NackRequest.delay:type_name -> google.protobuf.Duration
+	24, // 25: conveyor.v1.ModifyLeaseRequest.lease:type_name -> google.protobuf.Duration
+	29, // 26: conveyor.v1.CancelMessageResponse.status:type_name -> conveyor.v1.MessageStatus
+	0,  // 27: conveyor.v1.Broker.Send:input_type -> conveyor.v1.SendRequest
+	3,  // 28: conveyor.v1.Broker.SendStream:input_type -> conveyor.v1.SendStreamRequest
+	5,  // 29: conveyor.v1.Broker.Receive:input_type -> conveyor.v1.ReceiveRequest
+	8,  // 30: conveyor.v1.Broker.StreamingReceive:input_type -> conveyor.v1.StreamingReceiveRequest
+	10, // 31: conveyor.v1.Broker.Pull:input_type -> conveyor.v1.PullRequest
+	12, // 32: conveyor.v1.Broker.Ack:input_type -> conveyor.v1.AckRequest
+	14, // 33: conveyor.v1.Broker.Nack:input_type -> conveyor.v1.NackRequest
+	16, // 34: conveyor.v1.Broker.ModifyLease:input_type -> conveyor.v1.ModifyLeaseRequest
+	18, // 35: conveyor.v1.Broker.GetMessageStatus:input_type -> conveyor.v1.GetMessageStatusRequest
+	19, // 36: conveyor.v1.Broker.WatchMessage:input_type -> conveyor.v1.WatchMessageRequest
+	20, // 37: conveyor.v1.Broker.CancelMessage:input_type -> conveyor.v1.CancelMessageRequest
+	2,  // 38: conveyor.v1.Broker.Send:output_type -> conveyor.v1.SendResponse
+	4,  // 39: conveyor.v1.Broker.SendStream:output_type -> conveyor.v1.SendStreamResponse
+	6,  // 40: conveyor.v1.Broker.Receive:output_type -> conveyor.v1.ReceiveResponse
+	9,  // 41: conveyor.v1.Broker.StreamingReceive:output_type -> conveyor.v1.StreamingReceiveResponse
+	11, // 42: conveyor.v1.Broker.Pull:output_type -> conveyor.v1.PullResponse
+	13, // 43: conveyor.v1.Broker.Ack:output_type -> conveyor.v1.AckResponse
+	15, // 44: conveyor.v1.Broker.Nack:output_type -> conveyor.v1.NackResponse
+	17, // 45: conveyor.v1.Broker.ModifyLease:output_type -> conveyor.v1.ModifyLeaseResponse
+	29, // 46: conveyor.v1.Broker.GetMessageStatus:output_type -> conveyor.v1.MessageStatus
+	29, // 47: conveyor.v1.Broker.WatchMessage:output_type -> conveyor.v1.MessageStatus
+	21, // 48: conveyor.v1.Broker.CancelMessage:output_type -> conveyor.v1.CancelMessageResponse
+	38, // [38:49] is the sub-list for method output_type
+	27, // [27:38] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_broker_proto_init() }

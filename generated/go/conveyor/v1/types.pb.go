@@ -380,6 +380,65 @@ func (DeadLetterReason) EnumDescriptor() ([]byte, []int) {
 	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
+// StartPosition is where a subscription created by a Receive, StreamingReceive or Pull starts.
+// It applies only when the request creates the subscription.
+type StartPosition int32
+
+const (
+	// The default, NEW.
+	StartPosition_START_POSITION_UNSPECIFIED StartPosition = 0
+	// Messages not yet acked (pending ones any subscription may take, and everything sent
+	// from now on); nothing already acked is replayed.
+	StartPosition_START_POSITION_NEW StartPosition = 1
+	// Also every acked message the queue still retains (see Queue.retain_acked), replayed.
+	StartPosition_START_POSITION_ALL StartPosition = 2
+	// Also the retained acked messages published at or after `start_time`, replayed.
+	StartPosition_START_POSITION_FROM_TIME StartPosition = 3
+)
+
+// Enum value maps for StartPosition.
+var (
+	StartPosition_name = map[int32]string{
+		0: "START_POSITION_UNSPECIFIED",
+		1: "START_POSITION_NEW",
+		2: "START_POSITION_ALL",
+		3: "START_POSITION_FROM_TIME",
+	}
+	StartPosition_value = map[string]int32{
+		"START_POSITION_UNSPECIFIED": 0,
+		"START_POSITION_NEW":         1,
+		"START_POSITION_ALL":         2,
+		"START_POSITION_FROM_TIME":   3,
+	}
+)
+
+func (x StartPosition) Enum() *StartPosition {
+	p := new(StartPosition)
+	*p = x
+	return p
+}
+
+func (x StartPosition) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StartPosition) Descriptor() protoreflect.EnumDescriptor {
+	return file_conveyor_v1_types_proto_enumTypes[6].Descriptor()
+}
+
+func (StartPosition) Type() protoreflect.EnumType {
+	return &file_conveyor_v1_types_proto_enumTypes[6]
+}
+
+func (x StartPosition) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StartPosition.Descriptor instead.
+func (StartPosition) EnumDescriptor() ([]byte, []int) {
+	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
 // Message is what producers send and consumers receive.
 type Message struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -852,8 +911,21 @@ type Queue struct {
 	// payload, so the same content sent twice inside dedup_window is stored once (as in SQS
 	// content-based deduplication). A dedup_id set on a message still wins.
 	DedupByContent bool `protobuf:"varint,30,opt,name=dedup_by_content,json=dedupByContent,proto3" json:"dedup_by_content,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Keep messages after they were acked (every copy, per their guarantee) for this long from
+	// the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+	// SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+	RetainAcked *durationpb.Duration `protobuf:"bytes,40,opt,name=retain_acked,json=retainAcked,proto3" json:"retain_acked,omitempty"`
+	// Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+	// budget (with retain_acked unset too, nothing is kept).
+	RetainAckedBytes uint64 `protobuf:"varint,41,opt,name=retain_acked_bytes,json=retainAckedBytes,proto3" json:"retain_acked_bytes,omitempty"`
+	// Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+	// server needs an encryption key, see the README). Fixed at creation.
+	Encrypted bool `protobuf:"varint,42,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	// Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+	// delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+	CompressAboveBytes *uint64 `protobuf:"varint,43,opt,name=compress_above_bytes,json=compressAboveBytes,proto3,oneof" json:"compress_above_bytes,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -982,6 +1054,34 @@ func (x *Queue) GetDedupByContent() bool {
 		return x.DedupByContent
 	}
 	return false
+}
+
+func (x *Queue) GetRetainAcked() *durationpb.Duration {
+	if x != nil {
+		return x.RetainAcked
+	}
+	return nil
+}
+
+func (x *Queue) GetRetainAckedBytes() uint64 {
+	if x != nil {
+		return x.RetainAckedBytes
+	}
+	return 0
+}
+
+func (x *Queue) GetEncrypted() bool {
+	if x != nil {
+		return x.Encrypted
+	}
+	return false
+}
+
+func (x *Queue) GetCompressAboveBytes() uint64 {
+	if x != nil && x.CompressAboveBytes != nil {
+		return *x.CompressAboveBytes
+	}
+	return 0
 }
 
 // Binding routes messages sent to a matching topic into a queue.
@@ -1371,7 +1471,7 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"multiplier\x12+\n" +
 	"\x03max\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03max\x12\x16\n" +
 	"\x06jitter\x18\x04 \x01(\x01R\x06jitter\x121\n" +
-	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\xbb\x05\n" +
+	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\x95\a\n" +
 	"\x05Queue\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\x12/\n" +
@@ -1389,7 +1489,12 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x11max_payload_bytes\x18\f \x01(\x04R\x0fmaxPayloadBytes\x12;\n" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12(\n" +
-	"\x10dedup_by_content\x18\x1e \x01(\bR\x0ededupByContent\"9\n" +
+	"\x10dedup_by_content\x18\x1e \x01(\bR\x0ededupByContent\x12<\n" +
+	"\fretain_acked\x18( \x01(\v2\x19.google.protobuf.DurationR\vretainAcked\x12,\n" +
+	"\x12retain_acked_bytes\x18) \x01(\x04R\x10retainAckedBytes\x12\x1c\n" +
+	"\tencrypted\x18* \x01(\bR\tencrypted\x125\n" +
+	"\x14compress_above_bytes\x18+ \x01(\x04H\x00R\x12compressAboveBytes\x88\x01\x01B\x17\n" +
+	"\x15_compress_above_bytes\"9\n" +
 	"\aBinding\x12\x18\n" +
 	"\apattern\x18\x01 \x01(\tR\apattern\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\"\xc8\x01\n" +
@@ -1451,7 +1556,12 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x1eDEAD_LETTER_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!DEAD_LETTER_REASON_MAX_DELIVERIES\x10\x01\x12\x1d\n" +
 	"\x19DEAD_LETTER_REASON_NACKED\x10\x02\x12\x1e\n" +
-	"\x1aDEAD_LETTER_REASON_EXPIRED\x10\x03B\\\n" +
+	"\x1aDEAD_LETTER_REASON_EXPIRED\x10\x03*}\n" +
+	"\rStartPosition\x12\x1e\n" +
+	"\x1aSTART_POSITION_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12START_POSITION_NEW\x10\x01\x12\x16\n" +
+	"\x12START_POSITION_ALL\x10\x02\x12\x1c\n" +
+	"\x18START_POSITION_FROM_TIME\x10\x03B\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -1466,7 +1576,7 @@ func file_conveyor_v1_types_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_types_proto_rawDescData
 }
 
-var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
 var file_conveyor_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_conveyor_v1_types_proto_goTypes = []any{
 	(Guarantee)(0),                     // 0: conveyor.v1.Guarantee
@@ -1475,52 +1585,54 @@ var file_conveyor_v1_types_proto_goTypes = []any{
 	(WaitFor)(0),                       // 3: conveyor.v1.WaitFor
 	(MessageState)(0),                  // 4: conveyor.v1.MessageState
 	(DeadLetterReason)(0),              // 5: conveyor.v1.DeadLetterReason
-	(*Message)(nil),                    // 6: conveyor.v1.Message
-	(*DeadLetterInfo)(nil),             // 7: conveyor.v1.DeadLetterInfo
-	(*Delivery)(nil),                   // 8: conveyor.v1.Delivery
-	(*RetryBackoff)(nil),               // 9: conveyor.v1.RetryBackoff
-	(*Queue)(nil),                      // 10: conveyor.v1.Queue
-	(*Binding)(nil),                    // 11: conveyor.v1.Binding
-	(*Subscription)(nil),               // 12: conveyor.v1.Subscription
-	(*SubscriptionDeliveryStatus)(nil), // 13: conveyor.v1.SubscriptionDeliveryStatus
-	(*MessageStatus)(nil),              // 14: conveyor.v1.MessageStatus
-	nil,                                // 15: conveyor.v1.Message.AttributesEntry
-	(*durationpb.Duration)(nil),        // 16: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
+	(StartPosition)(0),                 // 6: conveyor.v1.StartPosition
+	(*Message)(nil),                    // 7: conveyor.v1.Message
+	(*DeadLetterInfo)(nil),             // 8: conveyor.v1.DeadLetterInfo
+	(*Delivery)(nil),                   // 9: conveyor.v1.Delivery
+	(*RetryBackoff)(nil),               // 10: conveyor.v1.RetryBackoff
+	(*Queue)(nil),                      // 11: conveyor.v1.Queue
+	(*Binding)(nil),                    // 12: conveyor.v1.Binding
+	(*Subscription)(nil),               // 13: conveyor.v1.Subscription
+	(*SubscriptionDeliveryStatus)(nil), // 14: conveyor.v1.SubscriptionDeliveryStatus
+	(*MessageStatus)(nil),              // 15: conveyor.v1.MessageStatus
+	nil,                                // 16: conveyor.v1.Message.AttributesEntry
+	(*durationpb.Duration)(nil),        // 17: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
 }
 var file_conveyor_v1_types_proto_depIdxs = []int32{
-	15, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
+	16, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
 	0,  // 1: conveyor.v1.Message.guarantee:type_name -> conveyor.v1.Guarantee
-	16, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
-	16, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
-	17, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
-	7,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
-	17, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
+	17, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
+	17, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
+	18, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
+	8,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
+	18, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
 	5,  // 7: conveyor.v1.DeadLetterInfo.reason_code:type_name -> conveyor.v1.DeadLetterReason
-	6,  // 8: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
-	17, // 9: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
-	16, // 10: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
-	16, // 11: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
-	16, // 12: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
+	7,  // 8: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
+	18, // 9: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
+	17, // 10: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
+	17, // 11: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
+	17, // 12: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
 	1,  // 13: conveyor.v1.Queue.kind:type_name -> conveyor.v1.QueueKind
-	16, // 14: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
-	9,  // 15: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
-	16, // 16: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
-	16, // 17: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
-	16, // 18: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
+	17, // 14: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
+	10, // 15: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
+	17, // 16: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
+	17, // 17: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
+	17, // 18: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
 	2,  // 19: conveyor.v1.Queue.overflow_policy:type_name -> conveyor.v1.OverflowPolicy
-	17, // 20: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
-	17, // 21: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 22: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
-	4,  // 23: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
-	13, // 24: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
-	17, // 25: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 26: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	18, // 20: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
+	17, // 21: conveyor.v1.Queue.retain_acked:type_name -> google.protobuf.Duration
+	18, // 22: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 23: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
+	4,  // 24: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
+	14, // 25: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
+	18, // 26: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 27: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_types_proto_init() }
@@ -1528,12 +1640,13 @@ func file_conveyor_v1_types_proto_init() {
 	if File_conveyor_v1_types_proto != nil {
 		return
 	}
+	file_conveyor_v1_types_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_types_proto_rawDesc), len(file_conveyor_v1_types_proto_rawDesc)),
-			NumEnums:      6,
+			NumEnums:      7,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,

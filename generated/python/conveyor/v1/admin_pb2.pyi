@@ -9,6 +9,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -582,6 +583,10 @@ class GetQueueStatsResponse(_message.Message):
     SUBSCRIPTION_LAG_FIELD_NUMBER: _builtins.int
     QUEUE_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    RETAINED_FIELD_NUMBER: _builtins.int
+    RETAINED_BYTES_FIELD_NUMBER: _builtins.int
+    COMPRESSED_FIELD_NUMBER: _builtins.int
+    COMPRESSION_SAVED_BYTES_FIELD_NUMBER: _builtins.int
     ready: _builtins.int
     """Messages that can be delivered now."""
     delayed: _builtins.int
@@ -616,6 +621,14 @@ class GetQueueStatsResponse(_message.Message):
     """The queue's name (set by GetQueueStats and ListQueueStats)."""
     kind: _types_pb2.QueueKind.ValueType
     """The queue's kind."""
+    retained: _builtins.int
+    """Acked messages retained for replay (Queue.retain_acked)."""
+    retained_bytes: _builtins.int
+    """Payload bytes of the retained messages."""
+    compressed: _builtins.int
+    """Messages written to disk compressed since the server started."""
+    compression_saved_bytes: _builtins.int
+    """Bytes compression saved on disk since the server started (before minus after)."""
     @_builtins.property
     def oldest_age(self) -> _duration_pb2.Duration:
         """Age of the oldest message not yet done."""
@@ -658,10 +671,14 @@ class GetQueueStatsResponse(_message.Message):
         subscription_lag: _abc.Iterable[Global___SubscriptionLag] | None = ...,
         queue: _builtins.str = ...,
         kind: _types_pb2.QueueKind.ValueType = ...,
+        retained: _builtins.int = ...,
+        retained_bytes: _builtins.int = ...,
+        compressed: _builtins.int = ...,
+        compression_saved_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_age", b"oldest_age", "rates_1m", b"rates_1m", "rates_5m", b"rates_5m"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "dead_lettered", b"dead_lettered", "delayed", b"delayed", "delivered", b"delivered", "depth", b"depth", "dropped", b"dropped", "duplicates", b"duplicates", "expired", b"expired", "in_flight", b"in_flight", "kind", b"kind", "nacked", b"nacked", "oldest_age", b"oldest_age", "paused", b"paused", "queue", b"queue", "rates_1m", b"rates_1m", "rates_5m", b"rates_5m", "ready", b"ready", "redelivered", b"redelivered", "sent", b"sent", "subscription_lag", b"subscription_lag", "subscriptions", b"subscriptions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "compressed", b"compressed", "compression_saved_bytes", b"compression_saved_bytes", "dead_lettered", b"dead_lettered", "delayed", b"delayed", "delivered", b"delivered", "depth", b"depth", "dropped", b"dropped", "duplicates", b"duplicates", "expired", b"expired", "in_flight", b"in_flight", "kind", b"kind", "nacked", b"nacked", "oldest_age", b"oldest_age", "paused", b"paused", "queue", b"queue", "rates_1m", b"rates_1m", "rates_5m", b"rates_5m", "ready", b"ready", "redelivered", b"redelivered", "retained", b"retained", "retained_bytes", b"retained_bytes", "sent", b"sent", "subscription_lag", b"subscription_lag", "subscriptions", b"subscriptions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1109,3 +1126,63 @@ class RedriveDeadLettersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RedriveDeadLettersResponse: _TypeAlias = RedriveDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class SeekSubscriptionRequest(_message.Message):
+    """SeekSubscriptionRequest names a subscription and the time to move it to."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    SUBSCRIPTION_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    """Queue name."""
+    subscription: _builtins.str
+    """Subscription name."""
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """Publish time to seek to: retained acked messages from it on are replayed, unacked ones
+        before it are acked.
+        """
+
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+        subscription: _builtins.str = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queue", b"queue", "subscription", b"subscription", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeekSubscriptionRequest: _TypeAlias = SeekSubscriptionRequest  # noqa: Y015
+
+@_typing.final
+class SeekSubscriptionResponse(_message.Message):
+    """SeekSubscriptionResponse says what the seek changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    ACKED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.int
+    """Retained messages made deliverable to the subscription again."""
+    acked: _builtins.int
+    """Messages of the subscription acked because they were published before the time."""
+    def __init__(
+        self,
+        *,
+        replayed: _builtins.int = ...,
+        acked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeekSubscriptionResponse: _TypeAlias = SeekSubscriptionResponse  # noqa: Y015

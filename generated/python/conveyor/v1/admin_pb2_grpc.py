@@ -125,6 +125,11 @@ class AdminStub:
                 request_serializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.SerializeToString,
                 response_deserializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.FromString,
                 _registered_method=True)
+        self.SeekSubscription = channel.unary_unary(
+                '/conveyor.v1.Admin/SeekSubscription',
+                request_serializer=conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionRequest.SerializeToString,
+                response_deserializer=conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -261,6 +266,15 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SeekSubscription(self, request, context):
+        """SeekSubscription moves a subscription to a point in time: acked messages the queue
+        retains that were published at or after it are delivered to the subscription again, and
+        its messages published before it that are not acked yet become acked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -353,6 +367,11 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.ListQueueStats,
                     request_deserializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.FromString,
                     response_serializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.SerializeToString,
+            ),
+            'SeekSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.SeekSubscription,
+                    request_deserializer=conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionRequest.FromString,
+                    response_serializer=conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -842,6 +861,33 @@ class Admin:
             '/conveyor.v1.Admin/ListQueueStats',
             conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.SerializeToString,
             conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SeekSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/conveyor.v1.Admin/SeekSubscription',
+            conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionRequest.SerializeToString,
+            conveyor_dot_v1_dot_admin__pb2.SeekSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -75,6 +75,11 @@ class AdminStub:
     """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
     by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
     """
+    SeekSubscription: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SeekSubscriptionRequest, _admin_pb2.SeekSubscriptionResponse]
+    """SeekSubscription moves a subscription to a point in time: acked messages the queue
+    retains that were published at or after it are delivered to the subscription again, and
+    its messages published before it that are not acked yet become acked.
+    """
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -122,6 +127,11 @@ class AdminAsyncStub(AdminStub):
     ListQueueStats: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListQueueStatsRequest, _admin_pb2.ListQueueStatsResponse]  # type: ignore[assignment]
     """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
     by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+    """
+    SeekSubscription: _aio.UnaryUnaryMultiCallable[_admin_pb2.SeekSubscriptionRequest, _admin_pb2.SeekSubscriptionResponse]  # type: ignore[assignment]
+    """SeekSubscription moves a subscription to a point in time: acked messages the queue
+    retains that were published at or after it are delivered to the subscription again, and
+    its messages published before it that are not acked yet become acked.
     """
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
@@ -275,6 +285,17 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_admin_pb2.ListQueueStatsResponse, _abc.Awaitable[_admin_pb2.ListQueueStatsResponse]]:
         """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
         by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+        """
+
+    @_abc_1.abstractmethod
+    def SeekSubscription(
+        self,
+        request: _admin_pb2.SeekSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.SeekSubscriptionResponse, _abc.Awaitable[_admin_pb2.SeekSubscriptionResponse]]:
+        """SeekSubscription moves a subscription to a point in time: acked messages the queue
+        retains that were published at or after it are delivered to the subscription again, and
+        its messages published before it that are not acked yet become acked.
         """
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

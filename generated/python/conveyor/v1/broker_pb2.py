@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from conveyor.v1 import types_pb2 as conveyor_dot_v1_dot_types__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63onveyor/v1/broker.proto\x12\x0b\x63onveyor.v1\x1a\x17\x63onveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\"\xbb\x01\n\x0bSendRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x14.conveyor.v1.MessageR\x08messages\x12/\n\x08wait_for\x18\x03 \x01(\x0e\x32\x14.conveyor.v1.WaitForR\x07waitFor\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xac\x01\n\nSendResult\x12\x1d\n\nmessage_id\x18\x01 \x01(\tR\tmessageId\x12\x1c\n\tduplicate\x18\x02 \x01(\x08R\tduplicate\x12(\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusR\x05\x65rror\x12\x16\n\x06queues\x18\x04 \x03(\tR\x06queues\x12\x1f\n\x0bmessage_ids\x18\x05 \x03(\tR\nmessageIds\"A\n\x0cSendResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32\x17.conveyor.v1.SendResultR\x07results\"\xdd\x01\n\x11SendStreamRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x14.conveyor.v1.MessageR\x08messages\x12/\n\x08wait_for\x18\x03 \x01(\x0e\x32\x14.conveyor.v1.WaitForR\x07waitFor\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\"c\n\x12SendStreamResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32\x17.conveyor.v1.SendResultR\x07results\x12\x1a\n\x08sequence\x18\x02 \x01(\x04R\x08sequence\"\x81\x02\n\x0eReceiveRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12\x38\n\x18max_outstanding_messages\x18\x04 \x01(\rR\x16maxOutstandingMessages\x12\x32\n\x15max_outstanding_bytes\x18\x05 \x01(\x04R\x13maxOutstandingBytes\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\"H\n\x0fReceiveResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\"[\n\x11LeaseModification\x12\x15\n\x06\x61\x63k_id\x18\x01 \x01(\tR\x05\x61\x63kId\x12/\n\x05lease\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\"\x83\x03\n\x17StreamingReceiveRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12\x38\n\x18max_outstanding_messages\x18\x04 \x01(\rR\x16maxOutstandingMessages\x12\x32\n\x15max_outstanding_bytes\x18\x05 \x01(\x04R\x13maxOutstandingBytes\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\x12\x17\n\x07\x61\x63k_ids\x18\x07 \x03(\tR\x06\x61\x63kIds\x12\x19\n\x08nack_ids\x18\x08 \x03(\tR\x07nackIds\x12\x43\n\rmodify_leases\x18\t \x03(\x0b\x32\x1e.conveyor.v1.LeaseModificationR\x0cmodifyLeases\"w\n\x18StreamingReceiveResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\x12$\n\x0e\x66\x61iled_ack_ids\x18\x02 \x03(\tR\x0c\x66\x61iledAckIds\"\xe2\x01\n\x0bPullRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12!\n\x0cmax_messages\x18\x04 \x01(\rR\x0bmaxMessages\x12-\n\x04wait\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04wait\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\"E\n\x0cPullResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\"%\n\nAckRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\"3\n\x0b\x41\x63kResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"\x90\x01\n\x0bNackRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\x12/\n\x05\x64\x65lay\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05\x64\x65lay\x12\x1f\n\x0b\x64\x65\x61\x64_letter\x18\x03 \x01(\x08R\ndeadLetter\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"4\n\x0cNackResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"^\n\x12ModifyLeaseRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\x12/\n\x05lease\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\";\n\x13ModifyLeaseResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"N\n\x17GetMessageStatusRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"J\n\x13WatchMessageRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"K\n\x14\x43\x61ncelMessageRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"K\n\x15\x43\x61ncelMessageResponse\x12\x32\n\x06status\x18\x01 \x01(\x0b\x32\x1a.conveyor.v1.MessageStatusR\x06status2\xc9\x06\n\x06\x42roker\x12;\n\x04Send\x12\x18.conveyor.v1.SendRequest\x1a\x19.conveyor.v1.SendResponse\x12Q\n\nSendStream\x12\x1e.conveyor.v1.SendStreamRequest\x1a\x1f.conveyor.v1.SendStreamResponse(\x01\x30\x01\x12\x46\n\x07Receive\x12\x1b.conveyor.v1.ReceiveRequest\x1a\x1c.conveyor.v1.ReceiveResponse0\x01\x12\x63\n\x10StreamingReceive\x12$.conveyor.v1.StreamingReceiveRequest\x1a%.conveyor.v1.StreamingReceiveResponse(\x01\x30\x01\x12;\n\x04Pull\x12\x18.conveyor.v1.PullRequest\x1a\x19.conveyor.v1.PullResponse\x12\x38\n\x03\x41\x63k\x12\x17.conveyor.v1.AckRequest\x1a\x18.conveyor.v1.AckResponse\x12;\n\x04Nack\x12\x18.conveyor.v1.NackRequest\x1a\x19.conveyor.v1.NackResponse\x12P\n\x0bModifyLease\x12\x1f.conveyor.v1.ModifyLeaseRequest\x1a .conveyor.v1.ModifyLeaseResponse\x12T\n\x10GetMessageStatus\x12$.conveyor.v1.GetMessageStatusRequest\x1a\x1a.conveyor.v1.MessageStatus\x12N\n\x0cWatchMessage\x12 .conveyor.v1.WatchMessageRequest\x1a\x1a.conveyor.v1.MessageStatus0\x01\x12V\n\rCancelMessage\x12!.conveyor.v1.CancelMessageRequest\x1a\".conveyor.v1.CancelMessageResponseB\\\n\x0f\x64\x65v.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63onveyor/v1/broker.proto\x12\x0b\x63onveyor.v1\x1a\x17\x63onveyor/v1/types.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xbb\x01\n\x0bSendRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x14.conveyor.v1.MessageR\x08messages\x12/\n\x08wait_for\x18\x03 \x01(\x0e\x32\x14.conveyor.v1.WaitForR\x07waitFor\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xac\x01\n\nSendResult\x12\x1d\n\nmessage_id\x18\x01 \x01(\tR\tmessageId\x12\x1c\n\tduplicate\x18\x02 \x01(\x08R\tduplicate\x12(\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusR\x05\x65rror\x12\x16\n\x06queues\x18\x04 \x03(\tR\x06queues\x12\x1f\n\x0bmessage_ids\x18\x05 \x03(\tR\nmessageIds\"A\n\x0cSendResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32\x17.conveyor.v1.SendResultR\x07results\"\xdd\x01\n\x11SendStreamRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x30\n\x08messages\x18\x02 \x03(\x0b\x32\x14.conveyor.v1.MessageR\x08messages\x12/\n\x08wait_for\x18\x03 \x01(\x0e\x32\x14.conveyor.v1.WaitForR\x07waitFor\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x1a\n\x08sequence\x18\x05 \x01(\x04R\x08sequence\"c\n\x12SendStreamResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32\x17.conveyor.v1.SendResultR\x07results\x12\x1a\n\x08sequence\x18\x02 \x01(\x04R\x08sequence\"\xff\x02\n\x0eReceiveRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12\x38\n\x18max_outstanding_messages\x18\x04 \x01(\rR\x16maxOutstandingMessages\x12\x32\n\x15max_outstanding_bytes\x18\x05 \x01(\x04R\x13maxOutstandingBytes\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\x12\x41\n\x0estart_position\x18( \x01(\x0e\x32\x1a.conveyor.v1.StartPositionR\rstartPosition\x12\x39\n\nstart_time\x18) \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\"H\n\x0fReceiveResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\"[\n\x11LeaseModification\x12\x15\n\x06\x61\x63k_id\x18\x01 \x01(\tR\x05\x61\x63kId\x12/\n\x05lease\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\"\x81\x04\n\x17StreamingReceiveRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12\x38\n\x18max_outstanding_messages\x18\x04 \x01(\rR\x16maxOutstandingMessages\x12\x32\n\x15max_outstanding_bytes\x18\x05 \x01(\x04R\x13maxOutstandingBytes\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\x12\x17\n\x07\x61\x63k_ids\x18\x07 \x03(\tR\x06\x61\x63kIds\x12\x19\n\x08nack_ids\x18\x08 \x03(\tR\x07nackIds\x12\x43\n\rmodify_leases\x18\t \x03(\x0b\x32\x1e.conveyor.v1.LeaseModificationR\x0cmodifyLeases\x12\x41\n\x0estart_position\x18( \x01(\x0e\x32\x1a.conveyor.v1.StartPositionR\rstartPosition\x12\x39\n\nstart_time\x18) \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\"w\n\x18StreamingReceiveResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\x12$\n\x0e\x66\x61iled_ack_ids\x18\x02 \x03(\tR\x0c\x66\x61iledAckIds\"\xe0\x02\n\x0bPullRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n\x0csubscription\x18\x02 \x01(\tR\x0csubscription\x12\x16\n\x06\x66ilter\x18\x03 \x01(\tR\x06\x66ilter\x12!\n\x0cmax_messages\x18\x04 \x01(\rR\x0bmaxMessages\x12-\n\x04wait\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04wait\x12/\n\x05lease\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\x12\x41\n\x0estart_position\x18( \x01(\x0e\x32\x1a.conveyor.v1.StartPositionR\rstartPosition\x12\x39\n\nstart_time\x18) \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\"E\n\x0cPullResponse\x12\x35\n\ndeliveries\x18\x01 \x03(\x0b\x32\x15.conveyor.v1.DeliveryR\ndeliveries\"%\n\nAckRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\"3\n\x0b\x41\x63kResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"\x90\x01\n\x0bNackRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\x12/\n\x05\x64\x65lay\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05\x64\x65lay\x12\x1f\n\x0b\x64\x65\x61\x64_letter\x18\x03 \x01(\x08R\ndeadLetter\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"4\n\x0cNackResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"^\n\x12ModifyLeaseRequest\x12\x17\n\x07\x61\x63k_ids\x18\x01 \x03(\tR\x06\x61\x63kIds\x12/\n\x05lease\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05lease\";\n\x13ModifyLeaseResponse\x12$\n\x0e\x66\x61iled_ack_ids\x18\x01 \x03(\tR\x0c\x66\x61iledAckIds\"N\n\x17GetMessageStatusRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"J\n\x13WatchMessageRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"K\n\x14\x43\x61ncelMessageRequest\x12\x14\n\x05queue\x18\x01 \x01(\tR\x05queue\x12\x1d\n\nmessage_id\x18\x02 \x01(\tR\tmessageId\"K\n\x15\x43\x61ncelMessageResponse\x12\x32\n\x06status\x18\x01 \x01(\x0b\x32\x1a.conveyor.v1.MessageStatusR\x06status2\xc9\x06\n\x06\x42roker\x12;\n\x04Send\x12\x18.conveyor.v1.SendRequest\x1a\x19.conveyor.v1.SendResponse\x12Q\n\nSendStream\x12\x1e.conveyor.v1.SendStreamRequest\x1a\x1f.conveyor.v1.SendStreamResponse(\x01\x30\x01\x12\x46\n\x07Receive\x12\x1b.conveyor.v1.ReceiveRequest\x1a\x1c.conveyor.v1.ReceiveResponse0\x01\x12\x63\n\x10StreamingReceive\x12$.conveyor.v1.StreamingReceiveRequest\x1a%.conveyor.v1.StreamingReceiveResponse(\x01\x30\x01\x12;\n\x04Pull\x12\x18.conveyor.v1.PullRequest\x1a\x19.conveyor.v1.PullResponse\x12\x38\n\x03\x41\x63k\x12\x17.conveyor.v1.AckRequest\x1a\x18.conveyor.v1.AckResponse\x12;\n\x04Nack\x12\x18.conveyor.v1.NackRequest\x1a\x19.conveyor.v1.NackResponse\x12P\n\x0bModifyLease\x12\x1f.conveyor.v1.ModifyLeaseRequest\x1a .conveyor.v1.ModifyLeaseResponse\x12T\n\x10GetMessageStatus\x12$.conveyor.v1.GetMessageStatusRequest\x1a\x1a.conveyor.v1.MessageStatus\x12N\n\x0cWatchMessage\x12 .conveyor.v1.WatchMessageRequest\x1a\x1a.conveyor.v1.MessageStatus0\x01\x12V\n\rCancelMessage\x12!.conveyor.v1.CancelMessageRequest\x1a\".conveyor.v1.CancelMessageResponseB\\\n\x0f\x64\x65v.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,50 +36,50 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'conveyor.v1.broker_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\017dev.conveyor.v1P\001ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1'
-  _globals['_SENDREQUEST']._serialized_start=124
-  _globals['_SENDREQUEST']._serialized_end=311
-  _globals['_SENDRESULT']._serialized_start=314
-  _globals['_SENDRESULT']._serialized_end=486
-  _globals['_SENDRESPONSE']._serialized_start=488
-  _globals['_SENDRESPONSE']._serialized_end=553
-  _globals['_SENDSTREAMREQUEST']._serialized_start=556
-  _globals['_SENDSTREAMREQUEST']._serialized_end=777
-  _globals['_SENDSTREAMRESPONSE']._serialized_start=779
-  _globals['_SENDSTREAMRESPONSE']._serialized_end=878
-  _globals['_RECEIVEREQUEST']._serialized_start=881
-  _globals['_RECEIVEREQUEST']._serialized_end=1138
-  _globals['_RECEIVERESPONSE']._serialized_start=1140
-  _globals['_RECEIVERESPONSE']._serialized_end=1212
-  _globals['_LEASEMODIFICATION']._serialized_start=1214
-  _globals['_LEASEMODIFICATION']._serialized_end=1305
-  _globals['_STREAMINGRECEIVEREQUEST']._serialized_start=1308
-  _globals['_STREAMINGRECEIVEREQUEST']._serialized_end=1695
-  _globals['_STREAMINGRECEIVERESPONSE']._serialized_start=1697
-  _globals['_STREAMINGRECEIVERESPONSE']._serialized_end=1816
-  _globals['_PULLREQUEST']._serialized_start=1819
-  _globals['_PULLREQUEST']._serialized_end=2045
-  _globals['_PULLRESPONSE']._serialized_start=2047
-  _globals['_PULLRESPONSE']._serialized_end=2116
-  _globals['_ACKREQUEST']._serialized_start=2118
-  _globals['_ACKREQUEST']._serialized_end=2155
-  _globals['_ACKRESPONSE']._serialized_start=2157
-  _globals['_ACKRESPONSE']._serialized_end=2208
-  _globals['_NACKREQUEST']._serialized_start=2211
-  _globals['_NACKREQUEST']._serialized_end=2355
-  _globals['_NACKRESPONSE']._serialized_start=2357
-  _globals['_NACKRESPONSE']._serialized_end=2409
-  _globals['_MODIFYLEASEREQUEST']._serialized_start=2411
-  _globals['_MODIFYLEASEREQUEST']._serialized_end=2505
-  _globals['_MODIFYLEASERESPONSE']._serialized_start=2507
-  _globals['_MODIFYLEASERESPONSE']._serialized_end=2566
-  _globals['_GETMESSAGESTATUSREQUEST']._serialized_start=2568
-  _globals['_GETMESSAGESTATUSREQUEST']._serialized_end=2646
-  _globals['_WATCHMESSAGEREQUEST']._serialized_start=2648
-  _globals['_WATCHMESSAGEREQUEST']._serialized_end=2722
-  _globals['_CANCELMESSAGEREQUEST']._serialized_start=2724
-  _globals['_CANCELMESSAGEREQUEST']._serialized_end=2799
-  _globals['_CANCELMESSAGERESPONSE']._serialized_start=2801
-  _globals['_CANCELMESSAGERESPONSE']._serialized_end=2876
-  _globals['_BROKER']._serialized_start=2879
-  _globals['_BROKER']._serialized_end=3720
+  _globals['_SENDREQUEST']._serialized_start=157
+  _globals['_SENDREQUEST']._serialized_end=344
+  _globals['_SENDRESULT']._serialized_start=347
+  _globals['_SENDRESULT']._serialized_end=519
+  _globals['_SENDRESPONSE']._serialized_start=521
+  _globals['_SENDRESPONSE']._serialized_end=586
+  _globals['_SENDSTREAMREQUEST']._serialized_start=589
+  _globals['_SENDSTREAMREQUEST']._serialized_end=810
+  _globals['_SENDSTREAMRESPONSE']._serialized_start=812
+  _globals['_SENDSTREAMRESPONSE']._serialized_end=911
+  _globals['_RECEIVEREQUEST']._serialized_start=914
+  _globals['_RECEIVEREQUEST']._serialized_end=1297
+  _globals['_RECEIVERESPONSE']._serialized_start=1299
+  _globals['_RECEIVERESPONSE']._serialized_end=1371
+  _globals['_LEASEMODIFICATION']._serialized_start=1373
+  _globals['_LEASEMODIFICATION']._serialized_end=1464
+  _globals['_STREAMINGRECEIVEREQUEST']._serialized_start=1467
+  _globals['_STREAMINGRECEIVEREQUEST']._serialized_end=1980
+  _globals['_STREAMINGRECEIVERESPONSE']._serialized_start=1982
+  _globals['_STREAMINGRECEIVERESPONSE']._serialized_end=2101
+  _globals['_PULLREQUEST']._serialized_start=2104
+  _globals['_PULLREQUEST']._serialized_end=2456
+  _globals['_PULLRESPONSE']._serialized_start=2458
+  _globals['_PULLRESPONSE']._serialized_end=2527
+  _globals['_ACKREQUEST']._serialized_start=2529
+  _globals['_ACKREQUEST']._serialized_end=2566
+  _globals['_ACKRESPONSE']._serialized_start=2568
+  _globals['_ACKRESPONSE']._serialized_end=2619
+  _globals['_NACKREQUEST']._serialized_start=2622
+  _globals['_NACKREQUEST']._serialized_end=2766
+  _globals['_NACKRESPONSE']._serialized_start=2768
+  _globals['_NACKRESPONSE']._serialized_end=2820
+  _globals['_MODIFYLEASEREQUEST']._serialized_start=2822
+  _globals['_MODIFYLEASEREQUEST']._serialized_end=2916
+  _globals['_MODIFYLEASERESPONSE']._serialized_start=2918
+  _globals['_MODIFYLEASERESPONSE']._serialized_end=2977
+  _globals['_GETMESSAGESTATUSREQUEST']._serialized_start=2979
+  _globals['_GETMESSAGESTATUSREQUEST']._serialized_end=3057
+  _globals['_WATCHMESSAGEREQUEST']._serialized_start=3059
+  _globals['_WATCHMESSAGEREQUEST']._serialized_end=3133
+  _globals['_CANCELMESSAGEREQUEST']._serialized_start=3135
+  _globals['_CANCELMESSAGEREQUEST']._serialized_end=3210
+  _globals['_CANCELMESSAGERESPONSE']._serialized_start=3212
+  _globals['_CANCELMESSAGERESPONSE']._serialized_end=3287
+  _globals['_BROKER']._serialized_start=3290
+  _globals['_BROKER']._serialized_end=4131
 # @@protoc_insertion_point(module_scope)

@@ -8,6 +8,7 @@ from conveyor.v1 import types_pb2 as _types_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.rpc import status_pb2 as _status_pb2
 import builtins as _builtins
@@ -209,6 +210,8 @@ class ReceiveRequest(_message.Message):
     MAX_OUTSTANDING_MESSAGES_FIELD_NUMBER: _builtins.int
     MAX_OUTSTANDING_BYTES_FIELD_NUMBER: _builtins.int
     LEASE_FIELD_NUMBER: _builtins.int
+    START_POSITION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The queue to consume."""
     subscription: _builtins.str
@@ -219,9 +222,15 @@ class ReceiveRequest(_message.Message):
     """Most unacked deliveries on this stream; default 1000."""
     max_outstanding_bytes: _builtins.int
     """Most unacked payload bytes on this stream; 0 means no byte limit."""
+    start_position: _types_pb2.StartPosition.ValueType
+    """Where a subscription this request creates starts; default NEW."""
     @_builtins.property
     def lease(self) -> _duration_pb2.Duration:
         """Lease per delivery; default the queue's."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """For START_POSITION_FROM_TIME: the earliest publish time replayed."""
 
     def __init__(
         self,
@@ -232,10 +241,12 @@ class ReceiveRequest(_message.Message):
         max_outstanding_messages: _builtins.int = ...,
         max_outstanding_bytes: _builtins.int = ...,
         lease: _duration_pb2.Duration | None = ...,
+        start_position: _types_pb2.StartPosition.ValueType = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "queue", b"queue", "subscription", b"subscription"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "queue", b"queue", "start_position", b"start_position", "start_time", b"start_time", "subscription", b"subscription"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -308,6 +319,8 @@ class StreamingReceiveRequest(_message.Message):
     ACK_IDS_FIELD_NUMBER: _builtins.int
     NACK_IDS_FIELD_NUMBER: _builtins.int
     MODIFY_LEASES_FIELD_NUMBER: _builtins.int
+    START_POSITION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The queue; first request only."""
     subscription: _builtins.str
@@ -318,6 +331,8 @@ class StreamingReceiveRequest(_message.Message):
     """Flow control; first request only."""
     max_outstanding_bytes: _builtins.int
     """Flow control; first request only."""
+    start_position: _types_pb2.StartPosition.ValueType
+    """Where a subscription this stream creates starts; first request only."""
     @_builtins.property
     def lease(self) -> _duration_pb2.Duration:
         """Lease per delivery; first request only."""
@@ -334,6 +349,10 @@ class StreamingReceiveRequest(_message.Message):
     def modify_leases(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaseModification]:
         """Lease changes."""
 
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """For START_POSITION_FROM_TIME; first request only."""
+
     def __init__(
         self,
         *,
@@ -346,10 +365,12 @@ class StreamingReceiveRequest(_message.Message):
         ack_ids: _abc.Iterable[_builtins.str] | None = ...,
         nack_ids: _abc.Iterable[_builtins.str] | None = ...,
         modify_leases: _abc.Iterable[Global___LeaseModification] | None = ...,
+        start_position: _types_pb2.StartPosition.ValueType = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_ids", b"ack_ids", "filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "modify_leases", b"modify_leases", "nack_ids", b"nack_ids", "queue", b"queue", "subscription", b"subscription"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_ids", b"ack_ids", "filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "modify_leases", b"modify_leases", "nack_ids", b"nack_ids", "queue", b"queue", "start_position", b"start_position", "start_time", b"start_time", "subscription", b"subscription"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -397,6 +418,8 @@ class PullRequest(_message.Message):
     MAX_MESSAGES_FIELD_NUMBER: _builtins.int
     WAIT_FIELD_NUMBER: _builtins.int
     LEASE_FIELD_NUMBER: _builtins.int
+    START_POSITION_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The queue."""
     subscription: _builtins.str
@@ -405,6 +428,8 @@ class PullRequest(_message.Message):
     """Filter for a new subscription."""
     max_messages: _builtins.int
     """Most deliveries to return; default 1, at most 1000."""
+    start_position: _types_pb2.StartPosition.ValueType
+    """Where a subscription this request creates starts; default NEW."""
     @_builtins.property
     def wait(self) -> _duration_pb2.Duration:
         """Longest wait for the first message; zero returns at once."""
@@ -412,6 +437,10 @@ class PullRequest(_message.Message):
     @_builtins.property
     def lease(self) -> _duration_pb2.Duration:
         """Lease per delivery; default the queue's."""
+
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """For START_POSITION_FROM_TIME: the earliest publish time replayed."""
 
     def __init__(
         self,
@@ -422,10 +451,12 @@ class PullRequest(_message.Message):
         max_messages: _builtins.int = ...,
         wait: _duration_pb2.Duration | None = ...,
         lease: _duration_pb2.Duration | None = ...,
+        start_position: _types_pb2.StartPosition.ValueType = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "wait", b"wait"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "start_time", b"start_time", "wait", b"wait"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "lease", b"lease", "max_messages", b"max_messages", "queue", b"queue", "subscription", b"subscription", "wait", b"wait"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "lease", b"lease", "max_messages", b"max_messages", "queue", b"queue", "start_position", b"start_position", "start_time", b"start_time", "subscription", b"subscription", "wait", b"wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -211,6 +211,40 @@ DEAD_LETTER_REASON_EXPIRED: DeadLetterReason.ValueType  # 3
 """Its TTL ran out."""
 Global___DeadLetterReason: _TypeAlias = DeadLetterReason  # noqa: Y015
 
+class _StartPosition:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _StartPositionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StartPosition.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    START_POSITION_UNSPECIFIED: _StartPosition.ValueType  # 0
+    """The default, NEW."""
+    START_POSITION_NEW: _StartPosition.ValueType  # 1
+    """Messages not yet acked (pending ones any subscription may take, and everything sent
+    from now on); nothing already acked is replayed.
+    """
+    START_POSITION_ALL: _StartPosition.ValueType  # 2
+    """Also every acked message the queue still retains (see Queue.retain_acked), replayed."""
+    START_POSITION_FROM_TIME: _StartPosition.ValueType  # 3
+    """Also the retained acked messages published at or after `start_time`, replayed."""
+
+class StartPosition(_StartPosition, metaclass=_StartPositionEnumTypeWrapper):
+    """StartPosition is where a subscription created by a Receive, StreamingReceive or Pull starts.
+    It applies only when the request creates the subscription.
+    """
+
+START_POSITION_UNSPECIFIED: StartPosition.ValueType  # 0
+"""The default, NEW."""
+START_POSITION_NEW: StartPosition.ValueType  # 1
+"""Messages not yet acked (pending ones any subscription may take, and everything sent
+from now on); nothing already acked is replayed.
+"""
+START_POSITION_ALL: StartPosition.ValueType  # 2
+"""Also every acked message the queue still retains (see Queue.retain_acked), replayed."""
+START_POSITION_FROM_TIME: StartPosition.ValueType  # 3
+"""Also the retained acked messages published at or after `start_time`, replayed."""
+Global___StartPosition: _TypeAlias = StartPosition  # noqa: Y015
+
 @_typing.final
 class Message(_message.Message):
     """Message is what producers send and consumers receive."""
@@ -478,6 +512,10 @@ class Queue(_message.Message):
     MAX_PAYLOAD_BYTES_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DEDUP_BY_CONTENT_FIELD_NUMBER: _builtins.int
+    RETAIN_ACKED_FIELD_NUMBER: _builtins.int
+    RETAIN_ACKED_BYTES_FIELD_NUMBER: _builtins.int
+    ENCRYPTED_FIELD_NUMBER: _builtins.int
+    COMPRESS_ABOVE_BYTES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name: letters, digits, `_`, `-` and `.`, 1 to 255 bytes."""
     kind: Global___QueueKind.ValueType
@@ -496,6 +534,18 @@ class Queue(_message.Message):
     """With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
     payload, so the same content sent twice inside dedup_window is stored once (as in SQS
     content-based deduplication). A dedup_id set on a message still wins.
+    """
+    retain_acked_bytes: _builtins.int
+    """Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+    budget (with retain_acked unset too, nothing is kept).
+    """
+    encrypted: _builtins.bool
+    """Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+    server needs an encryption key, see the README). Fixed at creation.
+    """
+    compress_above_bytes: _builtins.int
+    """Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+    delivered as sent; unset: the server's default (`--compress-above`); 0: never.
     """
     @_builtins.property
     def lease(self) -> _duration_pb2.Duration:
@@ -521,6 +571,13 @@ class Queue(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the queue was created; output only."""
 
+    @_builtins.property
+    def retain_acked(self) -> _duration_pb2.Duration:
+        """Keep messages after they were acked (every copy, per their guarantee) for this long from
+        the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+        SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+        """
+
     def __init__(
         self,
         *,
@@ -538,12 +595,18 @@ class Queue(_message.Message):
         max_payload_bytes: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         dedup_by_content: _builtins.bool = ...,
+        retain_acked: _duration_pb2.Duration | None = ...,
+        retain_acked_bytes: _builtins.int = ...,
+        encrypted: _builtins.bool = ...,
+        compress_above_bytes: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "lease", b"lease", "message_ttl", b"message_ttl", "retry_backoff", b"retry_backoff"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_compress_above_bytes", b"_compress_above_bytes", "compress_above_bytes", b"compress_above_bytes", "create_time", b"create_time", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "lease", b"lease", "message_ttl", b"message_ttl", "retain_acked", b"retain_acked", "retry_backoff", b"retry_backoff"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "dead_letter_queue", b"dead_letter_queue", "dedup_by_content", b"dedup_by_content", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "kind", b"kind", "lease", b"lease", "max_deliveries", b"max_deliveries", "max_depth", b"max_depth", "max_payload_bytes", b"max_payload_bytes", "message_ttl", b"message_ttl", "name", b"name", "overflow_policy", b"overflow_policy", "retry_backoff", b"retry_backoff"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_compress_above_bytes", b"_compress_above_bytes", "compress_above_bytes", b"compress_above_bytes", "create_time", b"create_time", "dead_letter_queue", b"dead_letter_queue", "dedup_by_content", b"dedup_by_content", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "encrypted", b"encrypted", "kind", b"kind", "lease", b"lease", "max_deliveries", b"max_deliveries", "max_depth", b"max_depth", "max_payload_bytes", b"max_payload_bytes", "message_ttl", b"message_ttl", "name", b"name", "overflow_policy", b"overflow_policy", "retain_acked", b"retain_acked", "retain_acked_bytes", b"retain_acked_bytes", "retry_backoff", b"retry_backoff"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__compress_above_bytes: _TypeAlias = _typing.Literal["compress_above_bytes"]  # noqa: Y015
+    _WhichOneofArgType__compress_above_bytes: _TypeAlias = _typing.Literal["_compress_above_bytes", b"_compress_above_bytes"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__compress_above_bytes) -> _WhichOneofReturnType__compress_above_bytes | None: ...
 
 Global___Queue: _TypeAlias = Queue  # noqa: Y015
 

@@ -54,10 +54,18 @@ class Published(_message.Message):
     PUBLISH_TIMES_NS_FIELD_NUMBER: _builtins.int
     IN_FLIGHT_FIELD_NUMBER: _builtins.int
     NACK_REASONS_FIELD_NUMBER: _builtins.int
+    RETAINED_AT_NS_FIELD_NUMBER: _builtins.int
+    SEALED_KEY_FIELD_NUMBER: _builtins.int
+    CODECS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The queue they are in."""
     publish_time_ns: _builtins.int
     """Publish time of every message, Unix nanoseconds (when publish_times_ns is empty)."""
+    sealed_key: _builtins.str
+    """Set when every entry of `messages` is sealed (AES-256-GCM) with the key of this id: a
+    12-byte nonce, then the ciphertext and its tag; the associated data is the queue name, a
+    colon and the sequence number in hex.
+    """
     @_builtins.property
     def seqs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Sequence numbers (message ids)."""
@@ -130,6 +138,18 @@ class Published(_message.Message):
     def nack_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Snapshots: each message's last nack reason; empty: none."""
 
+    @_builtins.property
+    def retained_at_ns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Snapshots: acked messages kept for replay (Queue.retain_acked), with when each was
+        acked, Unix nanoseconds; when set, every message of this record is a retained one.
+        """
+
+    @_builtins.property
+    def codecs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Per message, how its `messages` entry is compressed (before sealing): 0 not, 1 zstd;
+        empty: none is.
+        """
+
     def __init__(
         self,
         *,
@@ -152,10 +172,13 @@ class Published(_message.Message):
         publish_times_ns: _abc.Iterable[_builtins.int] | None = ...,
         in_flight: _abc.Iterable[_builtins.bool] | None = ...,
         nack_reasons: _abc.Iterable[_builtins.str] | None = ...,
+        retained_at_ns: _abc.Iterable[_builtins.int] | None = ...,
+        sealed_key: _builtins.str = ...,
+        codecs: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "copies", b"copies", "dedup_ids", b"dedup_ids", "dedup_seqs", b"dedup_seqs", "dedup_until_ns", b"dedup_until_ns", "due_ns", b"due_ns", "expires_at_ns", b"expires_at_ns", "guarantees", b"guarantees", "in_flight", b"in_flight", "messages", b"messages", "nack_reasons", b"nack_reasons", "ordering_keys", b"ordering_keys", "priorities", b"priorities", "publish_time_ns", b"publish_time_ns", "publish_times_ns", b"publish_times_ns", "queue", b"queue", "seqs", b"seqs", "sizes", b"sizes", "topics", b"topics"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "codecs", b"codecs", "copies", b"copies", "dedup_ids", b"dedup_ids", "dedup_seqs", b"dedup_seqs", "dedup_until_ns", b"dedup_until_ns", "due_ns", b"due_ns", "expires_at_ns", b"expires_at_ns", "guarantees", b"guarantees", "in_flight", b"in_flight", "messages", b"messages", "nack_reasons", b"nack_reasons", "ordering_keys", b"ordering_keys", "priorities", b"priorities", "publish_time_ns", b"publish_time_ns", "publish_times_ns", b"publish_times_ns", "queue", b"queue", "retained_at_ns", b"retained_at_ns", "sealed_key", b"sealed_key", "seqs", b"seqs", "sizes", b"sizes", "topics", b"topics"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -321,10 +344,13 @@ class Finished(_message.Message):
     SEQS_FIELD_NUMBER: _builtins.int
     COPIES_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    TIME_NS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """Their queue."""
     state: _builtins.int
     """How they ended (conveyor.v1.MessageState)."""
+    time_ns: _builtins.int
+    """When they ended, Unix nanoseconds (0 in records written before this field)."""
     @_builtins.property
     def seqs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Sequence numbers of their messages."""
@@ -340,11 +366,92 @@ class Finished(_message.Message):
         seqs: _abc.Iterable[_builtins.int] | None = ...,
         copies: _abc.Iterable[_builtins.int] | None = ...,
         state: _builtins.int = ...,
+        time_ns: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["copies", b"copies", "queue", b"queue", "seqs", b"seqs", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["copies", b"copies", "queue", b"queue", "seqs", b"seqs", "state", b"state", "time_ns", b"time_ns"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Finished: _TypeAlias = Finished  # noqa: Y015
+
+@_typing.final
+class Statuses(_message.Message):
+    """Statuses are the last statuses of finished messages kept for GetMessageStatus (snapshots)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___FinishedStatus]:
+        """The statuses."""
+
+    def __init__(
+        self,
+        *,
+        statuses: _abc.Iterable[Global___FinishedStatus] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Statuses: _TypeAlias = Statuses  # noqa: Y015
+
+@_typing.final
+class FinishedStatus(_message.Message):
+    """FinishedStatus is one finished message's last status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    SEQ_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    ACKED_BY_FIELD_NUMBER: _builtins.int
+    REQUIRED_ACKS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    TIME_NS_FIELD_NUMBER: _builtins.int
+    GUARANTEE_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    """Its queue."""
+    seq: _builtins.int
+    """Its sequence number."""
+    state: _builtins.int
+    """How it ended (conveyor.v1.MessageState)."""
+    attempts: _builtins.int
+    """Delivery attempts, over every copy."""
+    required_acks: _builtins.int
+    """Acks it needed."""
+    reason: _builtins.str
+    """Why it ended, when it says."""
+    time_ns: _builtins.int
+    """When it ended, Unix nanoseconds."""
+    guarantee: _builtins.int
+    """Its guarantee (conveyor.v1.Guarantee)."""
+    @_builtins.property
+    def acked_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Subscriptions that acked it."""
+
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+        seq: _builtins.int = ...,
+        state: _builtins.int = ...,
+        attempts: _builtins.int = ...,
+        acked_by: _abc.Iterable[_builtins.str] | None = ...,
+        required_acks: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        time_ns: _builtins.int = ...,
+        guarantee: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked_by", b"acked_by", "attempts", b"attempts", "guarantee", b"guarantee", "queue", b"queue", "reason", b"reason", "required_acks", b"required_acks", "seq", b"seq", "state", b"state", "time_ns", b"time_ns"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FinishedStatus: _TypeAlias = FinishedStatus  # noqa: Y015

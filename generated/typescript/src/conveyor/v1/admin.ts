@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { FieldMask } from "../../google/protobuf/field_mask";
+import { Timestamp } from "../../google/protobuf/timestamp";
 import {
   Binding,
   DeadLetterReason,
@@ -240,6 +241,14 @@ export interface GetQueueStatsResponse {
   queue: string;
   /** The queue's kind. */
   kind: QueueKind;
+  /** Acked messages retained for replay (Queue.retain_acked). */
+  retained: number;
+  /** Payload bytes of the retained messages. */
+  retainedBytes: number;
+  /** Messages written to disk compressed since the server started. */
+  compressed: number;
+  /** Bytes compression saved on disk since the server started (before minus after). */
+  compressionSavedBytes: number;
 }
 
 /**
@@ -394,6 +403,27 @@ export interface RedriveDeadLettersResponse {
   redriven: number;
   /** Messages left (no source queue any more, or the destination full). */
   skipped: number;
+}
+
+/** SeekSubscriptionRequest names a subscription and the time to move it to. */
+export interface SeekSubscriptionRequest {
+  /** Queue name. */
+  queue: string;
+  /** Subscription name. */
+  subscription: string;
+  /**
+   * Publish time to seek to: retained acked messages from it on are replayed, unacked ones
+   * before it are acked.
+   */
+  time?: Date | undefined;
+}
+
+/** SeekSubscriptionResponse says what the seek changed. */
+export interface SeekSubscriptionResponse {
+  /** Retained messages made deliverable to the subscription again. */
+  replayed: number;
+  /** Messages of the subscription acked because they were published before the time. */
+  acked: number;
 }
 
 function createBaseCreateQueueRequest(): CreateQueueRequest {
@@ -2020,6 +2050,10 @@ function createBaseGetQueueStatsResponse(): GetQueueStatsResponse {
     subscriptionLag: [],
     queue: "",
     kind: 0,
+    retained: 0,
+    retainedBytes: 0,
+    compressed: 0,
+    compressionSavedBytes: 0,
   };
 }
 
@@ -2087,6 +2121,18 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     }
     if (message.kind !== 0) {
       writer.uint32(280).int32(message.kind);
+    }
+    if (message.retained !== 0) {
+      writer.uint32(320).uint64(message.retained);
+    }
+    if (message.retainedBytes !== 0) {
+      writer.uint32(328).uint64(message.retainedBytes);
+    }
+    if (message.compressed !== 0) {
+      writer.uint32(336).uint64(message.compressed);
+    }
+    if (message.compressionSavedBytes !== 0) {
+      writer.uint32(344).uint64(message.compressionSavedBytes);
     }
     return writer;
   },
@@ -2272,6 +2318,38 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
             message.kind = reader.int32() as any;
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.retained = longToNumber(reader.uint64());
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.retainedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.compressed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.compressionSavedBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2331,6 +2409,18 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
         : [],
       queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
       kind: isSet(object.kind) ? queueKindFromJSON(object.kind) : 0,
+      retained: isSet(object.retained) ? globalThis.Number(object.retained) : 0,
+      retainedBytes: isSet(object.retainedBytes)
+        ? globalThis.Number(object.retainedBytes)
+        : isSet(object.retained_bytes)
+        ? globalThis.Number(object.retained_bytes)
+        : 0,
+      compressed: isSet(object.compressed) ? globalThis.Number(object.compressed) : 0,
+      compressionSavedBytes: isSet(object.compressionSavedBytes)
+        ? globalThis.Number(object.compressionSavedBytes)
+        : isSet(object.compression_saved_bytes)
+        ? globalThis.Number(object.compression_saved_bytes)
+        : 0,
     };
   },
 
@@ -2399,6 +2489,18 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     if (message.kind !== 0) {
       obj.kind = queueKindToJSON(message.kind);
     }
+    if (message.retained !== 0) {
+      obj.retained = Math.round(message.retained);
+    }
+    if (message.retainedBytes !== 0) {
+      obj.retainedBytes = Math.round(message.retainedBytes);
+    }
+    if (message.compressed !== 0) {
+      obj.compressed = Math.round(message.compressed);
+    }
+    if (message.compressionSavedBytes !== 0) {
+      obj.compressionSavedBytes = Math.round(message.compressionSavedBytes);
+    }
     return obj;
   },
 
@@ -2434,6 +2536,10 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     message.subscriptionLag = object.subscriptionLag?.map((e) => SubscriptionLag.fromPartial(e)) || [];
     message.queue = object.queue ?? "";
     message.kind = object.kind ?? 0;
+    message.retained = object.retained ?? 0;
+    message.retainedBytes = object.retainedBytes ?? 0;
+    message.compressed = object.compressed ?? 0;
+    message.compressionSavedBytes = object.compressionSavedBytes ?? 0;
     return message;
   },
 };
@@ -3873,6 +3979,192 @@ export const RedriveDeadLettersResponse: MessageFns<RedriveDeadLettersResponse> 
   },
 };
 
+function createBaseSeekSubscriptionRequest(): SeekSubscriptionRequest {
+  return { queue: "", subscription: "", time: undefined };
+}
+
+export const SeekSubscriptionRequest: MessageFns<SeekSubscriptionRequest> = {
+  encode(message: SeekSubscriptionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeekSubscriptionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeekSubscriptionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeekSubscriptionRequest {
+    return {
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: SeekSubscriptionRequest): unknown {
+    const obj: any = {};
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeekSubscriptionRequest>, I>>(base?: I): SeekSubscriptionRequest {
+    return SeekSubscriptionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeekSubscriptionRequest>, I>>(object: I): SeekSubscriptionRequest {
+    const message = createBaseSeekSubscriptionRequest();
+    message.queue = object.queue ?? "";
+    message.subscription = object.subscription ?? "";
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSeekSubscriptionResponse(): SeekSubscriptionResponse {
+  return { replayed: 0, acked: 0 };
+}
+
+export const SeekSubscriptionResponse: MessageFns<SeekSubscriptionResponse> = {
+  encode(message: SeekSubscriptionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replayed !== 0) {
+      writer.uint32(8).uint64(message.replayed);
+    }
+    if (message.acked !== 0) {
+      writer.uint32(16).uint64(message.acked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeekSubscriptionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeekSubscriptionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.replayed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.acked = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeekSubscriptionResponse {
+    return {
+      replayed: isSet(object.replayed) ? globalThis.Number(object.replayed) : 0,
+      acked: isSet(object.acked) ? globalThis.Number(object.acked) : 0,
+    };
+  },
+
+  toJSON(message: SeekSubscriptionResponse): unknown {
+    const obj: any = {};
+    if (message.replayed !== 0) {
+      obj.replayed = Math.round(message.replayed);
+    }
+    if (message.acked !== 0) {
+      obj.acked = Math.round(message.acked);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeekSubscriptionResponse>, I>>(base?: I): SeekSubscriptionResponse {
+    return SeekSubscriptionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeekSubscriptionResponse>, I>>(object: I): SeekSubscriptionResponse {
+    const message = createBaseSeekSubscriptionResponse();
+    message.replayed = object.replayed ?? 0;
+    message.acked = object.acked ?? 0;
+    return message;
+  },
+};
+
 /** Admin is the control plane: queues, bindings, subscriptions, stats and dead letters. */
 export type AdminService = typeof AdminService;
 export const AdminService = {
@@ -4079,6 +4371,22 @@ export const AdminService = {
       Buffer.from(ListQueueStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListQueueStatsResponse => ListQueueStatsResponse.decode(value),
   },
+  /**
+   * SeekSubscription moves a subscription to a point in time: acked messages the queue
+   * retains that were published at or after it are delivered to the subscription again, and
+   * its messages published before it that are not acked yet become acked.
+   */
+  seekSubscription: {
+    path: "/conveyor.v1.Admin/SeekSubscription" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SeekSubscriptionRequest): Buffer =>
+      Buffer.from(SeekSubscriptionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SeekSubscriptionRequest => SeekSubscriptionRequest.decode(value),
+    responseSerialize: (value: SeekSubscriptionResponse): Buffer =>
+      Buffer.from(SeekSubscriptionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SeekSubscriptionResponse => SeekSubscriptionResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -4126,6 +4434,12 @@ export interface AdminServer extends UntypedServiceImplementation {
    * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
    */
   listQueueStats: handleUnaryCall<ListQueueStatsRequest, ListQueueStatsResponse>;
+  /**
+   * SeekSubscription moves a subscription to a point in time: acked messages the queue
+   * retains that were published at or after it are delivered to the subscription again, and
+   * its messages published before it that are not acked yet become acked.
+   */
+  seekSubscription: handleUnaryCall<SeekSubscriptionRequest, SeekSubscriptionResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -4425,6 +4739,26 @@ export interface AdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListQueueStatsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * SeekSubscription moves a subscription to a point in time: acked messages the queue
+   * retains that were published at or after it are delivered to the subscription again, and
+   * its messages published before it that are not acked yet become acked.
+   */
+  seekSubscription(
+    request: SeekSubscriptionRequest,
+    callback: (error: ServiceError | null, response: SeekSubscriptionResponse) => void,
+  ): ClientUnaryCall;
+  seekSubscription(
+    request: SeekSubscriptionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SeekSubscriptionResponse) => void,
+  ): ClientUnaryCall;
+  seekSubscription(
+    request: SeekSubscriptionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SeekSubscriptionResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminClient = makeGenericClientConstructor(AdminService, "conveyor.v1.Admin") as unknown as {
@@ -4448,6 +4782,28 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

@@ -23,8 +23,19 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
+import { Timestamp } from "../../google/protobuf/timestamp";
 import { Status } from "../../google/rpc/status";
-import { Delivery, Message, MessageStatus, WaitFor, waitForFromJSON, waitForToJSON } from "./types";
+import {
+  Delivery,
+  Message,
+  MessageStatus,
+  StartPosition,
+  startPositionFromJSON,
+  startPositionToJSON,
+  WaitFor,
+  waitForFromJSON,
+  waitForToJSON,
+} from "./types";
 
 export const protobufPackage = "conveyor.v1";
 
@@ -101,7 +112,13 @@ export interface ReceiveRequest {
   /** Most unacked payload bytes on this stream; 0 means no byte limit. */
   maxOutstandingBytes: number;
   /** Lease per delivery; default the queue's. */
-  lease?: Duration | undefined;
+  lease?:
+    | Duration
+    | undefined;
+  /** Where a subscription this request creates starts; default NEW. */
+  startPosition: StartPosition;
+  /** For START_POSITION_FROM_TIME: the earliest publish time replayed. */
+  startTime?: Date | undefined;
 }
 
 /** ReceiveResponse carries every delivery ready for the stream, up to its window. */
@@ -140,6 +157,10 @@ export interface StreamingReceiveRequest {
   nackIds: string[];
   /** Lease changes. */
   modifyLeases: LeaseModification[];
+  /** Where a subscription this stream creates starts; first request only. */
+  startPosition: StartPosition;
+  /** For START_POSITION_FROM_TIME; first request only. */
+  startTime?: Date | undefined;
 }
 
 /** StreamingReceiveResponse carries deliveries and the outcome of acks sent on the stream. */
@@ -165,7 +186,13 @@ export interface PullRequest {
     | Duration
     | undefined;
   /** Lease per delivery; default the queue's. */
-  lease?: Duration | undefined;
+  lease?:
+    | Duration
+    | undefined;
+  /** Where a subscription this request creates starts; default NEW. */
+  startPosition: StartPosition;
+  /** For START_POSITION_FROM_TIME: the earliest publish time replayed. */
+  startTime?: Date | undefined;
 }
 
 /** PullResponse has what was ready (possibly nothing). */
@@ -820,6 +847,8 @@ function createBaseReceiveRequest(): ReceiveRequest {
     maxOutstandingMessages: 0,
     maxOutstandingBytes: 0,
     lease: undefined,
+    startPosition: 0,
+    startTime: undefined,
   };
 }
 
@@ -842,6 +871,12 @@ export const ReceiveRequest: MessageFns<ReceiveRequest> = {
     }
     if (message.lease !== undefined) {
       Duration.encode(message.lease, writer.uint32(50).fork()).join();
+    }
+    if (message.startPosition !== 0) {
+      writer.uint32(320).int32(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(330).fork()).join();
     }
     return writer;
   },
@@ -907,6 +942,22 @@ export const ReceiveRequest: MessageFns<ReceiveRequest> = {
             message.lease = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.startPosition = reader.int32() as any;
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -935,6 +986,16 @@ export const ReceiveRequest: MessageFns<ReceiveRequest> = {
         ? globalThis.Number(object.max_outstanding_bytes)
         : 0,
       lease: isSet(object.lease) ? Duration.fromJSON(object.lease) : undefined,
+      startPosition: isSet(object.startPosition)
+        ? startPositionFromJSON(object.startPosition)
+        : isSet(object.start_position)
+        ? startPositionFromJSON(object.start_position)
+        : 0,
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
     };
   },
 
@@ -958,6 +1019,12 @@ export const ReceiveRequest: MessageFns<ReceiveRequest> = {
     if (message.lease !== undefined) {
       obj.lease = Duration.toJSON(message.lease);
     }
+    if (message.startPosition !== 0) {
+      obj.startPosition = startPositionToJSON(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
     return obj;
   },
 
@@ -974,6 +1041,8 @@ export const ReceiveRequest: MessageFns<ReceiveRequest> = {
     message.lease = (object.lease !== undefined && object.lease !== null)
       ? Duration.fromPartial(object.lease)
       : undefined;
+    message.startPosition = object.startPosition ?? 0;
+    message.startTime = object.startTime ?? undefined;
     return message;
   },
 };
@@ -1151,6 +1220,8 @@ function createBaseStreamingReceiveRequest(): StreamingReceiveRequest {
     ackIds: [],
     nackIds: [],
     modifyLeases: [],
+    startPosition: 0,
+    startTime: undefined,
   };
 }
 
@@ -1182,6 +1253,12 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     }
     for (const v of message.modifyLeases) {
       LeaseModification.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.startPosition !== 0) {
+      writer.uint32(320).int32(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(330).fork()).join();
     }
     return writer;
   },
@@ -1271,6 +1348,22 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
             message.modifyLeases.push(LeaseModification.decode(reader, reader.uint32()));
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.startPosition = reader.int32() as any;
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1314,6 +1407,16 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
         : globalThis.Array.isArray(object?.modify_leases)
         ? object.modify_leases.map((e: any) => LeaseModification.fromJSON(e))
         : [],
+      startPosition: isSet(object.startPosition)
+        ? startPositionFromJSON(object.startPosition)
+        : isSet(object.start_position)
+        ? startPositionFromJSON(object.start_position)
+        : 0,
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
     };
   },
 
@@ -1346,6 +1449,12 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     if (message.modifyLeases?.length) {
       obj.modifyLeases = message.modifyLeases.map((e) => LeaseModification.toJSON(e));
     }
+    if (message.startPosition !== 0) {
+      obj.startPosition = startPositionToJSON(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
     return obj;
   },
 
@@ -1365,6 +1474,8 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     message.ackIds = object.ackIds?.map((e) => e) || [];
     message.nackIds = object.nackIds?.map((e) => e) || [];
     message.modifyLeases = object.modifyLeases?.map((e) => LeaseModification.fromPartial(e)) || [];
+    message.startPosition = object.startPosition ?? 0;
+    message.startTime = object.startTime ?? undefined;
     return message;
   },
 };
@@ -1461,7 +1572,16 @@ export const StreamingReceiveResponse: MessageFns<StreamingReceiveResponse> = {
 };
 
 function createBasePullRequest(): PullRequest {
-  return { queue: "", subscription: "", filter: "", maxMessages: 0, wait: undefined, lease: undefined };
+  return {
+    queue: "",
+    subscription: "",
+    filter: "",
+    maxMessages: 0,
+    wait: undefined,
+    lease: undefined,
+    startPosition: 0,
+    startTime: undefined,
+  };
 }
 
 export const PullRequest: MessageFns<PullRequest> = {
@@ -1483,6 +1603,12 @@ export const PullRequest: MessageFns<PullRequest> = {
     }
     if (message.lease !== undefined) {
       Duration.encode(message.lease, writer.uint32(50).fork()).join();
+    }
+    if (message.startPosition !== 0) {
+      writer.uint32(320).int32(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(330).fork()).join();
     }
     return writer;
   },
@@ -1548,6 +1674,22 @@ export const PullRequest: MessageFns<PullRequest> = {
             message.lease = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.startPosition = reader.int32() as any;
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1572,6 +1714,16 @@ export const PullRequest: MessageFns<PullRequest> = {
         : 0,
       wait: isSet(object.wait) ? Duration.fromJSON(object.wait) : undefined,
       lease: isSet(object.lease) ? Duration.fromJSON(object.lease) : undefined,
+      startPosition: isSet(object.startPosition)
+        ? startPositionFromJSON(object.startPosition)
+        : isSet(object.start_position)
+        ? startPositionFromJSON(object.start_position)
+        : 0,
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
     };
   },
 
@@ -1595,6 +1747,12 @@ export const PullRequest: MessageFns<PullRequest> = {
     if (message.lease !== undefined) {
       obj.lease = Duration.toJSON(message.lease);
     }
+    if (message.startPosition !== 0) {
+      obj.startPosition = startPositionToJSON(message.startPosition);
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
     return obj;
   },
 
@@ -1611,6 +1769,8 @@ export const PullRequest: MessageFns<PullRequest> = {
     message.lease = (object.lease !== undefined && object.lease !== null)
       ? Duration.fromPartial(object.lease)
       : undefined;
+    message.startPosition = object.startPosition ?? 0;
+    message.startTime = object.startTime ?? undefined;
     return message;
   },
 };
@@ -2880,6 +3040,28 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

@@ -343,6 +343,62 @@ export function deadLetterReasonToJSON(object: DeadLetterReason): string {
   }
 }
 
+/**
+ * StartPosition is where a subscription created by a Receive, StreamingReceive or Pull starts.
+ * It applies only when the request creates the subscription.
+ */
+export enum StartPosition {
+  /** START_POSITION_UNSPECIFIED - The default, NEW. */
+  START_POSITION_UNSPECIFIED = 0,
+  /**
+   * START_POSITION_NEW - Messages not yet acked (pending ones any subscription may take, and everything sent
+   * from now on); nothing already acked is replayed.
+   */
+  START_POSITION_NEW = 1,
+  /** START_POSITION_ALL - Also every acked message the queue still retains (see Queue.retain_acked), replayed. */
+  START_POSITION_ALL = 2,
+  /** START_POSITION_FROM_TIME - Also the retained acked messages published at or after `start_time`, replayed. */
+  START_POSITION_FROM_TIME = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function startPositionFromJSON(object: any): StartPosition {
+  switch (object) {
+    case 0:
+    case "START_POSITION_UNSPECIFIED":
+      return StartPosition.START_POSITION_UNSPECIFIED;
+    case 1:
+    case "START_POSITION_NEW":
+      return StartPosition.START_POSITION_NEW;
+    case 2:
+    case "START_POSITION_ALL":
+      return StartPosition.START_POSITION_ALL;
+    case 3:
+    case "START_POSITION_FROM_TIME":
+      return StartPosition.START_POSITION_FROM_TIME;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return StartPosition.UNRECOGNIZED;
+  }
+}
+
+export function startPositionToJSON(object: StartPosition): string {
+  switch (object) {
+    case StartPosition.START_POSITION_UNSPECIFIED:
+      return "START_POSITION_UNSPECIFIED";
+    case StartPosition.START_POSITION_NEW:
+      return "START_POSITION_NEW";
+    case StartPosition.START_POSITION_ALL:
+      return "START_POSITION_ALL";
+    case StartPosition.START_POSITION_FROM_TIME:
+      return "START_POSITION_FROM_TIME";
+    case StartPosition.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Message is what producers send and consumers receive. */
 export interface Message {
   /** Server-assigned unique id; ignored on Send. */
@@ -497,6 +553,29 @@ export interface Queue {
    * content-based deduplication). A dedup_id set on a message still wins.
    */
   dedupByContent: boolean;
+  /**
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   */
+  retainAcked?:
+    | Duration
+    | undefined;
+  /**
+   * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+   * budget (with retain_acked unset too, nothing is kept).
+   */
+  retainAckedBytes: number;
+  /**
+   * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+   * server needs an encryption key, see the README). Fixed at creation.
+   */
+  encrypted: boolean;
+  /**
+   * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+   * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+   */
+  compressAboveBytes?: number | undefined;
 }
 
 /** Binding routes messages sent to a matching topic into a queue. */
@@ -1496,6 +1575,10 @@ function createBaseQueue(): Queue {
     maxPayloadBytes: 0,
     createTime: undefined,
     dedupByContent: false,
+    retainAcked: undefined,
+    retainAckedBytes: 0,
+    encrypted: false,
+    compressAboveBytes: undefined,
   };
 }
 
@@ -1542,6 +1625,18 @@ export const Queue: MessageFns<Queue> = {
     }
     if (message.dedupByContent !== false) {
       writer.uint32(240).bool(message.dedupByContent);
+    }
+    if (message.retainAcked !== undefined) {
+      Duration.encode(message.retainAcked, writer.uint32(322).fork()).join();
+    }
+    if (message.retainAckedBytes !== 0) {
+      writer.uint32(328).uint64(message.retainAckedBytes);
+    }
+    if (message.encrypted !== false) {
+      writer.uint32(336).bool(message.encrypted);
+    }
+    if (message.compressAboveBytes !== undefined) {
+      writer.uint32(344).uint64(message.compressAboveBytes);
     }
     return writer;
   },
@@ -1671,6 +1766,38 @@ export const Queue: MessageFns<Queue> = {
             message.dedupByContent = reader.bool();
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.retainAcked = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 41: {
+            if (tag !== 328) {
+              break;
+            }
+
+            message.retainAckedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 42: {
+            if (tag !== 336) {
+              break;
+            }
+
+            message.encrypted = reader.bool();
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.compressAboveBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1743,6 +1870,22 @@ export const Queue: MessageFns<Queue> = {
         : isSet(object.dedup_by_content)
         ? globalThis.Boolean(object.dedup_by_content)
         : false,
+      retainAcked: isSet(object.retainAcked)
+        ? Duration.fromJSON(object.retainAcked)
+        : isSet(object.retain_acked)
+        ? Duration.fromJSON(object.retain_acked)
+        : undefined,
+      retainAckedBytes: isSet(object.retainAckedBytes)
+        ? globalThis.Number(object.retainAckedBytes)
+        : isSet(object.retain_acked_bytes)
+        ? globalThis.Number(object.retain_acked_bytes)
+        : 0,
+      encrypted: isSet(object.encrypted) ? globalThis.Boolean(object.encrypted) : false,
+      compressAboveBytes: isSet(object.compressAboveBytes)
+        ? globalThis.Number(object.compressAboveBytes)
+        : isSet(object.compress_above_bytes)
+        ? globalThis.Number(object.compress_above_bytes)
+        : undefined,
     };
   },
 
@@ -1790,6 +1933,18 @@ export const Queue: MessageFns<Queue> = {
     if (message.dedupByContent !== false) {
       obj.dedupByContent = message.dedupByContent;
     }
+    if (message.retainAcked !== undefined) {
+      obj.retainAcked = Duration.toJSON(message.retainAcked);
+    }
+    if (message.retainAckedBytes !== 0) {
+      obj.retainAckedBytes = Math.round(message.retainAckedBytes);
+    }
+    if (message.encrypted !== false) {
+      obj.encrypted = message.encrypted;
+    }
+    if (message.compressAboveBytes !== undefined) {
+      obj.compressAboveBytes = Math.round(message.compressAboveBytes);
+    }
     return obj;
   },
 
@@ -1822,6 +1977,12 @@ export const Queue: MessageFns<Queue> = {
     message.maxPayloadBytes = object.maxPayloadBytes ?? 0;
     message.createTime = object.createTime ?? undefined;
     message.dedupByContent = object.dedupByContent ?? false;
+    message.retainAcked = (object.retainAcked !== undefined && object.retainAcked !== null)
+      ? Duration.fromPartial(object.retainAcked)
+      : undefined;
+    message.retainAckedBytes = object.retainAckedBytes ?? 0;
+    message.encrypted = object.encrypted ?? false;
+    message.compressAboveBytes = object.compressAboveBytes ?? undefined;
     return message;
   },
 };

@@ -573,6 +573,37 @@ public final class AdminGrpc {
     return getListQueueStatsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest,
+      dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SeekSubscription",
+      requestType = dev.conveyor.v1.SeekSubscriptionRequest.class,
+      responseType = dev.conveyor.v1.SeekSubscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest,
+      dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod() {
+    io.grpc.MethodDescriptor<dev.conveyor.v1.SeekSubscriptionRequest, dev.conveyor.v1.SeekSubscriptionResponse> getSeekSubscriptionMethod;
+    if ((getSeekSubscriptionMethod = AdminGrpc.getSeekSubscriptionMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getSeekSubscriptionMethod = AdminGrpc.getSeekSubscriptionMethod) == null) {
+          AdminGrpc.getSeekSubscriptionMethod = getSeekSubscriptionMethod =
+              io.grpc.MethodDescriptor.<dev.conveyor.v1.SeekSubscriptionRequest, dev.conveyor.v1.SeekSubscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SeekSubscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.SeekSubscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.SeekSubscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("SeekSubscription"))
+              .build();
+        }
+      }
+    }
+    return getSeekSubscriptionMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -822,6 +853,18 @@ public final class AdminGrpc {
         io.grpc.stub.StreamObserver<dev.conveyor.v1.ListQueueStatsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListQueueStatsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    default void seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSeekSubscriptionMethod(), responseObserver);
+    }
   }
 
   /**
@@ -1058,6 +1101,19 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListQueueStatsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public void seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSeekSubscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1262,6 +1318,18 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListQueueStatsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public dev.conveyor.v1.SeekSubscriptionResponse seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSeekSubscriptionMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1465,6 +1533,18 @@ public final class AdminGrpc {
     public dev.conveyor.v1.ListQueueStatsResponse listQueueStats(dev.conveyor.v1.ListQueueStatsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListQueueStatsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public dev.conveyor.v1.SeekSubscriptionResponse seekSubscription(dev.conveyor.v1.SeekSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSeekSubscriptionMethod(), getCallOptions(), request);
     }
   }
 
@@ -1688,6 +1768,19 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListQueueStatsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * SeekSubscription moves a subscription to a point in time: acked messages the queue
+     * retains that were published at or after it are delivered to the subscription again, and
+     * its messages published before it that are not acked yet become acked.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.conveyor.v1.SeekSubscriptionResponse> seekSubscription(
+        dev.conveyor.v1.SeekSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSeekSubscriptionMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_QUEUE = 0;
@@ -1708,6 +1801,7 @@ public final class AdminGrpc {
   private static final int METHODID_PAUSE_QUEUE = 15;
   private static final int METHODID_RESUME_QUEUE = 16;
   private static final int METHODID_LIST_QUEUE_STATS = 17;
+  private static final int METHODID_SEEK_SUBSCRIPTION = 18;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1797,6 +1891,10 @@ public final class AdminGrpc {
         case METHODID_LIST_QUEUE_STATS:
           serviceImpl.listQueueStats((dev.conveyor.v1.ListQueueStatsRequest) request,
               (io.grpc.stub.StreamObserver<dev.conveyor.v1.ListQueueStatsResponse>) responseObserver);
+          break;
+        case METHODID_SEEK_SUBSCRIPTION:
+          serviceImpl.seekSubscription((dev.conveyor.v1.SeekSubscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<dev.conveyor.v1.SeekSubscriptionResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1942,6 +2040,13 @@ public final class AdminGrpc {
               dev.conveyor.v1.ListQueueStatsRequest,
               dev.conveyor.v1.ListQueueStatsResponse>(
                 service, METHODID_LIST_QUEUE_STATS)))
+        .addMethod(
+          getSeekSubscriptionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.conveyor.v1.SeekSubscriptionRequest,
+              dev.conveyor.v1.SeekSubscriptionResponse>(
+                service, METHODID_SEEK_SUBSCRIPTION)))
         .build();
   }
 
@@ -2008,6 +2113,7 @@ public final class AdminGrpc {
               .addMethod(getPauseQueueMethod())
               .addMethod(getResumeQueueMethod())
               .addMethod(getListQueueStatsMethod())
+              .addMethod(getSeekSubscriptionMethod())
               .build();
         }
       }

@@ -221,6 +221,16 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_conveyor_v1_RedriveDeadLettersResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_SeekSubscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_SeekSubscriptionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -233,102 +243,112 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "\n\027conveyor/v1/admin.proto\022\013conveyor.v1\032\027" +
       "conveyor/v1/types.proto\032\036google/protobuf" +
       "/duration.proto\032 google/protobuf/field_m" +
-      "ask.proto\">\n\022CreateQueueRequest\022(\n\005queue" +
-      "\030\001 \001(\0132\022.conveyor.v1.QueueR\005queue\"?\n\023Cre" +
-      "ateQueueResponse\022(\n\005queue\030\001 \001(\0132\022.convey" +
-      "or.v1.QueueR\005queue\"\'\n\017GetQueueRequest\022\024\n" +
-      "\005queue\030\001 \001(\tR\005queue\"<\n\020GetQueueResponse\022" +
-      "(\n\005queue\030\001 \001(\0132\022.conveyor.v1.QueueR\005queu" +
-      "e\"+\n\021ListQueuesRequest\022\026\n\006prefix\030\001 \001(\tR\006" +
-      "prefix\"@\n\022ListQueuesResponse\022*\n\006queues\030\001" +
-      " \003(\0132\022.conveyor.v1.QueueR\006queues\"{\n\022Upda" +
-      "teQueueRequest\022(\n\005queue\030\001 \001(\0132\022.conveyor" +
-      ".v1.QueueR\005queue\022;\n\013update_mask\030\002 \001(\0132\032." +
-      "google.protobuf.FieldMaskR\nupdateMask\"?\n" +
-      "\023UpdateQueueResponse\022(\n\005queue\030\001 \001(\0132\022.co" +
-      "nveyor.v1.QueueR\005queue\"*\n\022DeleteQueueReq" +
-      "uest\022\024\n\005queue\030\001 \001(\tR\005queue\"@\n\023DeleteQueu" +
-      "eResponse\022)\n\020messages_deleted\030\001 \001(\004R\017mes" +
-      "sagesDeleted\")\n\021PurgeQueueRequest\022\024\n\005que" +
-      "ue\030\001 \001(\tR\005queue\",\n\022PurgeQueueResponse\022\026\n" +
-      "\006purged\030\001 \001(\004R\006purged\"F\n\024CreateBindingRe" +
-      "quest\022\030\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue" +
-      "\030\002 \001(\tR\005queue\"G\n\025CreateBindingResponse\022." +
-      "\n\007binding\030\001 \001(\0132\024.conveyor.v1.BindingR\007b" +
-      "inding\"F\n\024DeleteBindingRequest\022\030\n\007patter" +
-      "n\030\001 \001(\tR\007pattern\022\024\n\005queue\030\002 \001(\tR\005queue\"\027" +
-      "\n\025DeleteBindingResponse\"+\n\023ListBindingsR" +
-      "equest\022\024\n\005queue\030\001 \001(\tR\005queue\"H\n\024ListBind" +
-      "ingsResponse\0220\n\010bindings\030\001 \003(\0132\024.conveyo" +
-      "r.v1.BindingR\010bindings\"0\n\030ListSubscripti" +
-      "onsRequest\022\024\n\005queue\030\001 \001(\tR\005queue\"\\\n\031List" +
-      "SubscriptionsResponse\022?\n\rsubscriptions\030\001" +
-      " \003(\0132\031.conveyor.v1.SubscriptionR\rsubscri" +
-      "ptions\"U\n\031DeleteSubscriptionRequest\022\024\n\005q" +
-      "ueue\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR" +
-      "\014subscription\"\034\n\032DeleteSubscriptionRespo" +
-      "nse\",\n\024GetQueueStatsRequest\022\024\n\005queue\030\001 \001" +
-      "(\tR\005queue\"\340\005\n\025GetQueueStatsResponse\022\024\n\005r" +
-      "eady\030\001 \001(\004R\005ready\022\030\n\007delayed\030\002 \001(\004R\007dela" +
-      "yed\022\033\n\tin_flight\030\003 \001(\004R\010inFlight\022#\n\rdead" +
-      "_lettered\030\004 \001(\004R\014deadLettered\0228\n\noldest_" +
-      "age\030\005 \001(\0132\031.google.protobuf.DurationR\tol" +
-      "destAge\022\022\n\004sent\030\006 \001(\004R\004sent\022\034\n\tdelivered" +
-      "\030\007 \001(\004R\tdelivered\022\024\n\005acked\030\010 \001(\004R\005acked\022" +
-      "\026\n\006nacked\030\t \001(\004R\006nacked\022 \n\013redelivered\030\n" +
-      " \001(\004R\013redelivered\022\030\n\007expired\030\013 \001(\004R\007expi" +
-      "red\022\030\n\007dropped\030\014 \001(\004R\007dropped\022\036\n\nduplica" +
-      "tes\030\r \001(\004R\nduplicates\022\024\n\005depth\030\016 \001(\004R\005de" +
-      "pth\022$\n\rsubscriptions\030\017 \001(\rR\rsubscription" +
-      "s\022\026\n\006paused\030\036 \001(\010R\006paused\0222\n\010rates_1m\030\037 " +
-      "\001(\0132\027.conveyor.v1.QueueRatesR\007rates1m\0222\n" +
-      "\010rates_5m\030  \001(\0132\027.conveyor.v1.QueueRates" +
-      "R\007rates5m\022G\n\020subscription_lag\030! \003(\0132\034.co" +
-      "nveyor.v1.SubscriptionLagR\017subscriptionL" +
-      "ag\022\024\n\005queue\030\" \001(\tR\005queue\022*\n\004kind\030# \001(\0162\026" +
-      ".conveyor.v1.QueueKindR\004kind\"\254\001\n\nQueueRa" +
-      "tes\022\022\n\004sent\030\001 \001(\001R\004sent\022\034\n\tdelivered\030\002 \001" +
-      "(\001R\tdelivered\022\024\n\005acked\030\003 \001(\001R\005acked\022#\n\rd" +
-      "ead_lettered\030\004 \001(\001R\014deadLettered\0221\n\006wind" +
-      "ow\030\005 \001(\0132\031.google.protobuf.DurationR\006win" +
-      "dow\"\326\001\n\017SubscriptionLag\022\"\n\014subscription\030" +
-      "\001 \001(\tR\014subscription\022\024\n\005ready\030\002 \001(\004R\005read" +
-      "y\022\030\n\007delayed\030\003 \001(\004R\007delayed\022\033\n\tin_flight" +
-      "\030\004 \001(\004R\010inFlight\0228\n\noldest_age\030\005 \001(\0132\031.g" +
-      "oogle.protobuf.DurationR\toldestAge\022\030\n\007pa" +
-      "rtial\030\006 \001(\010R\007partial\")\n\021PauseQueueReques" +
-      "t\022\024\n\005queue\030\001 \001(\tR\005queue\".\n\022PauseQueueRes" +
-      "ponse\022\030\n\007changed\030\001 \001(\010R\007changed\"*\n\022Resum" +
-      "eQueueRequest\022\024\n\005queue\030\001 \001(\tR\005queue\"/\n\023R" +
-      "esumeQueueResponse\022\030\n\007changed\030\001 \001(\010R\007cha" +
-      "nged\"d\n\025ListQueueStatsRequest\022\026\n\006prefix\030" +
-      "\001 \001(\tR\006prefix\0223\n\025include_subscriptions\030\002" +
-      " \001(\010R\024includeSubscriptions\"T\n\026ListQueueS" +
-      "tatsResponse\022:\n\006queues\030\001 \003(\0132\".conveyor." +
-      "v1.GetQueueStatsResponseR\006queues\"N\n\023Peek" +
-      "MessagesRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n" +
-      "\014max_messages\030\002 \001(\rR\013maxMessages\"\276\001\n\rPee" +
-      "kedMessage\022.\n\007message\030\001 \001(\0132\024.conveyor.v" +
-      "1.MessageR\007message\022/\n\005state\030\002 \001(\0162\031.conv" +
-      "eyor.v1.MessageStateR\005state\022\032\n\010attempts\030" +
-      "\003 \001(\rR\010attempts\0220\n\006due_in\030\004 \001(\0132\031.google" +
-      ".protobuf.DurationR\005dueIn\"N\n\024PeekMessage" +
-      "sResponse\0226\n\010messages\030\001 \003(\0132\032.conveyor.v" +
-      "1.PeekedMessageR\010messages\"\334\001\n\026ListDeadLe" +
-      "ttersRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014ma" +
-      "x_messages\030\002 \001(\rR\013maxMessages\0225\n\006reason\030" +
-      "\036 \001(\0162\035.conveyor.v1.DeadLetterReasonR\006re" +
-      "ason\022!\n\014source_queue\030\037 \001(\tR\013sourceQueue\022" +
-      "/\n\023source_subscription\030  \001(\tR\022sourceSubs" +
-      "cription\"K\n\027ListDeadLettersResponse\0220\n\010m" +
-      "essages\030\001 \003(\0132\024.conveyor.v1.MessageR\010mes" +
-      "sages\"\235\001\n\031RedriveDeadLettersRequest\022\024\n\005q" +
-      "ueue\030\001 \001(\tR\005queue\022 \n\013destination\030\002 \001(\tR\013" +
-      "destination\022!\n\014max_messages\030\003 \001(\004R\013maxMe" +
-      "ssages\022%\n\016reset_attempts\030\036 \001(\010R\rresetAtt" +
-      "empts\"R\n\032RedriveDeadLettersResponse\022\032\n\010r" +
-      "edriven\030\001 \001(\004R\010redriven\022\030\n\007skipped\030\002 \001(\004" +
-      "R\007skipped2\242\014\n\005Admin\022P\n\013CreateQueue\022\037.con" +
+      "ask.proto\032\037google/protobuf/timestamp.pro" +
+      "to\">\n\022CreateQueueRequest\022(\n\005queue\030\001 \001(\0132" +
+      "\022.conveyor.v1.QueueR\005queue\"?\n\023CreateQueu" +
+      "eResponse\022(\n\005queue\030\001 \001(\0132\022.conveyor.v1.Q" +
+      "ueueR\005queue\"\'\n\017GetQueueRequest\022\024\n\005queue\030" +
+      "\001 \001(\tR\005queue\"<\n\020GetQueueResponse\022(\n\005queu" +
+      "e\030\001 \001(\0132\022.conveyor.v1.QueueR\005queue\"+\n\021Li" +
+      "stQueuesRequest\022\026\n\006prefix\030\001 \001(\tR\006prefix\"" +
+      "@\n\022ListQueuesResponse\022*\n\006queues\030\001 \003(\0132\022." +
+      "conveyor.v1.QueueR\006queues\"{\n\022UpdateQueue" +
+      "Request\022(\n\005queue\030\001 \001(\0132\022.conveyor.v1.Que" +
+      "ueR\005queue\022;\n\013update_mask\030\002 \001(\0132\032.google." +
+      "protobuf.FieldMaskR\nupdateMask\"?\n\023Update" +
+      "QueueResponse\022(\n\005queue\030\001 \001(\0132\022.conveyor." +
+      "v1.QueueR\005queue\"*\n\022DeleteQueueRequest\022\024\n" +
+      "\005queue\030\001 \001(\tR\005queue\"@\n\023DeleteQueueRespon" +
+      "se\022)\n\020messages_deleted\030\001 \001(\004R\017messagesDe" +
+      "leted\")\n\021PurgeQueueRequest\022\024\n\005queue\030\001 \001(" +
+      "\tR\005queue\",\n\022PurgeQueueResponse\022\026\n\006purged" +
+      "\030\001 \001(\004R\006purged\"F\n\024CreateBindingRequest\022\030" +
+      "\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue\030\002 \001(\tR" +
+      "\005queue\"G\n\025CreateBindingResponse\022.\n\007bindi" +
+      "ng\030\001 \001(\0132\024.conveyor.v1.BindingR\007binding\"" +
+      "F\n\024DeleteBindingRequest\022\030\n\007pattern\030\001 \001(\t" +
+      "R\007pattern\022\024\n\005queue\030\002 \001(\tR\005queue\"\027\n\025Delet" +
+      "eBindingResponse\"+\n\023ListBindingsRequest\022" +
+      "\024\n\005queue\030\001 \001(\tR\005queue\"H\n\024ListBindingsRes" +
+      "ponse\0220\n\010bindings\030\001 \003(\0132\024.conveyor.v1.Bi" +
+      "ndingR\010bindings\"0\n\030ListSubscriptionsRequ" +
+      "est\022\024\n\005queue\030\001 \001(\tR\005queue\"\\\n\031ListSubscri" +
+      "ptionsResponse\022?\n\rsubscriptions\030\001 \003(\0132\031." +
+      "conveyor.v1.SubscriptionR\rsubscriptions\"" +
+      "U\n\031DeleteSubscriptionRequest\022\024\n\005queue\030\001 " +
+      "\001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR\014subscr" +
+      "iption\"\034\n\032DeleteSubscriptionResponse\",\n\024" +
+      "GetQueueStatsRequest\022\024\n\005queue\030\001 \001(\tR\005que" +
+      "ue\"\373\006\n\025GetQueueStatsResponse\022\024\n\005ready\030\001 " +
+      "\001(\004R\005ready\022\030\n\007delayed\030\002 \001(\004R\007delayed\022\033\n\t" +
+      "in_flight\030\003 \001(\004R\010inFlight\022#\n\rdead_letter" +
+      "ed\030\004 \001(\004R\014deadLettered\0228\n\noldest_age\030\005 \001" +
+      "(\0132\031.google.protobuf.DurationR\toldestAge" +
+      "\022\022\n\004sent\030\006 \001(\004R\004sent\022\034\n\tdelivered\030\007 \001(\004R" +
+      "\tdelivered\022\024\n\005acked\030\010 \001(\004R\005acked\022\026\n\006nack" +
+      "ed\030\t \001(\004R\006nacked\022 \n\013redelivered\030\n \001(\004R\013r" +
+      "edelivered\022\030\n\007expired\030\013 \001(\004R\007expired\022\030\n\007" +
+      "dropped\030\014 \001(\004R\007dropped\022\036\n\nduplicates\030\r \001" +
+      "(\004R\nduplicates\022\024\n\005depth\030\016 \001(\004R\005depth\022$\n\r" +
+      "subscriptions\030\017 \001(\rR\rsubscriptions\022\026\n\006pa" +
+      "used\030\036 \001(\010R\006paused\0222\n\010rates_1m\030\037 \001(\0132\027.c" +
+      "onveyor.v1.QueueRatesR\007rates1m\0222\n\010rates_" +
+      "5m\030  \001(\0132\027.conveyor.v1.QueueRatesR\007rates" +
+      "5m\022G\n\020subscription_lag\030! \003(\0132\034.conveyor." +
+      "v1.SubscriptionLagR\017subscriptionLag\022\024\n\005q" +
+      "ueue\030\" \001(\tR\005queue\022*\n\004kind\030# \001(\0162\026.convey" +
+      "or.v1.QueueKindR\004kind\022\032\n\010retained\030( \001(\004R" +
+      "\010retained\022%\n\016retained_bytes\030) \001(\004R\rretai" +
+      "nedBytes\022\036\n\ncompressed\030* \001(\004R\ncompressed" +
+      "\0226\n\027compression_saved_bytes\030+ \001(\004R\025compr" +
+      "essionSavedBytes\"\254\001\n\nQueueRates\022\022\n\004sent\030" +
+      "\001 \001(\001R\004sent\022\034\n\tdelivered\030\002 \001(\001R\tdelivere" +
+      "d\022\024\n\005acked\030\003 \001(\001R\005acked\022#\n\rdead_lettered" +
+      "\030\004 \001(\001R\014deadLettered\0221\n\006window\030\005 \001(\0132\031.g" +
+      "oogle.protobuf.DurationR\006window\"\326\001\n\017Subs" +
+      "criptionLag\022\"\n\014subscription\030\001 \001(\tR\014subsc" +
+      "ription\022\024\n\005ready\030\002 \001(\004R\005ready\022\030\n\007delayed" +
+      "\030\003 \001(\004R\007delayed\022\033\n\tin_flight\030\004 \001(\004R\010inFl" +
+      "ight\0228\n\noldest_age\030\005 \001(\0132\031.google.protob" +
+      "uf.DurationR\toldestAge\022\030\n\007partial\030\006 \001(\010R" +
+      "\007partial\")\n\021PauseQueueRequest\022\024\n\005queue\030\001" +
+      " \001(\tR\005queue\".\n\022PauseQueueResponse\022\030\n\007cha" +
+      "nged\030\001 \001(\010R\007changed\"*\n\022ResumeQueueReques" +
+      "t\022\024\n\005queue\030\001 \001(\tR\005queue\"/\n\023ResumeQueueRe" +
+      "sponse\022\030\n\007changed\030\001 \001(\010R\007changed\"d\n\025List" +
+      "QueueStatsRequest\022\026\n\006prefix\030\001 \001(\tR\006prefi" +
+      "x\0223\n\025include_subscriptions\030\002 \001(\010R\024includ" +
+      "eSubscriptions\"T\n\026ListQueueStatsResponse" +
+      "\022:\n\006queues\030\001 \003(\0132\".conveyor.v1.GetQueueS" +
+      "tatsResponseR\006queues\"N\n\023PeekMessagesRequ" +
+      "est\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014max_message" +
+      "s\030\002 \001(\rR\013maxMessages\"\276\001\n\rPeekedMessage\022." +
+      "\n\007message\030\001 \001(\0132\024.conveyor.v1.MessageR\007m" +
+      "essage\022/\n\005state\030\002 \001(\0162\031.conveyor.v1.Mess" +
+      "ageStateR\005state\022\032\n\010attempts\030\003 \001(\rR\010attem" +
+      "pts\0220\n\006due_in\030\004 \001(\0132\031.google.protobuf.Du" +
+      "rationR\005dueIn\"N\n\024PeekMessagesResponse\0226\n" +
+      "\010messages\030\001 \003(\0132\032.conveyor.v1.PeekedMess" +
+      "ageR\010messages\"\334\001\n\026ListDeadLettersRequest" +
+      "\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014max_messages\030\002" +
+      " \001(\rR\013maxMessages\0225\n\006reason\030\036 \001(\0162\035.conv" +
+      "eyor.v1.DeadLetterReasonR\006reason\022!\n\014sour" +
+      "ce_queue\030\037 \001(\tR\013sourceQueue\022/\n\023source_su" +
+      "bscription\030  \001(\tR\022sourceSubscription\"K\n\027" +
+      "ListDeadLettersResponse\0220\n\010messages\030\001 \003(" +
+      "\0132\024.conveyor.v1.MessageR\010messages\"\235\001\n\031Re" +
+      "driveDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005" +
+      "queue\022 \n\013destination\030\002 \001(\tR\013destination\022" +
+      "!\n\014max_messages\030\003 \001(\004R\013maxMessages\022%\n\016re" +
+      "set_attempts\030\036 \001(\010R\rresetAttempts\"R\n\032Red" +
+      "riveDeadLettersResponse\022\032\n\010redriven\030\001 \001(" +
+      "\004R\010redriven\022\030\n\007skipped\030\002 \001(\004R\007skipped\"\203\001" +
+      "\n\027SeekSubscriptionRequest\022\024\n\005queue\030\001 \001(\t" +
+      "R\005queue\022\"\n\014subscription\030\002 \001(\tR\014subscript" +
+      "ion\022.\n\004time\030\003 \001(\0132\032.google.protobuf.Time" +
+      "stampR\004time\"L\n\030SeekSubscriptionResponse\022" +
+      "\032\n\010replayed\030\001 \001(\004R\010replayed\022\024\n\005acked\030\002 \001" +
+      "(\004R\005acked2\203\r\n\005Admin\022P\n\013CreateQueue\022\037.con" +
       "veyor.v1.CreateQueueRequest\032 .conveyor.v" +
       "1.CreateQueueResponse\022G\n\010GetQueue\022\034.conv" +
       "eyor.v1.GetQueueRequest\032\035.conveyor.v1.Ge" +
@@ -367,10 +387,12 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "esumeQueueRequest\032 .conveyor.v1.ResumeQu" +
       "eueResponse\022Y\n\016ListQueueStats\022\".conveyor" +
       ".v1.ListQueueStatsRequest\032#.conveyor.v1." +
-      "ListQueueStatsResponseB\\\n\017dev.conveyor.v" +
-      "1P\001ZGgithub.com/conveyor-broker/conveyor" +
-      "/generated/go/conveyor/v1;conveyorv1b\006pr" +
-      "oto3"
+      "ListQueueStatsResponse\022_\n\020SeekSubscripti" +
+      "on\022$.conveyor.v1.SeekSubscriptionRequest" +
+      "\032%.conveyor.v1.SeekSubscriptionResponseB" +
+      "\\\n\017dev.conveyor.v1P\001ZGgithub.com/conveyo" +
+      "r-broker/conveyor/generated/go/conveyor/" +
+      "v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -378,6 +400,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
           dev.conveyor.v1.Types.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
+          com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_conveyor_v1_CreateQueueRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -522,7 +545,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_GetQueueStatsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_GetQueueStatsResponse_descriptor,
-        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", "Paused", "Rates1M", "Rates5M", "SubscriptionLag", "Queue", "Kind", });
+        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", "Paused", "Rates1M", "Rates5M", "SubscriptionLag", "Queue", "Kind", "Retained", "RetainedBytes", "Compressed", "CompressionSavedBytes", });
     internal_static_conveyor_v1_QueueRates_descriptor =
       getDescriptor().getMessageType(24);
     internal_static_conveyor_v1_QueueRates_fieldAccessorTable = new
@@ -613,10 +636,23 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_RedriveDeadLettersResponse_descriptor,
         new java.lang.String[] { "Redriven", "Skipped", });
+    internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_conveyor_v1_SeekSubscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_SeekSubscriptionRequest_descriptor,
+        new java.lang.String[] { "Queue", "Subscription", "Time", });
+    internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor =
+      getDescriptor().getMessageType(40);
+    internal_static_conveyor_v1_SeekSubscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_SeekSubscriptionResponse_descriptor,
+        new java.lang.String[] { "Replayed", "Acked", });
     descriptor.resolveAllFeaturesImmutable();
     dev.conveyor.v1.Types.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
+    com.google.protobuf.TimestampProto.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -147,106 +147,117 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\030conveyor/v1/broker.proto\022\013conveyor.v1\032" +
       "\027conveyor/v1/types.proto\032\036google/protobu" +
-      "f/duration.proto\032\027google/rpc/status.prot" +
-      "o\"\273\001\n\013SendRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022" +
-      "0\n\010messages\030\002 \003(\0132\024.conveyor.v1.MessageR" +
-      "\010messages\022/\n\010wait_for\030\003 \001(\0162\024.conveyor.v" +
-      "1.WaitForR\007waitFor\0223\n\007timeout\030\004 \001(\0132\031.go" +
-      "ogle.protobuf.DurationR\007timeout\"\254\001\n\nSend" +
-      "Result\022\035\n\nmessage_id\030\001 \001(\tR\tmessageId\022\034\n" +
-      "\tduplicate\030\002 \001(\010R\tduplicate\022(\n\005error\030\003 \001" +
-      "(\0132\022.google.rpc.StatusR\005error\022\026\n\006queues\030" +
-      "\004 \003(\tR\006queues\022\037\n\013message_ids\030\005 \003(\tR\nmess" +
-      "ageIds\"A\n\014SendResponse\0221\n\007results\030\001 \003(\0132" +
-      "\027.conveyor.v1.SendResultR\007results\"\335\001\n\021Se" +
-      "ndStreamRequest\022\024\n\005queue\030\001 \001(\tR\005queue\0220\n" +
-      "\010messages\030\002 \003(\0132\024.conveyor.v1.MessageR\010m" +
-      "essages\022/\n\010wait_for\030\003 \001(\0162\024.conveyor.v1." +
-      "WaitForR\007waitFor\0223\n\007timeout\030\004 \001(\0132\031.goog" +
-      "le.protobuf.DurationR\007timeout\022\032\n\010sequenc" +
-      "e\030\005 \001(\004R\010sequence\"c\n\022SendStreamResponse\022" +
-      "1\n\007results\030\001 \003(\0132\027.conveyor.v1.SendResul" +
-      "tR\007results\022\032\n\010sequence\030\002 \001(\004R\010sequence\"\201" +
-      "\002\n\016ReceiveRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022" +
-      "\"\n\014subscription\030\002 \001(\tR\014subscription\022\026\n\006f" +
-      "ilter\030\003 \001(\tR\006filter\0228\n\030max_outstanding_m" +
-      "essages\030\004 \001(\rR\026maxOutstandingMessages\0222\n" +
-      "\025max_outstanding_bytes\030\005 \001(\004R\023maxOutstan" +
-      "dingBytes\022/\n\005lease\030\006 \001(\0132\031.google.protob" +
-      "uf.DurationR\005lease\"H\n\017ReceiveResponse\0225\n" +
-      "\ndeliveries\030\001 \003(\0132\025.conveyor.v1.Delivery" +
-      "R\ndeliveries\"[\n\021LeaseModification\022\025\n\006ack" +
-      "_id\030\001 \001(\tR\005ackId\022/\n\005lease\030\002 \001(\0132\031.google" +
-      ".protobuf.DurationR\005lease\"\203\003\n\027StreamingR" +
-      "eceiveRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022\"\n\014s" +
-      "ubscription\030\002 \001(\tR\014subscription\022\026\n\006filte" +
-      "r\030\003 \001(\tR\006filter\0228\n\030max_outstanding_messa" +
-      "ges\030\004 \001(\rR\026maxOutstandingMessages\0222\n\025max" +
-      "_outstanding_bytes\030\005 \001(\004R\023maxOutstanding" +
-      "Bytes\022/\n\005lease\030\006 \001(\0132\031.google.protobuf.D" +
-      "urationR\005lease\022\027\n\007ack_ids\030\007 \003(\tR\006ackIds\022" +
-      "\031\n\010nack_ids\030\010 \003(\tR\007nackIds\022C\n\rmodify_lea" +
-      "ses\030\t \003(\0132\036.conveyor.v1.LeaseModificatio" +
-      "nR\014modifyLeases\"w\n\030StreamingReceiveRespo" +
-      "nse\0225\n\ndeliveries\030\001 \003(\0132\025.conveyor.v1.De" +
-      "liveryR\ndeliveries\022$\n\016failed_ack_ids\030\002 \003" +
-      "(\tR\014failedAckIds\"\342\001\n\013PullRequest\022\024\n\005queu" +
-      "e\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR\014su" +
-      "bscription\022\026\n\006filter\030\003 \001(\tR\006filter\022!\n\014ma" +
-      "x_messages\030\004 \001(\rR\013maxMessages\022-\n\004wait\030\005 " +
-      "\001(\0132\031.google.protobuf.DurationR\004wait\022/\n\005" +
-      "lease\030\006 \001(\0132\031.google.protobuf.DurationR\005" +
-      "lease\"E\n\014PullResponse\0225\n\ndeliveries\030\001 \003(" +
-      "\0132\025.conveyor.v1.DeliveryR\ndeliveries\"%\n\n" +
-      "AckRequest\022\027\n\007ack_ids\030\001 \003(\tR\006ackIds\"3\n\013A" +
-      "ckResponse\022$\n\016failed_ack_ids\030\001 \003(\tR\014fail" +
-      "edAckIds\"\220\001\n\013NackRequest\022\027\n\007ack_ids\030\001 \003(" +
-      "\tR\006ackIds\022/\n\005delay\030\002 \001(\0132\031.google.protob" +
-      "uf.DurationR\005delay\022\037\n\013dead_letter\030\003 \001(\010R" +
-      "\ndeadLetter\022\026\n\006reason\030\004 \001(\tR\006reason\"4\n\014N" +
-      "ackResponse\022$\n\016failed_ack_ids\030\001 \003(\tR\014fai" +
-      "ledAckIds\"^\n\022ModifyLeaseRequest\022\027\n\007ack_i" +
-      "ds\030\001 \003(\tR\006ackIds\022/\n\005lease\030\002 \001(\0132\031.google" +
-      ".protobuf.DurationR\005lease\";\n\023ModifyLease" +
-      "Response\022$\n\016failed_ack_ids\030\001 \003(\tR\014failed" +
-      "AckIds\"N\n\027GetMessageStatusRequest\022\024\n\005que" +
-      "ue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmes" +
-      "sageId\"J\n\023WatchMessageRequest\022\024\n\005queue\030\001" +
-      " \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmessage" +
-      "Id\"K\n\024CancelMessageRequest\022\024\n\005queue\030\001 \001(" +
-      "\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmessageId\"" +
-      "K\n\025CancelMessageResponse\0222\n\006status\030\001 \001(\013" +
-      "2\032.conveyor.v1.MessageStatusR\006status2\311\006\n" +
-      "\006Broker\022;\n\004Send\022\030.conveyor.v1.SendReques" +
-      "t\032\031.conveyor.v1.SendResponse\022Q\n\nSendStre" +
-      "am\022\036.conveyor.v1.SendStreamRequest\032\037.con" +
-      "veyor.v1.SendStreamResponse(\0010\001\022F\n\007Recei" +
-      "ve\022\033.conveyor.v1.ReceiveRequest\032\034.convey" +
-      "or.v1.ReceiveResponse0\001\022c\n\020StreamingRece" +
-      "ive\022$.conveyor.v1.StreamingReceiveReques" +
-      "t\032%.conveyor.v1.StreamingReceiveResponse" +
-      "(\0010\001\022;\n\004Pull\022\030.conveyor.v1.PullRequest\032\031" +
-      ".conveyor.v1.PullResponse\0228\n\003Ack\022\027.conve" +
-      "yor.v1.AckRequest\032\030.conveyor.v1.AckRespo" +
-      "nse\022;\n\004Nack\022\030.conveyor.v1.NackRequest\032\031." +
-      "conveyor.v1.NackResponse\022P\n\013ModifyLease\022" +
-      "\037.conveyor.v1.ModifyLeaseRequest\032 .conve" +
-      "yor.v1.ModifyLeaseResponse\022T\n\020GetMessage" +
-      "Status\022$.conveyor.v1.GetMessageStatusReq" +
-      "uest\032\032.conveyor.v1.MessageStatus\022N\n\014Watc" +
-      "hMessage\022 .conveyor.v1.WatchMessageReque" +
-      "st\032\032.conveyor.v1.MessageStatus0\001\022V\n\rCanc" +
-      "elMessage\022!.conveyor.v1.CancelMessageReq" +
-      "uest\032\".conveyor.v1.CancelMessageResponse" +
-      "B\\\n\017dev.conveyor.v1P\001ZGgithub.com/convey" +
-      "or-broker/conveyor/generated/go/conveyor" +
-      "/v1;conveyorv1b\006proto3"
+      "f/duration.proto\032\037google/protobuf/timest" +
+      "amp.proto\032\027google/rpc/status.proto\"\273\001\n\013S" +
+      "endRequest\022\024\n\005queue\030\001 \001(\tR\005queue\0220\n\010mess" +
+      "ages\030\002 \003(\0132\024.conveyor.v1.MessageR\010messag" +
+      "es\022/\n\010wait_for\030\003 \001(\0162\024.conveyor.v1.WaitF" +
+      "orR\007waitFor\0223\n\007timeout\030\004 \001(\0132\031.google.pr" +
+      "otobuf.DurationR\007timeout\"\254\001\n\nSendResult\022" +
+      "\035\n\nmessage_id\030\001 \001(\tR\tmessageId\022\034\n\tduplic" +
+      "ate\030\002 \001(\010R\tduplicate\022(\n\005error\030\003 \001(\0132\022.go" +
+      "ogle.rpc.StatusR\005error\022\026\n\006queues\030\004 \003(\tR\006" +
+      "queues\022\037\n\013message_ids\030\005 \003(\tR\nmessageIds\"" +
+      "A\n\014SendResponse\0221\n\007results\030\001 \003(\0132\027.conve" +
+      "yor.v1.SendResultR\007results\"\335\001\n\021SendStrea" +
+      "mRequest\022\024\n\005queue\030\001 \001(\tR\005queue\0220\n\010messag" +
+      "es\030\002 \003(\0132\024.conveyor.v1.MessageR\010messages" +
+      "\022/\n\010wait_for\030\003 \001(\0162\024.conveyor.v1.WaitFor" +
+      "R\007waitFor\0223\n\007timeout\030\004 \001(\0132\031.google.prot" +
+      "obuf.DurationR\007timeout\022\032\n\010sequence\030\005 \001(\004" +
+      "R\010sequence\"c\n\022SendStreamResponse\0221\n\007resu" +
+      "lts\030\001 \003(\0132\027.conveyor.v1.SendResultR\007resu" +
+      "lts\022\032\n\010sequence\030\002 \001(\004R\010sequence\"\377\002\n\016Rece" +
+      "iveRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022\"\n\014subs" +
+      "cription\030\002 \001(\tR\014subscription\022\026\n\006filter\030\003" +
+      " \001(\tR\006filter\0228\n\030max_outstanding_messages" +
+      "\030\004 \001(\rR\026maxOutstandingMessages\0222\n\025max_ou" +
+      "tstanding_bytes\030\005 \001(\004R\023maxOutstandingByt" +
+      "es\022/\n\005lease\030\006 \001(\0132\031.google.protobuf.Dura" +
+      "tionR\005lease\022A\n\016start_position\030( \001(\0162\032.co" +
+      "nveyor.v1.StartPositionR\rstartPosition\0229" +
+      "\n\nstart_time\030) \001(\0132\032.google.protobuf.Tim" +
+      "estampR\tstartTime\"H\n\017ReceiveResponse\0225\n\n" +
+      "deliveries\030\001 \003(\0132\025.conveyor.v1.DeliveryR" +
+      "\ndeliveries\"[\n\021LeaseModification\022\025\n\006ack_" +
+      "id\030\001 \001(\tR\005ackId\022/\n\005lease\030\002 \001(\0132\031.google." +
+      "protobuf.DurationR\005lease\"\201\004\n\027StreamingRe" +
+      "ceiveRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022\"\n\014su" +
+      "bscription\030\002 \001(\tR\014subscription\022\026\n\006filter" +
+      "\030\003 \001(\tR\006filter\0228\n\030max_outstanding_messag" +
+      "es\030\004 \001(\rR\026maxOutstandingMessages\0222\n\025max_" +
+      "outstanding_bytes\030\005 \001(\004R\023maxOutstandingB" +
+      "ytes\022/\n\005lease\030\006 \001(\0132\031.google.protobuf.Du" +
+      "rationR\005lease\022\027\n\007ack_ids\030\007 \003(\tR\006ackIds\022\031" +
+      "\n\010nack_ids\030\010 \003(\tR\007nackIds\022C\n\rmodify_leas" +
+      "es\030\t \003(\0132\036.conveyor.v1.LeaseModification" +
+      "R\014modifyLeases\022A\n\016start_position\030( \001(\0162\032" +
+      ".conveyor.v1.StartPositionR\rstartPositio" +
+      "n\0229\n\nstart_time\030) \001(\0132\032.google.protobuf." +
+      "TimestampR\tstartTime\"w\n\030StreamingReceive" +
+      "Response\0225\n\ndeliveries\030\001 \003(\0132\025.conveyor." +
+      "v1.DeliveryR\ndeliveries\022$\n\016failed_ack_id" +
+      "s\030\002 \003(\tR\014failedAckIds\"\340\002\n\013PullRequest\022\024\n" +
+      "\005queue\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(" +
+      "\tR\014subscription\022\026\n\006filter\030\003 \001(\tR\006filter\022" +
+      "!\n\014max_messages\030\004 \001(\rR\013maxMessages\022-\n\004wa" +
+      "it\030\005 \001(\0132\031.google.protobuf.DurationR\004wai" +
+      "t\022/\n\005lease\030\006 \001(\0132\031.google.protobuf.Durat" +
+      "ionR\005lease\022A\n\016start_position\030( \001(\0162\032.con" +
+      "veyor.v1.StartPositionR\rstartPosition\0229\n" +
+      "\nstart_time\030) \001(\0132\032.google.protobuf.Time" +
+      "stampR\tstartTime\"E\n\014PullResponse\0225\n\ndeli" +
+      "veries\030\001 \003(\0132\025.conveyor.v1.DeliveryR\ndel" +
+      "iveries\"%\n\nAckRequest\022\027\n\007ack_ids\030\001 \003(\tR\006" +
+      "ackIds\"3\n\013AckResponse\022$\n\016failed_ack_ids\030" +
+      "\001 \003(\tR\014failedAckIds\"\220\001\n\013NackRequest\022\027\n\007a" +
+      "ck_ids\030\001 \003(\tR\006ackIds\022/\n\005delay\030\002 \001(\0132\031.go" +
+      "ogle.protobuf.DurationR\005delay\022\037\n\013dead_le" +
+      "tter\030\003 \001(\010R\ndeadLetter\022\026\n\006reason\030\004 \001(\tR\006" +
+      "reason\"4\n\014NackResponse\022$\n\016failed_ack_ids" +
+      "\030\001 \003(\tR\014failedAckIds\"^\n\022ModifyLeaseReque" +
+      "st\022\027\n\007ack_ids\030\001 \003(\tR\006ackIds\022/\n\005lease\030\002 \001" +
+      "(\0132\031.google.protobuf.DurationR\005lease\";\n\023" +
+      "ModifyLeaseResponse\022$\n\016failed_ack_ids\030\001 " +
+      "\003(\tR\014failedAckIds\"N\n\027GetMessageStatusReq" +
+      "uest\022\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id" +
+      "\030\002 \001(\tR\tmessageId\"J\n\023WatchMessageRequest" +
+      "\022\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001" +
+      "(\tR\tmessageId\"K\n\024CancelMessageRequest\022\024\n" +
+      "\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR" +
+      "\tmessageId\"K\n\025CancelMessageResponse\0222\n\006s" +
+      "tatus\030\001 \001(\0132\032.conveyor.v1.MessageStatusR" +
+      "\006status2\311\006\n\006Broker\022;\n\004Send\022\030.conveyor.v1" +
+      ".SendRequest\032\031.conveyor.v1.SendResponse\022" +
+      "Q\n\nSendStream\022\036.conveyor.v1.SendStreamRe" +
+      "quest\032\037.conveyor.v1.SendStreamResponse(\001" +
+      "0\001\022F\n\007Receive\022\033.conveyor.v1.ReceiveReque" +
+      "st\032\034.conveyor.v1.ReceiveResponse0\001\022c\n\020St" +
+      "reamingReceive\022$.conveyor.v1.StreamingRe" +
+      "ceiveRequest\032%.conveyor.v1.StreamingRece" +
+      "iveResponse(\0010\001\022;\n\004Pull\022\030.conveyor.v1.Pu" +
+      "llRequest\032\031.conveyor.v1.PullResponse\0228\n\003" +
+      "Ack\022\027.conveyor.v1.AckRequest\032\030.conveyor." +
+      "v1.AckResponse\022;\n\004Nack\022\030.conveyor.v1.Nac" +
+      "kRequest\032\031.conveyor.v1.NackResponse\022P\n\013M" +
+      "odifyLease\022\037.conveyor.v1.ModifyLeaseRequ" +
+      "est\032 .conveyor.v1.ModifyLeaseResponse\022T\n" +
+      "\020GetMessageStatus\022$.conveyor.v1.GetMessa" +
+      "geStatusRequest\032\032.conveyor.v1.MessageSta" +
+      "tus\022N\n\014WatchMessage\022 .conveyor.v1.WatchM" +
+      "essageRequest\032\032.conveyor.v1.MessageStatu" +
+      "s0\001\022V\n\rCancelMessage\022!.conveyor.v1.Cance" +
+      "lMessageRequest\032\".conveyor.v1.CancelMess" +
+      "ageResponseB\\\n\017dev.conveyor.v1P\001ZGgithub" +
+      ".com/conveyor-broker/conveyor/generated/" +
+      "go/conveyor/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           dev.conveyor.v1.Types.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
+          com.google.protobuf.TimestampProto.getDescriptor(),
           com.google.rpc.StatusProto.getDescriptor(),
         });
     internal_static_conveyor_v1_SendRequest_descriptor =
@@ -284,7 +295,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_ReceiveRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_ReceiveRequest_descriptor,
-        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", });
+        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", "StartPosition", "StartTime", });
     internal_static_conveyor_v1_ReceiveResponse_descriptor =
       getDescriptor().getMessageType(6);
     internal_static_conveyor_v1_ReceiveResponse_fieldAccessorTable = new
@@ -302,7 +313,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_StreamingReceiveRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_StreamingReceiveRequest_descriptor,
-        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", "AckIds", "NackIds", "ModifyLeases", });
+        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", "AckIds", "NackIds", "ModifyLeases", "StartPosition", "StartTime", });
     internal_static_conveyor_v1_StreamingReceiveResponse_descriptor =
       getDescriptor().getMessageType(9);
     internal_static_conveyor_v1_StreamingReceiveResponse_fieldAccessorTable = new
@@ -314,7 +325,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_PullRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_PullRequest_descriptor,
-        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxMessages", "Wait", "Lease", });
+        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxMessages", "Wait", "Lease", "StartPosition", "StartTime", });
     internal_static_conveyor_v1_PullResponse_descriptor =
       getDescriptor().getMessageType(11);
     internal_static_conveyor_v1_PullResponse_fieldAccessorTable = new
@@ -384,6 +395,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     descriptor.resolveAllFeaturesImmutable();
     dev.conveyor.v1.Types.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
+    com.google.protobuf.TimestampProto.getDescriptor();
     com.google.rpc.StatusProto.getDescriptor();
   }
 

@@ -534,6 +534,66 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.conveyor.v1.QueueKind.UNRECOGNIZED : result;
   }
 
+  public static final int RETAINED_FIELD_NUMBER = 40;
+  private long retained_ = 0L;
+  /**
+   * <pre>
+   * Acked messages retained for replay (Queue.retain_acked).
+   * </pre>
+   *
+   * <code>uint64 retained = 40 [json_name = "retained"];</code>
+   * @return The retained.
+   */
+  @java.lang.Override
+  public long getRetained() {
+    return retained_;
+  }
+
+  public static final int RETAINED_BYTES_FIELD_NUMBER = 41;
+  private long retainedBytes_ = 0L;
+  /**
+   * <pre>
+   * Payload bytes of the retained messages.
+   * </pre>
+   *
+   * <code>uint64 retained_bytes = 41 [json_name = "retainedBytes"];</code>
+   * @return The retainedBytes.
+   */
+  @java.lang.Override
+  public long getRetainedBytes() {
+    return retainedBytes_;
+  }
+
+  public static final int COMPRESSED_FIELD_NUMBER = 42;
+  private long compressed_ = 0L;
+  /**
+   * <pre>
+   * Messages written to disk compressed since the server started.
+   * </pre>
+   *
+   * <code>uint64 compressed = 42 [json_name = "compressed"];</code>
+   * @return The compressed.
+   */
+  @java.lang.Override
+  public long getCompressed() {
+    return compressed_;
+  }
+
+  public static final int COMPRESSION_SAVED_BYTES_FIELD_NUMBER = 43;
+  private long compressionSavedBytes_ = 0L;
+  /**
+   * <pre>
+   * Bytes compression saved on disk since the server started (before minus after).
+   * </pre>
+   *
+   * <code>uint64 compression_saved_bytes = 43 [json_name = "compressionSavedBytes"];</code>
+   * @return The compressionSavedBytes.
+   */
+  @java.lang.Override
+  public long getCompressionSavedBytes() {
+    return compressionSavedBytes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -610,6 +670,18 @@ private static final long serialVersionUID = 0L;
     }
     if (kind_ != dev.conveyor.v1.QueueKind.QUEUE_KIND_UNSPECIFIED.getNumber()) {
       output.writeEnum(35, kind_);
+    }
+    if (retained_ != 0L) {
+      output.writeUInt64(40, retained_);
+    }
+    if (retainedBytes_ != 0L) {
+      output.writeUInt64(41, retainedBytes_);
+    }
+    if (compressed_ != 0L) {
+      output.writeUInt64(42, compressed_);
+    }
+    if (compressionSavedBytes_ != 0L) {
+      output.writeUInt64(43, compressionSavedBytes_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -703,6 +775,22 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(35, kind_);
     }
+    if (retained_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(40, retained_);
+    }
+    if (retainedBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(41, retainedBytes_);
+    }
+    if (compressed_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(42, compressed_);
+    }
+    if (compressionSavedBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(43, compressionSavedBytes_);
+    }
     return size;
   }
   @java.lang.Override
@@ -777,6 +865,14 @@ private static final long serialVersionUID = 0L;
     if (!getQueue()
         .equals(other.getQueue())) return false;
     if (kind_ != other.kind_) return false;
+    if (getRetained()
+        != other.getRetained()) return false;
+    if (getRetainedBytes()
+        != other.getRetainedBytes()) return false;
+    if (getCompressed()
+        != other.getCompressed()) return false;
+    if (getCompressionSavedBytes()
+        != other.getCompressionSavedBytes()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -852,6 +948,18 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getQueue().hashCode();
     hash = (37 * hash) + KIND_FIELD_NUMBER;
     hash = (53 * hash) + kind_;
+    hash = (37 * hash) + RETAINED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getRetained());
+    hash = (37 * hash) + RETAINED_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getRetainedBytes());
+    hash = (37 * hash) + COMPRESSED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getCompressed());
+    hash = (37 * hash) + COMPRESSION_SAVED_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getCompressionSavedBytes());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1035,6 +1143,10 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00040000);
       queue_ = "";
       kind_ = 0;
+      retained_ = 0L;
+      retainedBytes_ = 0L;
+      compressed_ = 0L;
+      compressionSavedBytes_ = 0L;
       return this;
     }
 
@@ -1151,6 +1263,18 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00100000) != 0)) {
         result.kind_ = kind_;
       }
+      if (((from_bitField0_ & 0x00200000) != 0)) {
+        result.retained_ = retained_;
+      }
+      if (((from_bitField0_ & 0x00400000) != 0)) {
+        result.retainedBytes_ = retainedBytes_;
+      }
+      if (((from_bitField0_ & 0x00800000) != 0)) {
+        result.compressed_ = compressed_;
+      }
+      if (((from_bitField0_ & 0x01000000) != 0)) {
+        result.compressionSavedBytes_ = compressionSavedBytes_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1253,6 +1377,18 @@ private static final long serialVersionUID = 0L;
       }
       if (other.kind_ != 0) {
         setKindValue(other.getKindValue());
+      }
+      if (other.getRetained() != 0L) {
+        setRetained(other.getRetained());
+      }
+      if (other.getRetainedBytes() != 0L) {
+        setRetainedBytes(other.getRetainedBytes());
+      }
+      if (other.getCompressed() != 0L) {
+        setCompressed(other.getCompressed());
+      }
+      if (other.getCompressionSavedBytes() != 0L) {
+        setCompressionSavedBytes(other.getCompressionSavedBytes());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1397,6 +1533,26 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00100000;
               break;
             } // case 280
+            case 320: {
+              retained_ = input.readUInt64();
+              bitField0_ |= 0x00200000;
+              break;
+            } // case 320
+            case 328: {
+              retainedBytes_ = input.readUInt64();
+              bitField0_ |= 0x00400000;
+              break;
+            } // case 328
+            case 336: {
+              compressed_ = input.readUInt64();
+              bitField0_ |= 0x00800000;
+              break;
+            } // case 336
+            case 344: {
+              compressionSavedBytes_ = input.readUInt64();
+              bitField0_ |= 0x01000000;
+              break;
+            } // case 344
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3023,6 +3179,182 @@ private static final long serialVersionUID = 0L;
     public Builder clearKind() {
       bitField0_ = (bitField0_ & ~0x00100000);
       kind_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private long retained_ ;
+    /**
+     * <pre>
+     * Acked messages retained for replay (Queue.retain_acked).
+     * </pre>
+     *
+     * <code>uint64 retained = 40 [json_name = "retained"];</code>
+     * @return The retained.
+     */
+    @java.lang.Override
+    public long getRetained() {
+      return retained_;
+    }
+    /**
+     * <pre>
+     * Acked messages retained for replay (Queue.retain_acked).
+     * </pre>
+     *
+     * <code>uint64 retained = 40 [json_name = "retained"];</code>
+     * @param value The retained to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRetained(long value) {
+
+      retained_ = value;
+      bitField0_ |= 0x00200000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Acked messages retained for replay (Queue.retain_acked).
+     * </pre>
+     *
+     * <code>uint64 retained = 40 [json_name = "retained"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRetained() {
+      bitField0_ = (bitField0_ & ~0x00200000);
+      retained_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long retainedBytes_ ;
+    /**
+     * <pre>
+     * Payload bytes of the retained messages.
+     * </pre>
+     *
+     * <code>uint64 retained_bytes = 41 [json_name = "retainedBytes"];</code>
+     * @return The retainedBytes.
+     */
+    @java.lang.Override
+    public long getRetainedBytes() {
+      return retainedBytes_;
+    }
+    /**
+     * <pre>
+     * Payload bytes of the retained messages.
+     * </pre>
+     *
+     * <code>uint64 retained_bytes = 41 [json_name = "retainedBytes"];</code>
+     * @param value The retainedBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRetainedBytes(long value) {
+
+      retainedBytes_ = value;
+      bitField0_ |= 0x00400000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Payload bytes of the retained messages.
+     * </pre>
+     *
+     * <code>uint64 retained_bytes = 41 [json_name = "retainedBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRetainedBytes() {
+      bitField0_ = (bitField0_ & ~0x00400000);
+      retainedBytes_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long compressed_ ;
+    /**
+     * <pre>
+     * Messages written to disk compressed since the server started.
+     * </pre>
+     *
+     * <code>uint64 compressed = 42 [json_name = "compressed"];</code>
+     * @return The compressed.
+     */
+    @java.lang.Override
+    public long getCompressed() {
+      return compressed_;
+    }
+    /**
+     * <pre>
+     * Messages written to disk compressed since the server started.
+     * </pre>
+     *
+     * <code>uint64 compressed = 42 [json_name = "compressed"];</code>
+     * @param value The compressed to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCompressed(long value) {
+
+      compressed_ = value;
+      bitField0_ |= 0x00800000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Messages written to disk compressed since the server started.
+     * </pre>
+     *
+     * <code>uint64 compressed = 42 [json_name = "compressed"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCompressed() {
+      bitField0_ = (bitField0_ & ~0x00800000);
+      compressed_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long compressionSavedBytes_ ;
+    /**
+     * <pre>
+     * Bytes compression saved on disk since the server started (before minus after).
+     * </pre>
+     *
+     * <code>uint64 compression_saved_bytes = 43 [json_name = "compressionSavedBytes"];</code>
+     * @return The compressionSavedBytes.
+     */
+    @java.lang.Override
+    public long getCompressionSavedBytes() {
+      return compressionSavedBytes_;
+    }
+    /**
+     * <pre>
+     * Bytes compression saved on disk since the server started (before minus after).
+     * </pre>
+     *
+     * <code>uint64 compression_saved_bytes = 43 [json_name = "compressionSavedBytes"];</code>
+     * @param value The compressionSavedBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCompressionSavedBytes(long value) {
+
+      compressionSavedBytes_ = value;
+      bitField0_ |= 0x01000000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bytes compression saved on disk since the server started (before minus after).
+     * </pre>
+     *
+     * <code>uint64 compression_saved_bytes = 43 [json_name = "compressionSavedBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCompressionSavedBytes() {
+      bitField0_ = (bitField0_ & ~0x01000000);
+      compressionSavedBytes_ = 0L;
       onChanged();
       return this;
     }

@@ -328,4 +328,44 @@ public interface GetQueueStatsResponseOrBuilder extends
    * @return The kind.
    */
   dev.conveyor.v1.QueueKind getKind();
+
+  /**
+   * <pre>
+   * Acked messages retained for replay (Queue.retain_acked).
+   * </pre>
+   *
+   * <code>uint64 retained = 40 [json_name = "retained"];</code>
+   * @return The retained.
+   */
+  long getRetained();
+
+  /**
+   * <pre>
+   * Payload bytes of the retained messages.
+   * </pre>
+   *
+   * <code>uint64 retained_bytes = 41 [json_name = "retainedBytes"];</code>
+   * @return The retainedBytes.
+   */
+  long getRetainedBytes();
+
+  /**
+   * <pre>
+   * Messages written to disk compressed since the server started.
+   * </pre>
+   *
+   * <code>uint64 compressed = 42 [json_name = "compressed"];</code>
+   * @return The compressed.
+   */
+  long getCompressed();
+
+  /**
+   * <pre>
+   * Bytes compression saved on disk since the server started (before minus after).
+   * </pre>
+   *
+   * <code>uint64 compression_saved_bytes = 43 [json_name = "compressionSavedBytes"];</code>
+   * @return The compressionSavedBytes.
+   */
+  long getCompressionSavedBytes();
 }

@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     queue_ = "";
     subscription_ = "";
     filter_ = "";
+    startPosition_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -288,6 +289,70 @@ private static final long serialVersionUID = 0L;
     return lease_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lease_;
   }
 
+  public static final int START_POSITION_FIELD_NUMBER = 40;
+  private int startPosition_ = 0;
+  /**
+   * <pre>
+   * Where a subscription this request creates starts; default NEW.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The enum numeric value on the wire for startPosition.
+   */
+  @java.lang.Override public int getStartPositionValue() {
+    return startPosition_;
+  }
+  /**
+   * <pre>
+   * Where a subscription this request creates starts; default NEW.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The startPosition.
+   */
+  @java.lang.Override public dev.conveyor.v1.StartPosition getStartPosition() {
+    dev.conveyor.v1.StartPosition result = dev.conveyor.v1.StartPosition.forNumber(startPosition_);
+    return result == null ? dev.conveyor.v1.StartPosition.UNRECOGNIZED : result;
+  }
+
+  public static final int START_TIME_FIELD_NUMBER = 41;
+  private com.google.protobuf.Timestamp startTime_;
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasStartTime() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getStartTime() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -320,6 +385,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       output.writeMessage(6, getLease());
     }
+    if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
+      output.writeEnum(40, startPosition_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(41, getStartTime());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -344,6 +415,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000002) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getLease());
+    }
+    if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(40, startPosition_);
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(41, getStartTime());
     }
     return size;
   }
@@ -387,6 +466,12 @@ private static final long serialVersionUID = 0L;
       if (!getLease()
           .equals(other.getLease())) return false;
     }
+    if (startPosition_ != other.startPosition_) return false;
+    if (hasStartTime() != other.hasStartTime()) return false;
+    if (hasStartTime()) {
+      if (!getStartTime()
+          .equals(other.getStartTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -413,6 +498,12 @@ private static final long serialVersionUID = 0L;
     if (hasLease()) {
       hash = (37 * hash) + LEASE_FIELD_NUMBER;
       hash = (53 * hash) + getLease().hashCode();
+    }
+    hash = (37 * hash) + START_POSITION_FIELD_NUMBER;
+    hash = (53 * hash) + startPosition_;
+    if (hasStartTime()) {
+      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getStartTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -550,6 +641,7 @@ private static final long serialVersionUID = 0L;
               .alwaysUseFieldBuilders) {
         internalGetWaitFieldBuilder();
         internalGetLeaseFieldBuilder();
+        internalGetStartTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -569,6 +661,12 @@ private static final long serialVersionUID = 0L;
       if (leaseBuilder_ != null) {
         leaseBuilder_.dispose();
         leaseBuilder_ = null;
+      }
+      startPosition_ = 0;
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
       }
       return this;
     }
@@ -628,6 +726,15 @@ private static final long serialVersionUID = 0L;
             : leaseBuilder_.build();
         to_bitField0_ |= 0x00000002;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.startPosition_ = startPosition_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.startTime_ = startTimeBuilder_ == null
+            ? startTime_
+            : startTimeBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -666,6 +773,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasLease()) {
         mergeLease(other.getLease());
+      }
+      if (other.startPosition_ != 0) {
+        setStartPositionValue(other.getStartPositionValue());
+      }
+      if (other.hasStartTime()) {
+        mergeStartTime(other.getStartTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -725,6 +838,18 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 320: {
+              startPosition_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 320
+            case 330: {
+              input.readMessage(
+                  internalGetStartTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 330
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1370,6 +1495,233 @@ private static final long serialVersionUID = 0L;
         lease_ = null;
       }
       return leaseBuilder_;
+    }
+
+    private int startPosition_ = 0;
+    /**
+     * <pre>
+     * Where a subscription this request creates starts; default NEW.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return The enum numeric value on the wire for startPosition.
+     */
+    @java.lang.Override public int getStartPositionValue() {
+      return startPosition_;
+    }
+    /**
+     * <pre>
+     * Where a subscription this request creates starts; default NEW.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @param value The enum numeric value on the wire for startPosition to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStartPositionValue(int value) {
+      startPosition_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where a subscription this request creates starts; default NEW.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return The startPosition.
+     */
+    @java.lang.Override
+    public dev.conveyor.v1.StartPosition getStartPosition() {
+      dev.conveyor.v1.StartPosition result = dev.conveyor.v1.StartPosition.forNumber(startPosition_);
+      return result == null ? dev.conveyor.v1.StartPosition.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Where a subscription this request creates starts; default NEW.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @param value The startPosition to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setStartPosition(dev.conveyor.v1.StartPosition value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000040;
+      startPosition_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where a subscription this request creates starts; default NEW.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearStartPosition() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      startPosition_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp startTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     * @return Whether the startTime field is set.
+     */
+    public boolean hasStartTime() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     * @return The startTime.
+     */
+    public com.google.protobuf.Timestamp getStartTime() {
+      if (startTimeBuilder_ == null) {
+        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      } else {
+        return startTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        startTime_ = value;
+      } else {
+        startTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (startTimeBuilder_ == null) {
+        startTime_ = builderForValue.build();
+      } else {
+        startTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          startTime_ != null &&
+          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getStartTimeBuilder().mergeFrom(value);
+        } else {
+          startTime_ = value;
+        }
+      } else {
+        startTimeBuilder_.mergeFrom(value);
+      }
+      if (startTime_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder clearStartTime() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetStartTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+      if (startTimeBuilder_ != null) {
+        return startTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return startTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      }
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetStartTimeFieldBuilder() {
+      if (startTimeBuilder_ == null) {
+        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getStartTime(),
+                getParentForChildren(),
+                isClean());
+        startTime_ = null;
+      }
+      return startTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:conveyor.v1.PullRequest)

@@ -133,4 +133,50 @@ public interface PullRequestOrBuilder extends
    * <code>.google.protobuf.Duration lease = 6 [json_name = "lease"];</code>
    */
   com.google.protobuf.DurationOrBuilder getLeaseOrBuilder();
+
+  /**
+   * <pre>
+   * Where a subscription this request creates starts; default NEW.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The enum numeric value on the wire for startPosition.
+   */
+  int getStartPositionValue();
+  /**
+   * <pre>
+   * Where a subscription this request creates starts; default NEW.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The startPosition.
+   */
+  dev.conveyor.v1.StartPosition getStartPosition();
+
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  boolean hasStartTime();
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  com.google.protobuf.Timestamp getStartTime();
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME: the earliest publish time replayed.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 }

@@ -493,6 +493,111 @@ private static final long serialVersionUID = 0L;
     return dedupByContent_;
   }
 
+  public static final int RETAIN_ACKED_FIELD_NUMBER = 40;
+  private com.google.protobuf.Duration retainAcked_;
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   * @return Whether the retainAcked field is set.
+   */
+  @java.lang.Override
+  public boolean hasRetainAcked() {
+    return ((bitField0_ & 0x00000040) != 0);
+  }
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   * @return The retainAcked.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getRetainAcked() {
+    return retainAcked_ == null ? com.google.protobuf.Duration.getDefaultInstance() : retainAcked_;
+  }
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getRetainAckedOrBuilder() {
+    return retainAcked_ == null ? com.google.protobuf.Duration.getDefaultInstance() : retainAcked_;
+  }
+
+  public static final int RETAIN_ACKED_BYTES_FIELD_NUMBER = 41;
+  private long retainAckedBytes_ = 0L;
+  /**
+   * <pre>
+   * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+   * budget (with retain_acked unset too, nothing is kept).
+   * </pre>
+   *
+   * <code>uint64 retain_acked_bytes = 41 [json_name = "retainAckedBytes"];</code>
+   * @return The retainAckedBytes.
+   */
+  @java.lang.Override
+  public long getRetainAckedBytes() {
+    return retainAckedBytes_;
+  }
+
+  public static final int ENCRYPTED_FIELD_NUMBER = 42;
+  private boolean encrypted_ = false;
+  /**
+   * <pre>
+   * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+   * server needs an encryption key, see the README). Fixed at creation.
+   * </pre>
+   *
+   * <code>bool encrypted = 42 [json_name = "encrypted"];</code>
+   * @return The encrypted.
+   */
+  @java.lang.Override
+  public boolean getEncrypted() {
+    return encrypted_;
+  }
+
+  public static final int COMPRESS_ABOVE_BYTES_FIELD_NUMBER = 43;
+  private long compressAboveBytes_ = 0L;
+  /**
+   * <pre>
+   * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+   * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+   * </pre>
+   *
+   * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+   * @return Whether the compressAboveBytes field is set.
+   */
+  @java.lang.Override
+  public boolean hasCompressAboveBytes() {
+    return ((bitField0_ & 0x00000080) != 0);
+  }
+  /**
+   * <pre>
+   * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+   * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+   * </pre>
+   *
+   * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+   * @return The compressAboveBytes.
+   */
+  @java.lang.Override
+  public long getCompressAboveBytes() {
+    return compressAboveBytes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -548,6 +653,18 @@ private static final long serialVersionUID = 0L;
     }
     if (dedupByContent_ != false) {
       output.writeBool(30, dedupByContent_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      output.writeMessage(40, getRetainAcked());
+    }
+    if (retainAckedBytes_ != 0L) {
+      output.writeUInt64(41, retainAckedBytes_);
+    }
+    if (encrypted_ != false) {
+      output.writeBool(42, encrypted_);
+    }
+    if (((bitField0_ & 0x00000080) != 0)) {
+      output.writeUInt64(43, compressAboveBytes_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -606,6 +723,22 @@ private static final long serialVersionUID = 0L;
     if (dedupByContent_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(30, dedupByContent_);
+    }
+    if (((bitField0_ & 0x00000040) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(40, getRetainAcked());
+    }
+    if (retainAckedBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(41, retainAckedBytes_);
+    }
+    if (encrypted_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(42, encrypted_);
+    }
+    if (((bitField0_ & 0x00000080) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(43, compressAboveBytes_);
     }
     return size;
   }
@@ -675,6 +808,20 @@ private static final long serialVersionUID = 0L;
     }
     if (getDedupByContent()
         != other.getDedupByContent()) return false;
+    if (hasRetainAcked() != other.hasRetainAcked()) return false;
+    if (hasRetainAcked()) {
+      if (!getRetainAcked()
+          .equals(other.getRetainAcked())) return false;
+    }
+    if (getRetainAckedBytes()
+        != other.getRetainAckedBytes()) return false;
+    if (getEncrypted()
+        != other.getEncrypted()) return false;
+    if (hasCompressAboveBytes() != other.hasCompressAboveBytes()) return false;
+    if (hasCompressAboveBytes()) {
+      if (getCompressAboveBytes()
+          != other.getCompressAboveBytes()) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -729,6 +876,21 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + DEDUP_BY_CONTENT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getDedupByContent());
+    if (hasRetainAcked()) {
+      hash = (37 * hash) + RETAIN_ACKED_FIELD_NUMBER;
+      hash = (53 * hash) + getRetainAcked().hashCode();
+    }
+    hash = (37 * hash) + RETAIN_ACKED_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getRetainAckedBytes());
+    hash = (37 * hash) + ENCRYPTED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getEncrypted());
+    if (hasCompressAboveBytes()) {
+      hash = (37 * hash) + COMPRESS_ABOVE_BYTES_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getCompressAboveBytes());
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -869,6 +1031,7 @@ private static final long serialVersionUID = 0L;
         internalGetMessageTtlFieldBuilder();
         internalGetDefaultDelayFieldBuilder();
         internalGetCreateTimeFieldBuilder();
+        internalGetRetainAckedFieldBuilder();
       }
     }
     @java.lang.Override
@@ -913,6 +1076,14 @@ private static final long serialVersionUID = 0L;
         createTimeBuilder_ = null;
       }
       dedupByContent_ = false;
+      retainAcked_ = null;
+      if (retainAckedBuilder_ != null) {
+        retainAckedBuilder_.dispose();
+        retainAckedBuilder_ = null;
+      }
+      retainAckedBytes_ = 0L;
+      encrypted_ = false;
+      compressAboveBytes_ = 0L;
       return this;
     }
 
@@ -1007,6 +1178,22 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00002000) != 0)) {
         result.dedupByContent_ = dedupByContent_;
       }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.retainAcked_ = retainAckedBuilder_ == null
+            ? retainAcked_
+            : retainAckedBuilder_.build();
+        to_bitField0_ |= 0x00000040;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.retainAckedBytes_ = retainAckedBytes_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.encrypted_ = encrypted_;
+      }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.compressAboveBytes_ = compressAboveBytes_;
+        to_bitField0_ |= 0x00000080;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1067,6 +1254,18 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getDedupByContent() != false) {
         setDedupByContent(other.getDedupByContent());
+      }
+      if (other.hasRetainAcked()) {
+        mergeRetainAcked(other.getRetainAcked());
+      }
+      if (other.getRetainAckedBytes() != 0L) {
+        setRetainAckedBytes(other.getRetainAckedBytes());
+      }
+      if (other.getEncrypted() != false) {
+        setEncrypted(other.getEncrypted());
+      }
+      if (other.hasCompressAboveBytes()) {
+        setCompressAboveBytes(other.getCompressAboveBytes());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1174,6 +1373,28 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00002000;
               break;
             } // case 240
+            case 322: {
+              input.readMessage(
+                  internalGetRetainAckedFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 322
+            case 328: {
+              retainAckedBytes_ = input.readUInt64();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 328
+            case 336: {
+              encrypted_ = input.readBool();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 336
+            case 344: {
+              compressAboveBytes_ = input.readUInt64();
+              bitField0_ |= 0x00020000;
+              break;
+            } // case 344
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2627,6 +2848,333 @@ private static final long serialVersionUID = 0L;
     public Builder clearDedupByContent() {
       bitField0_ = (bitField0_ & ~0x00002000);
       dedupByContent_ = false;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Duration retainAcked_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> retainAckedBuilder_;
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     * @return Whether the retainAcked field is set.
+     */
+    public boolean hasRetainAcked() {
+      return ((bitField0_ & 0x00004000) != 0);
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     * @return The retainAcked.
+     */
+    public com.google.protobuf.Duration getRetainAcked() {
+      if (retainAckedBuilder_ == null) {
+        return retainAcked_ == null ? com.google.protobuf.Duration.getDefaultInstance() : retainAcked_;
+      } else {
+        return retainAckedBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public Builder setRetainAcked(com.google.protobuf.Duration value) {
+      if (retainAckedBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        retainAcked_ = value;
+      } else {
+        retainAckedBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public Builder setRetainAcked(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (retainAckedBuilder_ == null) {
+        retainAcked_ = builderForValue.build();
+      } else {
+        retainAckedBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public Builder mergeRetainAcked(com.google.protobuf.Duration value) {
+      if (retainAckedBuilder_ == null) {
+        if (((bitField0_ & 0x00004000) != 0) &&
+          retainAcked_ != null &&
+          retainAcked_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getRetainAckedBuilder().mergeFrom(value);
+        } else {
+          retainAcked_ = value;
+        }
+      } else {
+        retainAckedBuilder_.mergeFrom(value);
+      }
+      if (retainAcked_ != null) {
+        bitField0_ |= 0x00004000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public Builder clearRetainAcked() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      retainAcked_ = null;
+      if (retainAckedBuilder_ != null) {
+        retainAckedBuilder_.dispose();
+        retainAckedBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public com.google.protobuf.Duration.Builder getRetainAckedBuilder() {
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return internalGetRetainAckedFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getRetainAckedOrBuilder() {
+      if (retainAckedBuilder_ != null) {
+        return retainAckedBuilder_.getMessageOrBuilder();
+      } else {
+        return retainAcked_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : retainAcked_;
+      }
+    }
+    /**
+     * <pre>
+     * Keep messages after they were acked (every copy, per their guarantee) for this long from
+     * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+     * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetRetainAckedFieldBuilder() {
+      if (retainAckedBuilder_ == null) {
+        retainAckedBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getRetainAcked(),
+                getParentForChildren(),
+                isClean());
+        retainAcked_ = null;
+      }
+      return retainAckedBuilder_;
+    }
+
+    private long retainAckedBytes_ ;
+    /**
+     * <pre>
+     * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+     * budget (with retain_acked unset too, nothing is kept).
+     * </pre>
+     *
+     * <code>uint64 retain_acked_bytes = 41 [json_name = "retainAckedBytes"];</code>
+     * @return The retainAckedBytes.
+     */
+    @java.lang.Override
+    public long getRetainAckedBytes() {
+      return retainAckedBytes_;
+    }
+    /**
+     * <pre>
+     * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+     * budget (with retain_acked unset too, nothing is kept).
+     * </pre>
+     *
+     * <code>uint64 retain_acked_bytes = 41 [json_name = "retainAckedBytes"];</code>
+     * @param value The retainAckedBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRetainAckedBytes(long value) {
+
+      retainAckedBytes_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+     * budget (with retain_acked unset too, nothing is kept).
+     * </pre>
+     *
+     * <code>uint64 retain_acked_bytes = 41 [json_name = "retainAckedBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRetainAckedBytes() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      retainAckedBytes_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private boolean encrypted_ ;
+    /**
+     * <pre>
+     * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+     * server needs an encryption key, see the README). Fixed at creation.
+     * </pre>
+     *
+     * <code>bool encrypted = 42 [json_name = "encrypted"];</code>
+     * @return The encrypted.
+     */
+    @java.lang.Override
+    public boolean getEncrypted() {
+      return encrypted_;
+    }
+    /**
+     * <pre>
+     * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+     * server needs an encryption key, see the README). Fixed at creation.
+     * </pre>
+     *
+     * <code>bool encrypted = 42 [json_name = "encrypted"];</code>
+     * @param value The encrypted to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEncrypted(boolean value) {
+
+      encrypted_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+     * server needs an encryption key, see the README). Fixed at creation.
+     * </pre>
+     *
+     * <code>bool encrypted = 42 [json_name = "encrypted"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearEncrypted() {
+      bitField0_ = (bitField0_ & ~0x00010000);
+      encrypted_ = false;
+      onChanged();
+      return this;
+    }
+
+    private long compressAboveBytes_ ;
+    /**
+     * <pre>
+     * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+     * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+     * </pre>
+     *
+     * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+     * @return Whether the compressAboveBytes field is set.
+     */
+    @java.lang.Override
+    public boolean hasCompressAboveBytes() {
+      return ((bitField0_ & 0x00020000) != 0);
+    }
+    /**
+     * <pre>
+     * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+     * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+     * </pre>
+     *
+     * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+     * @return The compressAboveBytes.
+     */
+    @java.lang.Override
+    public long getCompressAboveBytes() {
+      return compressAboveBytes_;
+    }
+    /**
+     * <pre>
+     * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+     * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+     * </pre>
+     *
+     * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+     * @param value The compressAboveBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCompressAboveBytes(long value) {
+
+      compressAboveBytes_ = value;
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+     * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+     * </pre>
+     *
+     * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCompressAboveBytes() {
+      bitField0_ = (bitField0_ & ~0x00020000);
+      compressAboveBytes_ = 0L;
       onChanged();
       return this;
     }

@@ -291,4 +291,80 @@ public interface QueueOrBuilder extends
    * @return The dedupByContent.
    */
   boolean getDedupByContent();
+
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   * @return Whether the retainAcked field is set.
+   */
+  boolean hasRetainAcked();
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   * @return The retainAcked.
+   */
+  com.google.protobuf.Duration getRetainAcked();
+  /**
+   * <pre>
+   * Keep messages after they were acked (every copy, per their guarantee) for this long from
+   * the ack, so a subscription can replay them (start position ALL or FROM_TIME,
+   * SeekSubscription); unset keeps none (unless retain_acked_bytes is set).
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration retain_acked = 40 [json_name = "retainAcked"];</code>
+   */
+  com.google.protobuf.DurationOrBuilder getRetainAckedOrBuilder();
+
+  /**
+   * <pre>
+   * Most bytes of acked messages kept for replay; the oldest go first past it. 0: no byte
+   * budget (with retain_acked unset too, nothing is kept).
+   * </pre>
+   *
+   * <code>uint64 retain_acked_bytes = 41 [json_name = "retainAckedBytes"];</code>
+   * @return The retainAckedBytes.
+   */
+  long getRetainAckedBytes();
+
+  /**
+   * <pre>
+   * Seal payloads and attributes with AES-256-GCM before they reach the server's disk (the
+   * server needs an encryption key, see the README). Fixed at creation.
+   * </pre>
+   *
+   * <code>bool encrypted = 42 [json_name = "encrypted"];</code>
+   * @return The encrypted.
+   */
+  boolean getEncrypted();
+
+  /**
+   * <pre>
+   * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+   * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+   * </pre>
+   *
+   * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+   * @return Whether the compressAboveBytes field is set.
+   */
+  boolean hasCompressAboveBytes();
+  /**
+   * <pre>
+   * Payloads of at least this many bytes are kept compressed (zstd) on the server's disk and
+   * delivered as sent; unset: the server's default (`--compress-above`); 0: never.
+   * </pre>
+   *
+   * <code>optional uint64 compress_above_bytes = 43 [json_name = "compressAboveBytes"];</code>
+   * @return The compressAboveBytes.
+   */
+  long getCompressAboveBytes();
 }

@@ -40,6 +40,7 @@ private static final long serialVersionUID = 0L;
     nackIds_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
     modifyLeases_ = java.util.Collections.emptyList();
+    startPosition_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -437,6 +438,70 @@ private static final long serialVersionUID = 0L;
     return modifyLeases_.get(index);
   }
 
+  public static final int START_POSITION_FIELD_NUMBER = 40;
+  private int startPosition_ = 0;
+  /**
+   * <pre>
+   * Where a subscription this stream creates starts; first request only.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The enum numeric value on the wire for startPosition.
+   */
+  @java.lang.Override public int getStartPositionValue() {
+    return startPosition_;
+  }
+  /**
+   * <pre>
+   * Where a subscription this stream creates starts; first request only.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The startPosition.
+   */
+  @java.lang.Override public dev.conveyor.v1.StartPosition getStartPosition() {
+    dev.conveyor.v1.StartPosition result = dev.conveyor.v1.StartPosition.forNumber(startPosition_);
+    return result == null ? dev.conveyor.v1.StartPosition.UNRECOGNIZED : result;
+  }
+
+  public static final int START_TIME_FIELD_NUMBER = 41;
+  private com.google.protobuf.Timestamp startTime_;
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasStartTime() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getStartTime() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -477,6 +542,12 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < modifyLeases_.size(); i++) {
       output.writeMessage(9, modifyLeases_.get(i));
+    }
+    if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
+      output.writeEnum(40, startPosition_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(41, getStartTime());
     }
     getUnknownFields().writeTo(output);
   }
@@ -528,6 +599,14 @@ private static final long serialVersionUID = 0L;
           }
           size += 1 * count;
         }
+    if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(40, startPosition_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(41, getStartTime());
+    }
     return size;
   }
   @java.lang.Override
@@ -573,6 +652,12 @@ private static final long serialVersionUID = 0L;
         .equals(other.getNackIdsList())) return false;
     if (!getModifyLeasesList()
         .equals(other.getModifyLeasesList())) return false;
+    if (startPosition_ != other.startPosition_) return false;
+    if (hasStartTime() != other.hasStartTime()) return false;
+    if (hasStartTime()) {
+      if (!getStartTime()
+          .equals(other.getStartTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -610,6 +695,12 @@ private static final long serialVersionUID = 0L;
     if (getModifyLeasesCount() > 0) {
       hash = (37 * hash) + MODIFY_LEASES_FIELD_NUMBER;
       hash = (53 * hash) + getModifyLeasesList().hashCode();
+    }
+    hash = (37 * hash) + START_POSITION_FIELD_NUMBER;
+    hash = (53 * hash) + startPosition_;
+    if (hasStartTime()) {
+      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getStartTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -747,6 +838,7 @@ private static final long serialVersionUID = 0L;
               .alwaysUseFieldBuilders) {
         internalGetLeaseFieldBuilder();
         internalGetModifyLeasesFieldBuilder();
+        internalGetStartTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -774,6 +866,12 @@ private static final long serialVersionUID = 0L;
         modifyLeasesBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000100);
+      startPosition_ = 0;
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
       return this;
     }
 
@@ -849,6 +947,15 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000080) != 0)) {
         nackIds_.makeImmutable();
         result.nackIds_ = nackIds_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.startPosition_ = startPosition_;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.startTime_ = startTimeBuilder_ == null
+            ? startTime_
+            : startTimeBuilder_.build();
+        to_bitField0_ |= 0x00000002;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -935,6 +1042,12 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (other.startPosition_ != 0) {
+        setStartPositionValue(other.getStartPositionValue());
+      }
+      if (other.hasStartTime()) {
+        mergeStartTime(other.getStartTime());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1014,6 +1127,18 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 74
+            case 320: {
+              startPosition_ = input.readEnum();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 320
+            case 330: {
+              input.readMessage(
+                  internalGetStartTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 330
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2148,6 +2273,233 @@ private static final long serialVersionUID = 0L;
         modifyLeases_ = null;
       }
       return modifyLeasesBuilder_;
+    }
+
+    private int startPosition_ = 0;
+    /**
+     * <pre>
+     * Where a subscription this stream creates starts; first request only.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return The enum numeric value on the wire for startPosition.
+     */
+    @java.lang.Override public int getStartPositionValue() {
+      return startPosition_;
+    }
+    /**
+     * <pre>
+     * Where a subscription this stream creates starts; first request only.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @param value The enum numeric value on the wire for startPosition to set.
+     * @return This builder for chaining.
+     */
+    public Builder setStartPositionValue(int value) {
+      startPosition_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where a subscription this stream creates starts; first request only.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return The startPosition.
+     */
+    @java.lang.Override
+    public dev.conveyor.v1.StartPosition getStartPosition() {
+      dev.conveyor.v1.StartPosition result = dev.conveyor.v1.StartPosition.forNumber(startPosition_);
+      return result == null ? dev.conveyor.v1.StartPosition.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Where a subscription this stream creates starts; first request only.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @param value The startPosition to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setStartPosition(dev.conveyor.v1.StartPosition value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000200;
+      startPosition_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Where a subscription this stream creates starts; first request only.
+     * </pre>
+     *
+     * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearStartPosition() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      startPosition_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp startTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     * @return Whether the startTime field is set.
+     */
+    public boolean hasStartTime() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     * @return The startTime.
+     */
+    public com.google.protobuf.Timestamp getStartTime() {
+      if (startTimeBuilder_ == null) {
+        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      } else {
+        return startTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        startTime_ = value;
+      } else {
+        startTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (startTimeBuilder_ == null) {
+        startTime_ = builderForValue.build();
+      } else {
+        startTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0) &&
+          startTime_ != null &&
+          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getStartTimeBuilder().mergeFrom(value);
+        } else {
+          startTime_ = value;
+        }
+      } else {
+        startTimeBuilder_.mergeFrom(value);
+      }
+      if (startTime_ != null) {
+        bitField0_ |= 0x00000400;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public Builder clearStartTime() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return internalGetStartTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+      if (startTimeBuilder_ != null) {
+        return startTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return startTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      }
+    }
+    /**
+     * <pre>
+     * For START_POSITION_FROM_TIME; first request only.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetStartTimeFieldBuilder() {
+      if (startTimeBuilder_ == null) {
+        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getStartTime(),
+                getParentForChildren(),
+                isClean());
+        startTime_ = null;
+      }
+      return startTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:conveyor.v1.StreamingReceiveRequest)

@@ -242,4 +242,50 @@ public interface StreamingReceiveRequestOrBuilder extends
    */
   dev.conveyor.v1.LeaseModificationOrBuilder getModifyLeasesOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Where a subscription this stream creates starts; first request only.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The enum numeric value on the wire for startPosition.
+   */
+  int getStartPositionValue();
+  /**
+   * <pre>
+   * Where a subscription this stream creates starts; first request only.
+   * </pre>
+   *
+   * <code>.conveyor.v1.StartPosition start_position = 40 [json_name = "startPosition"];</code>
+   * @return The startPosition.
+   */
+  dev.conveyor.v1.StartPosition getStartPosition();
+
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  boolean hasStartTime();
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  com.google.protobuf.Timestamp getStartTime();
+  /**
+   * <pre>
+   * For START_POSITION_FROM_TIME; first request only.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
 }

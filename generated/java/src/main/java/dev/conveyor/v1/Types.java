@@ -123,7 +123,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
       "\nmultiplier\022+\n\003max\030\003 \001(\0132\031.google.protob" +
       "uf.DurationR\003max\022\026\n\006jitter\030\004 \001(\001R\006jitter" +
       "\0221\n\006delays\030\005 \003(\0132\031.google.protobuf.Durat" +
-      "ionR\006delays\"\273\005\n\005Queue\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "ionR\006delays\"\225\007\n\005Queue\022\022\n\004name\030\001 \001(\tR\004nam" +
       "e\022*\n\004kind\030\002 \001(\0162\026.conveyor.v1.QueueKindR" +
       "\004kind\022/\n\005lease\030\003 \001(\0132\031.google.protobuf.D" +
       "urationR\005lease\022%\n\016max_deliveries\030\004 \001(\rR\r" +
@@ -140,52 +140,61 @@ public final class Types extends com.google.protobuf.GeneratedFile {
       "Policy\022*\n\021max_payload_bytes\030\014 \001(\004R\017maxPa" +
       "yloadBytes\022;\n\013create_time\030\r \001(\0132\032.google" +
       ".protobuf.TimestampR\ncreateTime\022(\n\020dedup" +
-      "_by_content\030\036 \001(\010R\016dedupByContent\"9\n\007Bin" +
-      "ding\022\030\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue\030" +
-      "\002 \001(\tR\005queue\"\310\001\n\014Subscription\022\022\n\004name\030\001 " +
-      "\001(\tR\004name\022\024\n\005queue\030\002 \001(\tR\005queue\022\026\n\006filte" +
-      "r\030\003 \001(\tR\006filter\022;\n\013create_time\030\004 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\ncreateTime\022\033\n\t" +
-      "in_flight\030\005 \001(\004R\010inFlight\022\034\n\tconsumers\030\006" +
-      " \001(\rR\tconsumers\"\215\001\n\032SubscriptionDelivery" +
-      "Status\022\"\n\014subscription\030\001 \001(\tR\014subscripti" +
-      "on\022/\n\005state\030\002 \001(\0162\031.conveyor.v1.MessageS" +
-      "tateR\005state\022\032\n\010attempts\030\003 \001(\rR\010attempts\"" +
-      "\253\003\n\rMessageStatus\022\024\n\005queue\030\001 \001(\tR\005queue\022" +
-      "\035\n\nmessage_id\030\002 \001(\tR\tmessageId\022/\n\005state\030" +
-      "\003 \001(\0162\031.conveyor.v1.MessageStateR\005state\022" +
-      "\031\n\010acked_by\030\004 \003(\tR\007ackedBy\022#\n\rrequired_a" +
-      "cks\030\005 \001(\rR\014requiredAcks\022\032\n\010attempts\030\006 \001(" +
-      "\rR\010attempts\022M\n\rsubscriptions\030\007 \003(\0132\'.con" +
-      "veyor.v1.SubscriptionDeliveryStatusR\rsub" +
-      "scriptions\022\026\n\006reason\030\010 \001(\tR\006reason\022;\n\013up" +
-      "date_time\030\t \001(\0132\032.google.protobuf.Timest" +
-      "ampR\nupdateTime\0224\n\tguarantee\030\n \001(\0162\026.con" +
-      "veyor.v1.GuaranteeR\tguarantee*\221\001\n\tGuaran" +
-      "tee\022\031\n\025GUARANTEE_UNSPECIFIED\020\000\022\035\n\031GUARAN" +
-      "TEE_FIRE_AND_FORGET\020\001\022\033\n\027GUARANTEE_AT_LE" +
-      "AST_ONCE\020\002\022\027\n\023GUARANTEE_BROADCAST\020\003\022\024\n\020G" +
-      "UARANTEE_QUORUM\020\004*n\n\tQueueKind\022\032\n\026QUEUE_" +
-      "KIND_UNSPECIFIED\020\000\022\027\n\023QUEUE_KIND_STANDAR" +
-      "D\020\001\022\023\n\017QUEUE_KIND_FIFO\020\002\022\027\n\023QUEUE_KIND_P" +
-      "RIORITY\020\003*r\n\016OverflowPolicy\022\037\n\033OVERFLOW_" +
-      "POLICY_UNSPECIFIED\020\000\022\036\n\032OVERFLOW_POLICY_" +
-      "REJECT_NEW\020\001\022\037\n\033OVERFLOW_POLICY_DROP_OLD" +
-      "EST\020\002*P\n\007WaitFor\022\030\n\024WAIT_FOR_UNSPECIFIED" +
-      "\020\000\022\023\n\017WAIT_FOR_STORED\020\001\022\026\n\022WAIT_FOR_DELI" +
-      "VERED\020\002*\366\001\n\014MessageState\022\035\n\031MESSAGE_STAT" +
-      "E_UNSPECIFIED\020\000\022\031\n\025MESSAGE_STATE_PENDING" +
-      "\020\001\022\033\n\027MESSAGE_STATE_IN_FLIGHT\020\002\022\033\n\027MESSA" +
-      "GE_STATE_DELIVERED\020\003\022\037\n\033MESSAGE_STATE_DE" +
-      "AD_LETTERED\020\004\022\031\n\025MESSAGE_STATE_EXPIRED\020\005" +
-      "\022\033\n\027MESSAGE_STATE_CANCELLED\020\006\022\031\n\025MESSAGE" +
-      "_STATE_DROPPED\020\007*\234\001\n\020DeadLetterReason\022\"\n" +
-      "\036DEAD_LETTER_REASON_UNSPECIFIED\020\000\022%\n!DEA" +
-      "D_LETTER_REASON_MAX_DELIVERIES\020\001\022\035\n\031DEAD" +
-      "_LETTER_REASON_NACKED\020\002\022\036\n\032DEAD_LETTER_R" +
-      "EASON_EXPIRED\020\003B\\\n\017dev.conveyor.v1P\001ZGgi" +
-      "thub.com/conveyor-broker/conveyor/genera" +
-      "ted/go/conveyor/v1;conveyorv1b\006proto3"
+      "_by_content\030\036 \001(\010R\016dedupByContent\022<\n\014ret" +
+      "ain_acked\030( \001(\0132\031.google.protobuf.Durati" +
+      "onR\013retainAcked\022,\n\022retain_acked_bytes\030) " +
+      "\001(\004R\020retainAckedBytes\022\034\n\tencrypted\030* \001(\010" +
+      "R\tencrypted\0225\n\024compress_above_bytes\030+ \001(" +
+      "\004H\000R\022compressAboveBytes\210\001\001B\027\n\025_compress_" +
+      "above_bytes\"9\n\007Binding\022\030\n\007pattern\030\001 \001(\tR" +
+      "\007pattern\022\024\n\005queue\030\002 \001(\tR\005queue\"\310\001\n\014Subsc" +
+      "ription\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005queue\030\002 \001" +
+      "(\tR\005queue\022\026\n\006filter\030\003 \001(\tR\006filter\022;\n\013cre" +
+      "ate_time\030\004 \001(\0132\032.google.protobuf.Timesta" +
+      "mpR\ncreateTime\022\033\n\tin_flight\030\005 \001(\004R\010inFli" +
+      "ght\022\034\n\tconsumers\030\006 \001(\rR\tconsumers\"\215\001\n\032Su" +
+      "bscriptionDeliveryStatus\022\"\n\014subscription" +
+      "\030\001 \001(\tR\014subscription\022/\n\005state\030\002 \001(\0162\031.co" +
+      "nveyor.v1.MessageStateR\005state\022\032\n\010attempt" +
+      "s\030\003 \001(\rR\010attempts\"\253\003\n\rMessageStatus\022\024\n\005q" +
+      "ueue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tm" +
+      "essageId\022/\n\005state\030\003 \001(\0162\031.conveyor.v1.Me" +
+      "ssageStateR\005state\022\031\n\010acked_by\030\004 \003(\tR\007ack" +
+      "edBy\022#\n\rrequired_acks\030\005 \001(\rR\014requiredAck" +
+      "s\022\032\n\010attempts\030\006 \001(\rR\010attempts\022M\n\rsubscri" +
+      "ptions\030\007 \003(\0132\'.conveyor.v1.SubscriptionD" +
+      "eliveryStatusR\rsubscriptions\022\026\n\006reason\030\010" +
+      " \001(\tR\006reason\022;\n\013update_time\030\t \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\nupdateTime\0224\n\tgua" +
+      "rantee\030\n \001(\0162\026.conveyor.v1.GuaranteeR\tgu" +
+      "arantee*\221\001\n\tGuarantee\022\031\n\025GUARANTEE_UNSPE" +
+      "CIFIED\020\000\022\035\n\031GUARANTEE_FIRE_AND_FORGET\020\001\022" +
+      "\033\n\027GUARANTEE_AT_LEAST_ONCE\020\002\022\027\n\023GUARANTE" +
+      "E_BROADCAST\020\003\022\024\n\020GUARANTEE_QUORUM\020\004*n\n\tQ" +
+      "ueueKind\022\032\n\026QUEUE_KIND_UNSPECIFIED\020\000\022\027\n\023" +
+      "QUEUE_KIND_STANDARD\020\001\022\023\n\017QUEUE_KIND_FIFO" +
+      "\020\002\022\027\n\023QUEUE_KIND_PRIORITY\020\003*r\n\016OverflowP" +
+      "olicy\022\037\n\033OVERFLOW_POLICY_UNSPECIFIED\020\000\022\036" +
+      "\n\032OVERFLOW_POLICY_REJECT_NEW\020\001\022\037\n\033OVERFL" +
+      "OW_POLICY_DROP_OLDEST\020\002*P\n\007WaitFor\022\030\n\024WA" +
+      "IT_FOR_UNSPECIFIED\020\000\022\023\n\017WAIT_FOR_STORED\020" +
+      "\001\022\026\n\022WAIT_FOR_DELIVERED\020\002*\366\001\n\014MessageSta" +
+      "te\022\035\n\031MESSAGE_STATE_UNSPECIFIED\020\000\022\031\n\025MES" +
+      "SAGE_STATE_PENDING\020\001\022\033\n\027MESSAGE_STATE_IN" +
+      "_FLIGHT\020\002\022\033\n\027MESSAGE_STATE_DELIVERED\020\003\022\037" +
+      "\n\033MESSAGE_STATE_DEAD_LETTERED\020\004\022\031\n\025MESSA" +
+      "GE_STATE_EXPIRED\020\005\022\033\n\027MESSAGE_STATE_CANC" +
+      "ELLED\020\006\022\031\n\025MESSAGE_STATE_DROPPED\020\007*\234\001\n\020D" +
+      "eadLetterReason\022\"\n\036DEAD_LETTER_REASON_UN" +
+      "SPECIFIED\020\000\022%\n!DEAD_LETTER_REASON_MAX_DE" +
+      "LIVERIES\020\001\022\035\n\031DEAD_LETTER_REASON_NACKED\020" +
+      "\002\022\036\n\032DEAD_LETTER_REASON_EXPIRED\020\003*}\n\rSta" +
+      "rtPosition\022\036\n\032START_POSITION_UNSPECIFIED" +
+      "\020\000\022\026\n\022START_POSITION_NEW\020\001\022\026\n\022START_POSI" +
+      "TION_ALL\020\002\022\034\n\030START_POSITION_FROM_TIME\020\003" +
+      "B\\\n\017dev.conveyor.v1P\001ZGgithub.com/convey" +
+      "or-broker/conveyor/generated/go/conveyor" +
+      "/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -228,7 +237,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_Queue_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_Queue_descriptor,
-        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", "DedupByContent", });
+        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", "DedupByContent", "RetainAcked", "RetainAckedBytes", "Encrypted", "CompressAboveBytes", });
     internal_static_conveyor_v1_Binding_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_conveyor_v1_Binding_fieldAccessorTable = new
