@@ -20,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from broker import collector
 from broker.config import ServerConfig
+from broker.console import console_part
 from broker.delivery.broker import Broker
 from broker.errors import BrokerError
 from broker.http import HttpListener, Part, health_part
@@ -113,6 +114,7 @@ async def serve(
         )
         if config.http_listen:
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
+            parts.append(console_part(broker, gate, store))
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
