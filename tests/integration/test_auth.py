@@ -4,6 +4,7 @@ who may do what, that refusals leave state alone, and that tokens stay out of th
 from __future__ import annotations
 
 import pathlib
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -140,9 +141,11 @@ def test_no_token_is_unauthenticated_for_every_kind_of_call(server: ServerProces
 
 def test_a_wrong_token_is_unauthenticated_and_not_echoed(server: ServerProcess) -> None:
     wrong = "tok-guess-000000"
-    with Client(server.address, token=wrong, timeout=TIMEOUT) as c:
-        with pytest.raises(Unauthenticated) as info:
-            c.send([msg()], "orders.a")
+    with (
+        Client(server.address, token=wrong, timeout=TIMEOUT) as c,
+        pytest.raises(Unauthenticated) as info,
+    ):
+        c.send([msg()], "orders.a")
     assert wrong not in info.value.details
     with grpc.insecure_channel(server.address) as ch:
         stub = broker_pb2_grpc.BrokerStub(ch)
@@ -177,9 +180,9 @@ def test_send_is_allowed_on_granted_queues_and_denied_elsewhere(server: ServerPr
         assert "'billing'" in info.value.details
         assert "producer" in info.value.details
         no_secret(info.value.details)
-        with pytest.raises(PermissionDenied, match="receive on queue 'orders.b'"):
+        with pytest.raises(PermissionDenied, match=re.escape("receive on queue 'orders.b'")):
             producer.pull("orders.b", "s")
-        with pytest.raises(PermissionDenied, match="admin on queue 'orders.b'"):
+        with pytest.raises(PermissionDenied, match=re.escape("admin on queue 'orders.b'")):
             producer.stats("orders.b")
     assert depth(server, "billing") == before_billing
 
@@ -191,13 +194,13 @@ def test_receive_is_allowed_and_send_and_admin_denied(server: ServerProcess) -> 
         [d] = consumer.pull("orders.a", "s", wait=5)
         assert d.message.payload == b"for consumer"
         assert consumer.ack([d.ack_id]) == []
-        with pytest.raises(PermissionDenied, match="may not send on queue 'orders.a'"):
+        with pytest.raises(PermissionDenied, match=re.escape("may not send on queue 'orders.a'")):
             consumer.send([msg()], "orders.a")
-        with pytest.raises(PermissionDenied, match="admin on queue '\\*'"):
+        with pytest.raises(PermissionDenied, match=r"admin on queue '\*'"):
             consumer.list_queues()
-        with pytest.raises(PermissionDenied, match="admin on queue 'orders.zz'"):
+        with pytest.raises(PermissionDenied, match=re.escape("admin on queue 'orders.zz'")):
             consumer.create_queue("orders.zz")
-        with pytest.raises(PermissionDenied, match="receive on queue 'billing'"):
+        with pytest.raises(PermissionDenied, match=re.escape("receive on queue 'billing'")):
             next(iter(consumer.receive_batches("billing", "s")))
     with client(server, "admin") as admin:
         assert "orders.zz" not in {q.name for q in admin.list_queues()}
@@ -217,7 +220,7 @@ def test_acking_another_queues_ack_id_is_denied_and_changes_nothing(
             lambda: consumer.nack([d.ack_id]),
             lambda: consumer.modify_lease([d.ack_id], 0),
         ):
-            with pytest.raises(PermissionDenied, match="receive on queue 'billing'"):
+            with pytest.raises(PermissionDenied, match=re.escape("receive on queue 'billing'")):
                 settle()
     # On a stream of a queue it may read, the foreign ack id is refused too.
     with grpc.insecure_channel(server.address) as ch:
@@ -242,7 +245,9 @@ def test_topic_sends_need_send_on_the_topic(server: ServerProcess) -> None:
         [r] = topics.send([msg(b"t", topic="events.orders.new")])
         assert not r.HasField("error")
         assert list(r.queues) == ["orders.t"]
-        with pytest.raises(PermissionDenied, match="send on queue 'events.billing.paid'"):
+        with pytest.raises(
+            PermissionDenied, match=re.escape("send on queue 'events.billing.paid'")
+        ):
             topics.send([msg(b"t", topic="events.orders.new"), msg(topic="events.billing.paid")])
     assert depth(server, "billing") == before
 
@@ -255,11 +260,13 @@ def test_following_a_message_needs_send_or_receive_and_cancel_needs_send(
         assert producer.message_status("orders.a", r.message_id).state
     with client(server, "consumer") as consumer:
         assert consumer.message_status("orders.a", r.message_id).state
-        with pytest.raises(PermissionDenied, match="may not send on queue 'orders.a'"):
+        with pytest.raises(PermissionDenied, match=re.escape("may not send on queue 'orders.a'")):
             consumer.cancel_message("orders.a", r.message_id)
-    with client(server, "billing") as billing:
-        with pytest.raises(PermissionDenied, match="send or receive on queue 'orders.a'"):
-            billing.message_status("orders.a", r.message_id)
+    with (
+        client(server, "billing") as billing,
+        pytest.raises(PermissionDenied, match=re.escape("send or receive on queue 'orders.a'")),
+    ):
+        billing.message_status("orders.a", r.message_id)
     with client(server, "producer") as producer:
         assert producer.cancel_message("orders.a", r.message_id)
 
@@ -375,7 +382,7 @@ queues = ["orders.*"]
         ) as reader:
             reader.create_queue("orders.c")
             assert reader.pull("orders.c", "s") == []
-            with pytest.raises(PermissionDenied, match="'cert-reader' may not send"):
+            with pytest.raises(PermissionDenied, match=re.escape("'cert-reader' may not send")):
                 reader.send([msg()], "orders.c")
         nobody = ca.issue("nobody", server=False)
         with (
