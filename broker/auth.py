@@ -30,6 +30,7 @@ ANY_QUEUE = "*"
 only a grant whose pattern matches the literal ``*`` (that is, ``*`` itself) covers it."""
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _CACHE_LIMIT = 4096
 """Decisions a principal remembers (action, queue) before starting afresh; bounds memory
 when clients name many queues."""
@@ -107,18 +108,20 @@ class Authority:
         return found
 
     def by_subject(self, subject: str) -> Principal | None:
-        """The principal named by a client certificate's subject (``CN=...,O=...``), or None."""
+        """The principal named by a client certificate's subject (``CN=...,O=...``, the
+        attributes in any order), or None."""
         return self._subjects.get(_normalize_subject(subject))
 
 
 def _normalize_subject(subject: str) -> str:
-    # "CN=a, O=b" and "CN=a,O=b" name the same certificate subject; attribute types are
-    # case-insensitive, values are not.
+    # "CN=a, O=b", "CN=a,O=b" and "O=b,CN=a" (RFC 4514 lists the attributes in reverse, as
+    # gRPC reports them) name the same certificate subject; attribute types are
+    # case-insensitive, values are not. Commas escaped as "\," stay inside their value.
     parts = []
-    for rdn in subject.split(","):
+    for rdn in _UNESCAPED_COMMA.split(subject):
         kind, sep, value = rdn.partition("=")
         parts.append(f"{kind.strip().upper()}{sep}{value.strip()}")
-    return ",".join(parts)
+    return ",".join(sorted(parts))
 
 
 def load_auth_file(path: str | Path) -> Authority:

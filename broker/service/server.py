@@ -26,6 +26,7 @@ from broker.errors import BrokerError
 from broker.http import HttpListener, Part, health_part
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
+from broker.service.guards import Guards
 from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
 from broker.store.base import Store
@@ -47,7 +48,11 @@ MESSAGE_OVERHEAD = 64 * 1024
 
 def open_store(config: ServerConfig) -> Store:
     if config.storage == "memory":
-        return MemoryStore(max_payload_bytes=config.max_payload_bytes)
+        return MemoryStore(
+            max_payload_bytes=config.max_payload_bytes,
+            max_memory_bytes=config.max_memory,
+            max_queues=config.max_queues,
+        )
     return DurableStore(
         Path(config.data_dir),
         fsync=config.fsync,
@@ -56,6 +61,8 @@ def open_store(config: ServerConfig) -> Store:
         checkpoint_bytes=config.checkpoint_bytes,
         ops=file_ops_from_env(),
         max_payload_bytes=config.max_payload_bytes,
+        max_memory_bytes=config.max_memory,
+        max_queues=config.max_queues,
     )
 
 
@@ -75,12 +82,14 @@ async def serve(
     ``store`` replaces the one ``config`` names (tests; other backends).
     """
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
+    guards = Guards(config)
     server = grpc.aio.server(
         options=[
-            ("grpc.max_receive_message_length", frame_limit),
+            ("grpc.max_receive_message_length", config.max_request_bytes or frame_limit),
             ("grpc.max_send_message_length", frame_limit),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
+        interceptors=guards.interceptors,
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -97,10 +106,14 @@ async def serve(
         keep_bytes=BrokerServicer.KEEP_BYTES,
     )
     admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
-    port = server.add_insecure_port(config.listen)
+    if guards.certificates is not None:
+        port = server.add_secure_port(config.listen, guards.certificates.credentials())
+    else:
+        port = server.add_insecure_port(config.listen)
     host = config.listen.rpartition(":")[0]
     await server.start()
     stop = stop or _signal_event()
+    guards.reload_on_sighup()
     watcher: asyncio.Task[None] | None = None
     http: HttpListener | None = None
     try:

@@ -77,6 +77,8 @@ class DurableStore(MemoryStore):
         clock: Clock = time.time,
         max_payload_bytes: int = 1024 * 1024,
         run_timers: bool = True,
+        max_memory_bytes: int = 0,
+        max_queues: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.wal_dir = self.data_dir / "wal"
@@ -91,7 +93,13 @@ class DurableStore(MemoryStore):
         self._lock_fd: int | None = None
         self._failure: asyncio.Future[BaseException] | None = None
         self._watcher: asyncio.Task[None] | None = None
-        super().__init__(clock=clock, max_payload_bytes=max_payload_bytes, run_timers=run_timers)
+        super().__init__(
+            clock=clock,
+            max_payload_bytes=max_payload_bytes,
+            run_timers=run_timers,
+            max_memory_bytes=max_memory_bytes,
+            max_queues=max_queues,
+        )
 
     # -- start and stop ------------------------------------------------------------------
 

@@ -261,6 +261,7 @@ class Replay:
                     q.dedup.remember(dedup_id, seq, until)
             msgs = self.messages.get(name, {})
             q.messages = msgs if _ascending(msgs) else dict(sorted(msgs.items()))
+            m.usage.stored += sum(len(msg.data) for msg in msgs.values())
             ready: list[Msg] = []
             due: dict[float, list[int]] = {}
             expiring: dict[float, list[int]] = {}

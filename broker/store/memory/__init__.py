@@ -46,8 +46,16 @@ class MemoryStore(Store):
         max_payload_bytes: int = 1024 * 1024,
         journal: Journal | None = None,
         run_timers: bool = True,
+        max_memory_bytes: int = 0,
+        max_queues: int = 0,
     ) -> None:
-        self.machine = Machine(clock=clock, max_payload_bytes=max_payload_bytes, journal=journal)
+        self.machine = Machine(
+            clock=clock,
+            max_payload_bytes=max_payload_bytes,
+            journal=journal,
+            max_memory_bytes=max_memory_bytes,
+            max_queues=max_queues,
+        )
         self._run_timers = run_timers
         """False for tests that drive the clock and call ``machine.timers.run_due()``."""
 

@@ -71,7 +71,7 @@ class _Express:
     the batch shares encoded once. Its units are offered in bulk, before anything else of the
     batch is, so publish order holds."""
 
-    __slots__ = ("done", "limit", "m", "now", "pending", "q", "tail")
+    __slots__ = ("done", "limit", "m", "now", "pending", "q", "tail", "usage")
 
     def __init__(self, m: Machine, q: QueueState, now: float, pt_field: bytes, done: _Batch):
         self.m = m
@@ -90,6 +90,7 @@ class _Express:
             )
         )
         self.pending: list[Msg] = []
+        self.usage = m.usage
 
     @staticmethod
     def usable(q: QueueState, watch: bool) -> bool:
@@ -105,6 +106,7 @@ class _Express:
             or item.ttl_s is not None
             or item.size > self.limit
             or (item.topic and item.topic not in _good_topics)
+            or self.usage.stored + len(item.raw) > self.usage.limit
         ):
             return None
         m = self.m
@@ -113,9 +115,11 @@ class _Express:
         mid = f"{seq:x}"
         encoded = mid.encode()
         now = self.now
+        data = b"".join((item.raw, _ID_PREFIX[len(encoded)], encoded, self.tail))
+        self.usage.stored += len(data)
         msg = Msg(
             seq,
-            b"".join((item.raw, _ID_PREFIX[len(encoded)], encoded, self.tail)),
+            data,
             item.size,
             item.topic,
             now,
@@ -278,6 +282,12 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
         if first is not None:
             plan.duplicate = first
             return plan
+    usage = m.usage
+    if usage.stored + len(item.raw) > usage.limit:
+        raise ResourceExhausted(
+            f"max_memory reached: stored messages take {usage.stored} of the server's "
+            f"{usage.limit} bytes; consume or purge messages, or raise max_memory"
+        )
     if item.delay_s is None:
         plan.delay = config.default_delay_s
         if plan.delay:

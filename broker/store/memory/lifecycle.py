@@ -94,11 +94,13 @@ def finish(
             return False
         m.board.finished(q.name, msg, reason, now)
         del q.messages[msg.seq]
+        m.usage.stored -= len(msg.data)
         msg.copies = []  # breaks the message <-> copies cycle
         return True
     if not msg.final:
         msg.final = final
     del q.messages[msg.seq]
+    m.usage.stored -= len(msg.data)
     m.board.finished(q.name, msg, reason, now)
     return True
 

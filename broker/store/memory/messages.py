@@ -44,6 +44,7 @@ def create(
         )
     )
     state = DELAYED if due > publish_time else READY
+    q.usage.stored += len(data)
     if subs is None:
         msg = Msg(
             seq, data, size, topic, publish_time, state, due, guarantee, priority, key, expires_at

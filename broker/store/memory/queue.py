@@ -163,6 +163,17 @@ class Counters:
     duplicates: int = 0
 
 
+class Usage:
+    """Encoded bytes of the live messages of every queue of one machine, and the ceiling
+    admission holds them under (``--max-memory``; 0 for none)."""
+
+    __slots__ = ("limit", "stored")
+
+    def __init__(self, limit: int = 0) -> None:
+        self.stored = 0
+        self.limit = limit or 1 << 62
+
+
 class QueueState:
     """One queue. ``messages`` holds live messages in publish order: the first is the oldest
     (for its age and DROP_OLDEST). ``counts`` counts units per state (index = state)."""
@@ -185,6 +196,8 @@ class QueueState:
         self._matching: dict[str, list[str]] = {}
         self.signalled: set[QueueState] = set()
         """The machine's set of queues with signals (shared by every queue)."""
+        self.usage = Usage()
+        """The machine's (shared by every queue)."""
 
     def reconfigure(self, config: QueueConfig) -> None:
         kind_changed = config.kind is not self.config.kind

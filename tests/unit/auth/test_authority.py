@@ -191,3 +191,12 @@ def test_hash_token_command_refuses_empty_input() -> None:
     result = CliRunner().invoke(main, ["auth", "hash-token"], input="")
     assert result.exit_code == 2
     assert "no token on stdin" in result.output
+
+
+def test_subject_attributes_match_in_any_order_and_escaped_commas_stay(tmp_path: Path) -> None:
+    authority = load_auth_file(_write(tmp_path, GOOD))
+    assert authority.by_subject("O=Example,CN=ops") is not None
+    text = "[[principal]]\nname='c'\nsubject=\"CN=a\\\\,b,O=x\"\n"
+    odd = load_auth_file(_write(tmp_path, text))
+    assert odd.by_subject("O=x,CN=a\\,b") is not None
+    assert odd.by_subject("CN=a,O=x") is None
