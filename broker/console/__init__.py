@@ -9,6 +9,7 @@ the token check. The console is one ``Part`` of the HTTP listener, made from the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -44,9 +45,13 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def console_part(
-    broker: Broker, gate: Gate, store: Store, authority: Authority | None = None
+    broker: Broker,
+    gate: Gate,
+    store: Store,
+    authority: Callable[[], Authority | None] = lambda: None,
 ) -> Part:
-    """The console's routes; ``authority`` None (no auth file) leaves it open."""
+    """The console's routes. ``authority`` gives the auth file's principals in force (they
+    change when the file is reloaded), or None (no auth file) for an open console."""
     api = Api(broker, gate, store, authority)
 
     async def index(_request: web.Request) -> web.FileResponse:

@@ -110,10 +110,14 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
 
 
 class Api:
-    """The ``/api/`` handlers over one broker; ``authority`` None means an open console."""
+    """The ``/api/`` handlers over one broker; ``authority()`` None means an open console."""
 
     def __init__(
-        self, broker: Broker, gate: Gate, store: Store, authority: Authority | None
+        self,
+        broker: Broker,
+        gate: Gate,
+        store: Store,
+        authority: Callable[[], Authority | None],
     ) -> None:
         self.broker = broker
         self.gate = gate
@@ -156,9 +160,9 @@ class Api:
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
                 queues = [request.match_info["queue"]] if "queue" in request.match_info else []
-                if body_queue and self.authority is not None:
+                if body_queue and self.authority() is not None:
                     queues.append(_named(await _body(request), body_queue))
-                principal_for(self.authority, request, [q for q in queues if q])
+                principal_for(self.authority(), request, [q for q in queues if q])
                 return await handler(request)
             except Refused as exc:
                 return web.json_response(
@@ -178,9 +182,9 @@ class Api:
     # -- the server ------------------------------------------------------------------------
 
     async def whoami(self, request: web.Request) -> web.Response:
-        principal = principal_for(self.authority, request)
+        principal = principal_for(self.authority(), request)
         return web.json_response(
-            {"principal": principal.name if principal else "", "auth": self.authority is not None}
+            {"principal": principal.name if principal else "", "auth": principal is not None}
         )
 
     async def server(self, _request: web.Request) -> web.Response:

@@ -127,7 +127,11 @@ async def serve(
         )
         if config.http_listen:
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
-            parts.append(console_part(broker, gate, store))
+            parts.append(
+                console_part(
+                    broker, gate, store, lambda: guards.auth.authority if guards.auth else None
+                )
+            )
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
