@@ -28,6 +28,7 @@ from google.protobuf.message import Message as ProtoMessage
 from broker import errors
 from broker.auth import Authority
 from broker.console.access import Refused, principal_for
+from broker.console.history import History
 from broker.delivery.broker import Broker
 from broker.model import MessageState
 from broker.routing.trie import PatternTrie
@@ -125,6 +126,7 @@ class Api:
         self.authority = authority
         self.started = time.time()
         self._streams: set[asyncio.Task[None]] = set()
+        self.history = History()
 
     def routes(self) -> list[web.RouteDef]:
         g = self._guard
@@ -203,17 +205,25 @@ class Api:
     # -- queues ----------------------------------------------------------------------------
 
     async def list_queues(self, request: web.Request) -> web.Response:
-        configs = await self.broker.list_queues(request.query.get("prefix", ""))
+        prefix = request.query.get("prefix", "")
+        configs = await self.broker.list_queues(prefix)
+        now = time.time()
         rows = []
         for config in configs:
             try:
-                stats = await self.broker.stats(config.name)
+                stats = to_json(convert.stats(await self.broker.stats(config.name)))
             except errors.NotFound:  # deleted since it was listed
                 continue
             rows.append(
-                {"queue": to_json(convert.queue(config)), "stats": to_json(convert.stats(stats))}
+                {
+                    "queue": to_json(convert.queue(config)),
+                    "stats": stats,
+                    "history": self.history.record(now, config.name, stats),
+                }
             )
-        return web.json_response({"queues": rows, "time": time.time()})
+        if not prefix:
+            self.history.keep_only(c.name for c in configs)
+        return web.json_response({"queues": rows, "time": now})
 
     async def create_queue(self, request: web.Request) -> web.Response:
         self.gate.check()
@@ -226,16 +236,18 @@ class Api:
     async def get_queue(self, request: web.Request) -> web.Response:
         name = request.match_info["queue"]
         config = await self.broker.get_queue(name)
-        stats = await self.broker.stats(name)
+        stats = to_json(convert.stats(await self.broker.stats(name)))
+        now = time.time()
         bindings = await self.broker.list_bindings(name)
         subs = await self.broker.list_subscriptions(name)
         return web.json_response(
             {
                 "queue": to_json(convert.queue(config)),
-                "stats": to_json(convert.stats(stats)),
+                "stats": stats,
+                "history": self.history.record(now, name, stats),
                 "bindings": [to_json(types_pb2.Binding(pattern=p, queue=q)) for p, q in bindings],
                 "subscriptions": [to_json(convert.subscription(i, n)) for i, n in subs],
-                "time": time.time(),
+                "time": now,
             }
         )
 

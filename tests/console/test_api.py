@@ -88,8 +88,9 @@ def test_create_list_get_and_delete_a_queue(
     assert body["queue"]["lease"] == "30s"
     got = admin_stub.GetQueue(admin_pb2.GetQueueRequest(queue="made-here"), timeout=TIMEOUT)
     assert got.queue.kind == types_pb2.QUEUE_KIND_STANDARD
-    names = [row["queue"]["name"] for row in http.get("/queues")["queues"]]
-    assert "made-here" in names
+    (row,) = [r for r in http.get("/queues")["queues"] if r["queue"]["name"] == "made-here"]
+    assert row["stats"]["depth"] == 0
+    assert row["history"][-1]["depth"] == 0  # the sparkline's samples, taken as pages look
     one = http.get("/queues/made-here")
     assert one["bindings"] == []
     assert one["subscriptions"] == []
@@ -507,3 +508,20 @@ def test_with_an_auth_file_the_api_needs_an_admin_token(guarded: ServerProcess) 
     assert Http(guarded).raw("GET", "/")[0] == 200  # the page itself is public: it asks for a token
     for token in TOKENS.values():
         assert token not in "".join(guarded.output)
+
+
+def test_an_open_watch_ends_when_the_server_stops(tmp_path: pathlib.Path) -> None:
+    """A browser watching a message must not hold up a graceful shutdown."""
+    srv = start_console(tmp_path / "data")
+    try:
+        with grpc.insecure_channel(srv.address) as ch:
+            create_queue(admin_pb2_grpc.AdminStub(ch), "watched")
+            mid = send(broker_pb2_grpc.BrokerStub(ch), "watched", "x")[0].message_id
+        url = f"http://{srv.http_address}/api/queues/watched/messages/{mid}/watch"
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as stream:
+            events = _events(stream)
+            assert next(events)[0] == "status"
+            assert srv.stop(timeout=TIMEOUT) == 0  # not killed after the timeout
+            assert list(events) == []  # the stream ended
+    finally:
+        srv.stop()

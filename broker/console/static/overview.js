@@ -1,10 +1,9 @@
 // Overview: the server's state and every queue, polled every two seconds, with sparklines of
 // what this page has seen (depth) and of the server's own rates where it reports them.
 import { age, api, bytes, enumName, h, queueLink, rate, when } from "./lib.js";
-import { History, sparkline } from "./charts.js";
+import { points, sparkline } from "./charts.js";
 
 export const POLL_MS = 2000;
-const history = new History(150); // five minutes at one sample per two seconds
 
 function card(label, value, id) {
   return h("div", { class: "card" }, h("div", { class: "label" }, label),
@@ -26,13 +25,12 @@ function serverCards(info) {
     info.storage === "wal" ? card("Last checkpoint", info.last_checkpoint ? when(info.last_checkpoint) : "none yet", "checkpoint") : null);
 }
 
-function row(item) {
+function row(item, now) {
   const q = item.queue, s = item.stats;
   const depth = Number(s.depth);
   const r = ratesOf(s);
-  const samples = history.add(q.name, { depth, in: r ? r.in : null, out: r ? r.out : null });
-  const series = [{ cls: "depth", values: samples.map((x) => x.depth) }];
-  if (r) series.push({ cls: "in", values: samples.map((x) => x.in || 0) }, { cls: "out", values: samples.map((x) => x.out || 0) });
+  const series = [{ cls: "depth", points: points(item.history, "depth") }];
+  if (r) series.push({ cls: "in", points: points(item.history, "rates.sent") }, { cls: "out", points: points(item.history, "rates.acked") });
   return h("tr", { "data-queue": q.name },
     h("td", {}, h("a", { href: queueLink(q.name) }, q.name), s.paused ? h("span", { class: "pill" }, " paused") : null),
     h("td", { class: "hide-narrow" }, enumName(q.kind, "QUEUE_KIND_")),
@@ -43,7 +41,7 @@ function row(item) {
     h("td", { class: "num" }, age(parseFloat(s.oldest_age))),
     h("td", { class: "num", "data-col": "in" }, r ? rate(r.in) : "—"),
     h("td", { class: "num", "data-col": "out" }, r ? rate(r.out) : "—"),
-    h("td", {}, sparkline(series, { label: `${q.name}: depth ${depth}` })));
+    h("td", {}, sparkline(series, { now, label: `${q.name}: depth ${depth} over the last minutes` })));
 }
 
 export async function overview(root, _route, ctx) {
@@ -67,7 +65,7 @@ export async function overview(root, _route, ctx) {
     try {
       const [info, list] = await Promise.all([api("/server"), api("/queues")]);
       serverBox.replaceChildren(serverCards(info));
-      body.replaceChildren(...list.queues.map(row));
+      body.replaceChildren(...list.queues.map((item) => row(item, list.time)));
       if (!list.queues.length) body.append(h("tr", {}, h("td", { colspan: 10, class: "muted" }, "No queues yet.")));
       noRates = list.queues.some((item) => !ratesOf(item.stats));
       stamp.textContent = `Updated ${when(list.time)}${noRates ? " · this server reports no rates (in/s, out/s)" : ""}`;

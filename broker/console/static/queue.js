@@ -1,7 +1,7 @@
 // Queue: stats, configuration (UpdateQueue's fields, checked by the server), bindings,
 // subscriptions, pause/resume, purge, and a chart of the server's rates.
 import { age, api, enumName, errorBox, h, queueLink, rate, seconds, toast, when } from "./lib.js";
-import { History, chart } from "./charts.js";
+import { chart, points } from "./charts.js";
 import { POLL_MS, ratesOf } from "./overview.js";
 
 const KINDS = ["QUEUE_KIND_STANDARD", "QUEUE_KIND_FIFO", "QUEUE_KIND_PRIORITY"];
@@ -13,7 +13,6 @@ const FIELDS = [
   ["message_ttl", "Message TTL (s, 0: none)", "s"], ["default_delay", "Default delay (s)", "s"],
   ["max_depth", "Max depth (0: no limit)", "n"], ["max_payload_bytes", "Max payload bytes (0: server's)", "n"],
 ];
-const rateHistory = new History(150);
 
 export function tabs(name, current) {
   const tab = (sub, label) => h("a", { href: queueLink(name, sub), "aria-current": current === sub ? "page" : null }, label);
@@ -153,16 +152,17 @@ export async function queuePage(root, route, ctx) {
   const head = h("div", {}), controlBox = h("div", {}), chartBox = h("div", { id: "rates" }), rest = h("div", {});
   root.append(h("h1", {}, name), tabs(name, ""), head, controlBox, h("h2", {}, "Rates"), chartBox, rest);
   const draw = (data) => {
-    const r = ratesOf(data.stats);
-    const samples = rateHistory.add(name, r || { in: 0, out: 0, delivered: 0 });
-    if (!r) {
-      chartBox.replaceChildren(h("p", { class: "muted" }, "This server reports no rates (send, deliver, ack per second) yet."));
+    const now = data.time;
+    const depth = chart([{ cls: "depth", points: points(data.history, "depth") }], { now, label: "depth over the last minutes" });
+    if (!ratesOf(data.stats)) {
+      chartBox.replaceChildren(h("p", { class: "muted" }, "This server reports no rates (send, deliver, ack per second) yet; depth:"), depth);
       return;
     }
     chartBox.replaceChildren(chart([
-      { cls: "in", values: samples.map((x) => x.in) }, { cls: "out", values: samples.map((x) => x.delivered) },
-      { cls: "ack", values: samples.map((x) => x.out) }], { label: "send, deliver and ack rates" }),
-    h("p", { class: "legend" }, h("span", { class: "in" }, "sent/s"), h("span", { class: "out" }, "delivered/s"), h("span", { class: "ack" }, "acked/s")));
+      { cls: "in", points: points(data.history, "rates.sent") }, { cls: "out", points: points(data.history, "rates.delivered") },
+      { cls: "ack", points: points(data.history, "rates.acked") }], { now, label: "send, deliver and ack rates" }),
+    h("p", { class: "legend" }, h("span", { class: "in" }, "sent/s"), h("span", { class: "out" }, "delivered/s"), h("span", { class: "ack" }, "acked/s")),
+    depth, h("p", { class: "legend" }, h("span", { class: "depth" }, "depth")));
   };
   let paused = null;
   const load = async (full) => {
