@@ -48,6 +48,7 @@ STATUSES: dict[type[errors.BrokerError], int] = {
     errors.ResourceExhausted: 429,
     errors.Unavailable: 503,
     errors.DeadlineExceeded: 504,
+    errors.Unimplemented: 501,
 }
 """HTTP status of each core error, the HTTP reading of ``broker.service.status.CODES``."""
 
@@ -205,24 +206,25 @@ class Api:
     # -- queues ----------------------------------------------------------------------------
 
     async def list_queues(self, request: web.Request) -> web.Response:
+        """Every queue's configuration and ``ListQueueStats`` entry, with its samples."""
         prefix = request.query.get("prefix", "")
-        configs = await self.broker.list_queues(prefix)
+        configs = {c.name: c for c in await self.broker.list_queues(prefix)}
         now = time.time()
         rows = []
-        for config in configs:
-            try:
-                stats = to_json(convert.stats(await self.broker.stats(config.name)))
-            except errors.NotFound:  # deleted since it was listed
+        for found in await self.broker.list_stats(prefix):
+            config = configs.get(found.queue)
+            if config is None:  # created between the two reads: next poll
                 continue
+            stats = to_json(convert.stats(found))
             rows.append(
                 {
                     "queue": to_json(convert.queue(config)),
                     "stats": stats,
-                    "history": self.history.record(now, config.name, stats),
+                    "history": self.history.record(now, found.queue, stats),
                 }
             )
         if not prefix:
-            self.history.keep_only(c.name for c in configs)
+            self.history.keep_only(configs)
         return web.json_response({"queues": rows, "time": now})
 
     async def create_queue(self, request: web.Request) -> web.Response:
@@ -276,20 +278,13 @@ class Api:
         return web.json_response({"purged": count})
 
     async def pause_queue(self, request: web.Request) -> web.Response:
-        return await self._pause(request, "pause_queue")
+        self.gate.check()
+        return web.json_response({"changed": await self.broker.pause(request.match_info["queue"])})
 
     async def resume_queue(self, request: web.Request) -> web.Response:
-        return await self._pause(request, "resume_queue")
-
-    async def _pause(self, request: web.Request, verb: str) -> web.Response:
-        call = getattr(self.broker, verb, None)
-        if call is None:
-            return web.json_response(
-                {"error": "this server cannot pause queues yet", "code": "UNIMPLEMENTED"},
-                status=501,
-            )
-        changed = await call(request.match_info["queue"])
-        return web.json_response({"changed": bool(changed)})
+        self.gate.check()
+        changed = await self.broker.resume(request.match_info["queue"])
+        return web.json_response({"changed": changed})
 
     async def create_binding(self, request: web.Request) -> web.Response:
         pattern = (await _body(request)).get("pattern", "")
@@ -382,18 +377,30 @@ class Api:
         return web.json_response({"status": to_json(convert.status(status))})
 
     async def dead_letters(self, request: web.Request) -> web.Response:
-        name = request.match_info["queue"]
-        limit = _limit(_int_param(request, "max_messages", 0), 100)
-        found = await self.broker.dead_letters(name, limit)
+        """``ListDeadLetters``; ``?reason=`` (a ``DeadLetterReason`` name), ``?source_queue=``
+        and ``?source_subscription=`` filter as its request fields do."""
+        fields = {
+            k: request.query[k]
+            for k in ("reason", "source_queue", "source_subscription")
+            if request.query.get(k)
+        }
+        req = _parse(fields, admin_pb2.ListDeadLettersRequest(), "dead-letter filter")
+        found = await self.broker.dead_letters(
+            request.match_info["queue"],
+            _limit(_int_param(request, "max_messages", 0), 100),
+            convert.dead_letter_filter(req),
+        )
         return web.json_response({"messages": [to_json(convert.message(d)) for d in found]})
 
     async def redrive(self, request: web.Request) -> web.Response:
         """``RedriveDeadLetters``: ``{"destination": "" (each one's source), "max_messages":
-        0 (all)}``."""
-        body = await _body(request)
-        req = _parse(body, admin_pb2.RedriveDeadLettersRequest(), "redrive")
+        0 (all), "reset_attempts": false}``."""
+        req = _parse(await _body(request), admin_pb2.RedriveDeadLettersRequest(), "redrive")
         moved, skipped = await self.broker.redrive(
-            request.match_info["queue"], req.destination, req.max_messages
+            request.match_info["queue"],
+            req.destination,
+            req.max_messages,
+            reset_attempts=req.reset_attempts,
         )
         return web.json_response({"redriven": moved, "skipped": skipped})
 

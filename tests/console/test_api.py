@@ -19,7 +19,6 @@ from rpc_helpers import create_queue, dur, message, peek, pull, send, stats
 from server_helpers import ServerProcess
 
 from broker.console import STATIC
-from broker.delivery.broker import Broker
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 
 
@@ -203,19 +202,44 @@ def test_purge_removes_waiting_messages(
     )
 
 
-def test_pause_and_resume_say_when_the_server_cannot_pause(
-    http: Http, admin_stub: admin_pb2_grpc.AdminStub
+def test_pause_and_resume(
+    http: Http, admin_stub: admin_pb2_grpc.AdminStub, broker_stub: broker_pb2_grpc.BrokerStub
 ) -> None:
     create_queue(admin_stub, "pausable")
-    status, body = http.call("POST", "/queues/pausable/pause", {})
-    if not hasattr(Broker, "pause_queue"):
-        assert (status, body["code"]) == (501, "UNIMPLEMENTED")
-        assert http.call("POST", "/queues/pausable/resume", {})[0] == 501
-        return
-    assert status == 200
-    assert body["changed"] is True
-    assert http.get("/queues/pausable")["stats"]["paused"] is True  # pragma: no cover
-    assert http.post("/queues/pausable/resume")["changed"] is True  # pragma: no cover
+    send(broker_stub, "pausable", "held back")
+    assert http.post("/queues/pausable/pause") == {"changed": True}
+    assert http.post("/queues/pausable/pause") == {"changed": False}
+    assert stats(admin_stub, "pausable").paused
+    assert pull(broker_stub, "pausable", "s") == []  # nothing is delivered while paused
+    assert http.get("/queues/pausable")["stats"]["paused"] is True
+    assert http.post("/queues/pausable/resume") == {"changed": True}
+    assert not stats(admin_stub, "pausable").paused
+    assert len(pull(broker_stub, "pausable", "s")) == 1
+    for verb in ("pause", "resume"):
+        rpc = getattr(admin_stub, f"{verb.title()}Queue")
+        request = getattr(admin_pb2, f"{verb.title()}QueueRequest")(queue="no-such")
+        same_error(
+            http.call("POST", f"/queues/no-such/{verb}", {}),
+            404,
+            lambda rpc=rpc, request=request: rpc(request, timeout=TIMEOUT),
+        )
+
+
+def test_the_overview_carries_the_servers_rates_and_lag(
+    http: Http, admin_stub: admin_pb2_grpc.AdminStub, broker_stub: broker_pb2_grpc.BrokerStub
+) -> None:
+    create_queue(admin_stub, "rated")
+    send(broker_stub, "rated", "a", "b", "c")
+    pull(broker_stub, "rated", "s", max_messages=1)
+    (row,) = [r for r in http.get("/queues?prefix=rated")["queues"]]
+    listed = admin_stub.ListQueueStats(
+        admin_pb2.ListQueueStatsRequest(prefix="rated"), timeout=TIMEOUT
+    ).queues[0]
+    assert row["stats"]["rates_1m"]["sent"] == pytest.approx(listed.rates_1m.sent, rel=0.5)
+    assert row["stats"]["rates_1m"]["sent"] > 0
+    assert row["history"][-1]["rates"]["sent"] == row["stats"]["rates_1m"]["sent"]
+    lag = http.get("/queues/rated")["stats"]["subscription_lag"]
+    assert [(x["subscription"], x["ready"], x["in_flight"]) for x in lag] == [("s", 2, 1)]
 
 
 def test_bindings_and_subscriptions(
@@ -399,6 +423,11 @@ def test_dead_letters_and_redrive(
     )
     dead = http.get("/queues/work-dlq/dead-letters")["messages"]
     assert [d["dead_letter"]["reason"] for d in dead] == ["bad input"] * 3
+    assert {d["dead_letter"]["reason_code"] for d in dead} == {"DEAD_LETTER_REASON_NACKED"}
+    by = "/queues/work-dlq/dead-letters?reason=DEAD_LETTER_REASON_EXPIRED"
+    assert http.get(by)["messages"] == []
+    assert len(http.get("/queues/work-dlq/dead-letters?source_queue=work")["messages"]) == 3
+    assert http.get("/queues/work-dlq/dead-letters?source_queue=elsewhere")["messages"] == []
     assert {d["dead_letter"]["source_queue"] for d in dead} == {"work"}
     assert [d["dead_letter"]["attempts"] for d in dead] == [1, 1, 1]
     assert http.post("/queues/work-dlq/redrive", {"max_messages": 1}) == {
@@ -406,8 +435,13 @@ def test_dead_letters_and_redrive(
         "skipped": 0,
     }
     assert stats(admin_stub, "work").ready == 1
-    assert http.post("/queues/work-dlq/redrive", {"destination": "work-other"})["redriven"] == 2
+    moved = http.post(
+        "/queues/work-dlq/redrive", {"destination": "work-other", "reset_attempts": True}
+    )
+    assert moved["redriven"] == 2
     assert stats(admin_stub, "work-other").ready == 2
+    again = pull(broker_stub, "work-other", "s", max_messages=2)
+    assert [d.attempt for d in again] == [1, 1]  # the counts started afresh
     assert stats(admin_stub, "work-dlq").ready == 0
     same_error(
         http.call("POST", "/queues/work-dlq/redrive", {"destination": "missing"}),
@@ -424,6 +458,8 @@ def test_dead_letters_and_redrive(
             admin_pb2.ListDeadLettersRequest(queue="missing"), timeout=TIMEOUT
         ),
     )
+    status, body = http.call("GET", "/queues/work-dlq/dead-letters?reason=SOMETHING")
+    assert (status, body["code"]) == (400, "INVALID_ARGUMENT")
     status, body = http.call("POST", "/queues/work-dlq/redrive", {"max_messages": "x"})
     assert status == 400
     assert body["code"] == "INVALID_ARGUMENT"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -112,6 +113,9 @@ def test_overview_shows_a_new_queue_and_its_depth_moving(
     pull(broker_stub, "ov-orders", "s", max_messages=2)
     expect(row.locator('[data-col="in_flight"]')).to_have_text("2")
     expect(row.locator('[data-col="ready"]')).to_have_text("3")
+    expect(row.locator('[data-col="in"]')).to_have_text(
+        re.compile(r"^\d+(\.\d)?$")
+    )  # the server's rate
     line = row.locator("svg.spark path.depth")
     assert (line.get_attribute("d") or "").startswith("M")  # the depth sparkline is drawn
     shot(page, "overview")
@@ -206,6 +210,30 @@ def test_editing_the_lease_and_a_bad_value_refused_with_the_servers_message(
     assert _lease(admin_stub, "ed-jobs") == 45.5
     expect(page.locator("#f-lease")).to_have_value("45.5")
     shot(page, "queue")
+
+
+def test_pause_resume_and_purge_with_confirmation(
+    page: Page,
+    server: ServerProcess,
+    admin_stub: admin_pb2_grpc.AdminStub,
+    broker_stub: broker_pb2_grpc.BrokerStub,
+) -> None:
+    create_queue(admin_stub, "pp-tasks")
+    send(broker_stub, "pp-tasks", "t1", "t2", "t3")
+    go(page, server, "#/queue/pp-tasks")
+    page.click("#pause")
+    expect(page.locator("#resume")).to_be_visible()
+    assert stats(admin_stub, "pp-tasks").paused
+    page.click("#resume")
+    expect(page.locator("#pause")).to_be_visible()
+    assert not stats(admin_stub, "pp-tasks").paused
+    page.click("#purge")
+    confirm = page.get_by_role("alertdialog", name="Confirm purge")
+    expect(confirm).to_contain_text("Delete the 3 waiting messages of pp-tasks?")
+    assert stats(admin_stub, "pp-tasks").ready == 3  # asking changed nothing
+    page.keyboard.press("Enter")  # the confirm button has the focus
+    expect(page.locator("#purged")).to_have_text("Purged 3 messages.")
+    assert stats(admin_stub, "pp-tasks").ready == 0
 
 
 def _lease(admin: admin_pb2_grpc.AdminStub, name: str) -> float:

@@ -54,11 +54,11 @@ export async function overview(root, _route, ctx) {
       h("thead", {}, h("tr", {}, h("th", {}, "Queue"), h("th", { class: "hide-narrow" }, "Kind"),
         h("th", { class: "num" }, "Ready"), h("th", { class: "num" }, "In flight"),
         h("th", { class: "num" }, "Delayed"), h("th", { class: "num" }, "Dead-lettered"),
-        h("th", { class: "num" }, "Oldest"), h("th", { class: "num" }, "In/s"),
-        h("th", { class: "num" }, "Out/s"), h("th", {}, "Last minutes"))),
+        h("th", { class: "num" }, "Oldest"), h("th", { class: "num", title: "sent per second, last minute" }, "In/s"),
+        h("th", { class: "num", title: "acked per second, last minute" }, "Out/s"), h("th", {}, "Last minutes"))),
       body)),
-    h("p", { class: "legend" }, h("span", { class: "depth" }, "depth"), h("span", { class: "in" }, "in/s"),
-      h("span", { class: "out" }, "out/s")),
+    h("p", { class: "legend" }, h("span", { class: "depth" }, "depth"), h("span", { class: "in" }, "in/s (sent)"),
+      h("span", { class: "out" }, "out/s (acked)")),
     stamp, problem);
   let noRates = false;
   const refresh = async () => {

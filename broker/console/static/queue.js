@@ -165,8 +165,15 @@ export async function queuePage(root, route, ctx) {
     depth, h("p", { class: "legend" }, h("span", { class: "depth" }, "depth")));
   };
   let paused = null;
+  let latest = 0; // an answer to an older request (a poll sent before an action) is dropped
+  let wantFull = false; // ...but a full redraw it was asked for is done by the newer one
   const load = async (full) => {
+    wantFull = wantFull || full;
+    const mine = ++latest;
     const data = await api(`/queues/${encodeURIComponent(name)}`);
+    if (mine !== latest) return;
+    full = wantFull;
+    wantFull = false;
     head.replaceChildren(statCards(data.stats));
     if (full || paused !== !!data.stats.paused) {
       paused = !!data.stats.paused;
