@@ -182,6 +182,10 @@ def test_update_queue_changes_what_the_mask_names_and_refuses_bad_values(
         404,
         grpc_update(types_pb2.Queue(name="nope", lease=dur(1)), ["lease"]),
     )
+    flag = {"queue": {"dedup_by_content": True}, "update_mask": ["dedup_by_content"]}
+    assert http.call("PATCH", "/queues/tunable", flag)[1]["queue"]["dedup_by_content"] is True
+    got = admin_stub.GetQueue(admin_pb2.GetQueueRequest(queue="tunable"), timeout=TIMEOUT).queue
+    assert got.dedup_by_content
     status, body = http.call("PATCH", "/queues/tunable", {"queue": {}, "update_mask": "lease"})
     assert (status, body["error"]) == (400, "update_mask must be a list of field names")
     got = admin_stub.GetQueue(admin_pb2.GetQueueRequest(queue="tunable"), timeout=TIMEOUT).queue

@@ -29,8 +29,8 @@ function row(item, now) {
   const q = item.queue, s = item.stats;
   const depth = Number(s.depth);
   const r = ratesOf(s);
-  const series = [{ cls: "depth", points: points(item.history, "depth") }];
-  if (r) series.push({ cls: "in", points: points(item.history, "rates.sent") }, { cls: "out", points: points(item.history, "rates.acked") });
+  const depthLine = [{ cls: "depth", points: points(item.history, "depth") }];
+  const rateLines = r ? [{ cls: "in", points: points(item.history, "rates.sent") }, { cls: "out", points: points(item.history, "rates.acked") }] : null;
   return h("tr", { "data-queue": q.name },
     h("td", {}, h("a", { href: queueLink(q.name) }, q.name), s.paused ? h("span", { class: "pill" }, " paused") : null),
     h("td", { class: "hide-narrow" }, enumName(q.kind, "QUEUE_KIND_")),
@@ -41,7 +41,8 @@ function row(item, now) {
     h("td", { class: "num" }, age(parseFloat(s.oldest_age))),
     h("td", { class: "num", "data-col": "in" }, r ? rate(r.in) : "—"),
     h("td", { class: "num", "data-col": "out" }, r ? rate(r.out) : "—"),
-    h("td", {}, sparkline(series, { now, label: `${q.name}: depth ${depth} over the last minutes` })));
+    h("td", {}, sparkline(depthLine, { now, label: `${q.name}: depth ${depth} over the last minutes` })),
+    h("td", { class: "hide-narrow" }, rateLines ? sparkline(rateLines, { now, label: `${q.name}: sent and acked per second over the last minutes` }) : "—"));
 }
 
 export async function overview(root, _route, ctx) {
@@ -55,7 +56,8 @@ export async function overview(root, _route, ctx) {
         h("th", { class: "num" }, "Ready"), h("th", { class: "num" }, "In flight"),
         h("th", { class: "num" }, "Delayed"), h("th", { class: "num" }, "Dead-lettered"),
         h("th", { class: "num" }, "Oldest"), h("th", { class: "num", title: "sent per second, last minute" }, "In/s"),
-        h("th", { class: "num", title: "acked per second, last minute" }, "Out/s"), h("th", {}, "Last minutes"))),
+        h("th", { class: "num", title: "acked per second, last minute" }, "Out/s"), h("th", {}, "Depth"),
+        h("th", { class: "hide-narrow" }, "Rates"))),
       body)),
     h("p", { class: "legend" }, h("span", { class: "depth" }, "depth"), h("span", { class: "in" }, "in/s (sent)"),
       h("span", { class: "out" }, "out/s (acked)")),
@@ -66,7 +68,7 @@ export async function overview(root, _route, ctx) {
       const [info, list] = await Promise.all([api("/server"), api("/queues")]);
       serverBox.replaceChildren(serverCards(info));
       body.replaceChildren(...list.queues.map((item) => row(item, list.time)));
-      if (!list.queues.length) body.append(h("tr", {}, h("td", { colspan: 10, class: "muted" }, "No queues yet.")));
+      if (!list.queues.length) body.append(h("tr", {}, h("td", { colspan: 11, class: "muted" }, "No queues yet.")));
       noRates = list.queues.some((item) => !ratesOf(item.stats));
       stamp.textContent = `Updated ${when(list.time)}${noRates ? " · this server reports no rates (in/s, out/s)" : ""}`;
       problem.replaceChildren();

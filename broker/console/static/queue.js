@@ -34,6 +34,7 @@ function configForm(q, onSaved) {
   });
   inputs.kind = select("f-kind", KINDS, q.kind);
   inputs.overflow_policy = select("f-overflow_policy", OVERFLOW, q.overflow_policy);
+  inputs.dedup_by_content = h("input", { id: "f-dedup_by_content", type: "checkbox", checked: !!q.dedup_by_content });
   const b = q.retry_backoff || {};
   const backoff = {
     initial: h("input", { id: "f-backoff-initial", value: seconds(b.initial), inputmode: "decimal" }),
@@ -45,6 +46,7 @@ function configForm(q, onSaved) {
   const original = JSON.stringify(collect());
   function collect() {
     const out = { kind: inputs.kind.value, overflow_policy: inputs.overflow_policy.value };
+    if (q.dedup_by_content !== undefined) out.dedup_by_content = inputs.dedup_by_content.checked;
     for (const [field, , kind] of FIELDS) {
       const raw = inputs[field].value.trim();
       out[field] = kind === "s" ? `${raw || 0}s` : kind === "n" ? (raw === "" ? 0 : raw) : raw;
@@ -69,6 +71,8 @@ function configForm(q, onSaved) {
   } },
   h("label", { for: "f-kind" }, "Kind", inputs.kind), fields,
   h("label", { for: "f-overflow_policy" }, "Overflow policy", inputs.overflow_policy),
+  q.dedup_by_content !== undefined ? h("label", { for: "f-dedup_by_content", class: "check" },
+    h("span", {}, inputs.dedup_by_content, " dedup by content (messages without a dedup id)")) : null,
   h("fieldset", { class: "span-all grid" }, h("legend", {}, "Retry backoff: explicit delays, or initial × multiplier up to max"),
     h("label", { for: "f-backoff-initial" }, "Initial (s)", backoff.initial),
     h("label", { for: "f-backoff-multiplier" }, "Multiplier", backoff.multiplier),
