@@ -126,17 +126,25 @@ function subscriptionsSection(name, subs, lag) {
   );
 }
 
-function controls(name, stats, reload) {
+// `note` lives outside the controls (which are redrawn when the queue changes): results stay.
+function controls(name, stats, reload, note) {
   const problem = h("div", { id: "controls-problem" });
   const confirmBox = h("div", {});
   const act = (verb) => async () => {
-    try { await api(`/queues/${encodeURIComponent(name)}/${verb}`, { method: "POST" }); toast(`${verb}d ${name}`); reload(); } catch (error) { problem.replaceChildren(errorBox(error)); }
+    try {
+      await api(`/queues/${encodeURIComponent(name)}/${verb}`, { method: "POST" });
+      toast(`${verb}d ${name}`);
+      await reload();
+      const toggle = document.getElementById(verb === "pause" ? "resume" : "pause");
+      if (toggle) toggle.focus(); // the button was redrawn: keep the keyboard where it was
+    } catch (error) { problem.replaceChildren(errorBox(error)); }
   };
   const purge = h("button", { type: "button", class: "danger", id: "purge", onclick: () => {
     const yes = h("button", { type: "button", class: "danger", id: "purge-confirm", onclick: async () => {
       try {
         const out = await api(`/queues/${encodeURIComponent(name)}/purge`, { method: "POST" });
-        confirmBox.replaceChildren(h("p", { class: "ok", id: "purged" }, `Purged ${out.purged} messages.`));
+        confirmBox.replaceChildren();
+        note.replaceChildren(h("p", { class: "ok", id: "purged" }, `Purged ${out.purged} messages.`));
         reload();
       } catch (error) { confirmBox.replaceChildren(errorBox(error)); }
     } }, "Yes, purge");
@@ -153,8 +161,8 @@ function controls(name, stats, reload) {
 
 export async function queuePage(root, route, ctx) {
   const name = route.queue;
-  const head = h("div", {}), controlBox = h("div", {}), chartBox = h("div", { id: "rates" }), rest = h("div", {});
-  root.append(h("h1", {}, name), tabs(name, ""), head, controlBox, h("h2", {}, "Rates"), chartBox, rest);
+  const head = h("div", {}), controlBox = h("div", {}), note = h("div", { "aria-live": "polite" }), chartBox = h("div", { id: "rates" }), rest = h("div", {});
+  root.append(h("h1", {}, name), tabs(name, ""), head, controlBox, note, h("h2", {}, "Rates"), chartBox, rest);
   const draw = (data) => {
     const now = data.time;
     const depth = chart([{ cls: "depth", points: points(data.history, "depth") }], { now, label: "depth over the last minutes" });
@@ -181,7 +189,7 @@ export async function queuePage(root, route, ctx) {
     head.replaceChildren(statCards(data.stats));
     if (full || paused !== !!data.stats.paused) {
       paused = !!data.stats.paused;
-      controlBox.replaceChildren(controls(name, data.stats, () => load(true)));
+      controlBox.replaceChildren(controls(name, data.stats, () => load(true), note));
     }
     draw(data);
     if (full) {
