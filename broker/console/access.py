@@ -30,13 +30,9 @@ class Refused(Exception):
         self.status = status
 
 
-def principal_for(
-    authority: Authority | None, request: web.Request, queues: Iterable[str] = ()
-) -> Principal | None:
-    """The caller, checked for ``admin`` on ``queues`` (none named: on every queue).
-
-    Returns None when the console is open (no auth file); raises ``Refused`` otherwise.
-    """
+def caller(authority: Authority | None, request: web.Request) -> Principal | None:
+    """Who sent ``request``: None when the console is open (no auth file); ``Refused`` (401)
+    without a known bearer token."""
     if authority is None:
         return None
     header = request.headers.get("Authorization", "")
@@ -45,8 +41,24 @@ def principal_for(
     principal = authority.authenticate(header[len(_BEARER) :].strip())
     if principal is None:
         raise Refused(401, "the token is not known to this server")
-    for queue in list(queues) or [ANY_QUEUE]:
+    return principal
+
+
+def check(principal: Principal | None, request: web.Request, queues: Iterable[str]) -> None:
+    """``Refused`` (403) unless ``principal`` (None: open console) may ``admin`` each queue."""
+    if principal is None:
+        return
+    for queue in queues:
         if not principal.allows("admin", queue):
             log.warning("console: %s may not admin %r (%s)", principal.name, queue, request.path)
             raise Refused(403, f"principal {principal.name!r} may not admin on queue {queue!r}")
+
+
+def principal_for(
+    authority: Authority | None, request: web.Request, queues: Iterable[str] = ()
+) -> Principal | None:
+    """The caller, checked for ``admin`` on ``queues`` (none named: on every queue,
+    ``ANY_QUEUE``). None when the console is open; ``Refused`` otherwise."""
+    principal = caller(authority, request)
+    check(principal, request, list(queues) or [ANY_QUEUE])
     return principal

@@ -26,8 +26,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
 from broker import errors
-from broker.auth import Authority
-from broker.console.access import Refused, principal_for
+from broker.auth import ANY_QUEUE, Authority
+from broker.console.access import Refused, caller, check, principal_for
 from broker.console.history import History
 from broker.delivery.broker import Broker
 from broker.model import MessageState
@@ -162,10 +162,11 @@ class Api:
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             try:
+                principal = caller(self.authority(), request)
                 queues = [request.match_info["queue"]] if "queue" in request.match_info else []
-                if body_queue and self.authority() is not None:
+                if body_queue and principal is not None:
                     queues.append(_named(await _body(request), body_queue))
-                principal_for(self.authority(), request, [q for q in queues if q])
+                check(principal, request, [q for q in queues if q] or [ANY_QUEUE])
                 return await handler(request)
             except Refused as exc:
                 return web.json_response(

@@ -17,11 +17,16 @@ from server_helpers import ServerProcess, start_server
 from broker.auth import hash_token
 
 TIMEOUT = 10.0
-TOKENS = {"admin": "console-admin-3b9f", "sender": "console-sender-77c1"}
+TOKENS = {
+    "admin": "console-admin-3b9f",
+    "sender": "console-sender-77c1",
+    "orders": "console-orders-a51e",
+}
 
 
 def auth_file(folder: pathlib.Path) -> pathlib.Path:
-    """An auth file: ``admin`` may do anything anywhere, ``sender`` may only send."""
+    """An auth file: ``admin`` may do anything anywhere, ``sender`` may only send, ``orders``
+    may administer the queues named ``orders*`` only."""
     path = folder / "auth.toml"
     path.write_text(
         f"""
@@ -38,6 +43,13 @@ token_sha256 = "{hash_token(TOKENS["sender"])}"
 [[principal.grant]]
 actions = ["send"]
 queues = ["*"]
+
+[[principal]]
+name = "orders"
+token_sha256 = "{hash_token(TOKENS["orders"])}"
+[[principal.grant]]
+actions = ["admin"]
+queues = ["orders*"]
 """
     )
     return path

@@ -546,6 +546,22 @@ def test_with_an_auth_file_the_api_needs_an_admin_token(guarded: ServerProcess) 
     assert admin.call("POST", "/queues", {"name": "guarded-q"})[0] == 201
     assert [r["queue"]["name"] for r in admin.get("/queues")["queues"]] == ["guarded-q"]
     assert Http(guarded).raw("GET", "/")[0] == 200  # the page itself is public: it asks for a token
+    status, _, raw = Http(guarded).raw("POST", "/api/queues", b"{not json")
+    assert (status, json.loads(raw)["code"]) == (401, "UNAUTHENTICATED")  # who first, then what
+    orders = Http(guarded, TOKENS["orders"])
+    assert orders.call("POST", "/queues", {"name": "orders-eu"})[0] == 201
+    assert orders.get("/queues/orders-eu")["queue"]["name"] == "orders-eu"
+    status, body = orders.call("POST", "/queues", {"name": "billing"})
+    assert (status, body["error"]) == (403, "principal 'orders' may not admin on queue 'billing'")
+    status, body = orders.call("GET", "/queues")  # every queue: needs admin on '*'
+    assert (status, body["error"]) == (403, "principal 'orders' may not admin on queue '*'")
+    status, body = orders.call(
+        "POST", "/queues/orders-eu/redrive", {"destination": "guarded-q"}
+    )  # both queues of a redrive are checked
+    assert (status, body["code"]) == (403, "PERMISSION_DENIED")
+    sent = orders.post("/send", {"queue": "orders-eu", "message": {"payload": ""}})
+    assert sent["results"][0]["message_id"]
+    assert orders.call("POST", "/send", {"message": {"topic": "billing.x"}})[0] == 403
     for token in TOKENS.values():
         assert token not in "".join(guarded.output)
 

@@ -262,6 +262,12 @@ def test_sending_from_the_form(
         {"source": "console", "trace": "abc"},
     )
     assert stats(admin_stub, "sd-inbox").delayed == 1
+    page.locator("#send-result a").first.click()  # to the message browser
+    page.locator(f'tr[data-id="{m.id}"] button').click()
+    expect(page.locator(f'tr[data-id="{m.id}"]')).to_contain_text("delayed")
+    page.click("#cancel")
+    expect(page.locator("#toast")).to_contain_text(f"Message {m.id} is now cancelled")
+    assert stats(admin_stub, "sd-inbox").delayed == 0
 
 
 @pytest.fixture(scope="module")

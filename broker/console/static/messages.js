@@ -47,7 +47,7 @@ async function detail(box, name, item, signal) {
   const cancel = h("button", { type: "button", class: "danger", id: "cancel", onclick: async () => {
     try {
       const out = await api(`/queues/${encodeURIComponent(name)}/messages/${encodeURIComponent(m.id)}/cancel`, { method: "POST" });
-      toast(`Cancelled: ${describe(out.status)}`);
+      toast(`Message ${m.id} is now ${describe(out.status)}`);
     } catch (error) { problem.replaceChildren(errorBox(error)); }
   } }, "Cancel message");
   box.replaceChildren(h("section", { "aria-labelledby": "detail-title", id: "detail" },
