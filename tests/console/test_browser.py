@@ -184,6 +184,13 @@ def test_redriving_a_dead_letter_puts_it_back_in_its_queue(
     expect(table).to_contain_text("bad total")
     expect(table).to_contain_text("rd-work")
     shot(page, "dead-letters")
+    # Its source message, followed by id: finished, dead-lettered with the consumer's reason.
+    table.locator("tbody tr button").first.click()
+    page.get_by_role("link", name=f"{delivery.message.id} in rd-work").click()
+    expect(page.locator("#timeline")).to_contain_text("dead lettered · 1 attempt(s) · bad total")
+    expect(page.locator("#timeline")).to_contain_text("final: no more changes")
+    shot(page, "message-by-id")
+    go(page, server, "#/queue/rd-dlq/dead")
     table.get_by_role("button", name="Redrive up to here (1)").click()
     expect(page.locator("#redrive-result")).to_have_text("Redrove 1.")
     assert stats(admin_stub, "rd-work").ready == 1

@@ -1,7 +1,7 @@
 // Dead letters: why each one failed, where it came from, how often it was tried, filtered by
 // reason and source; redrive the oldest N or all of them, to each one's source queue or to a
 // queue chosen here (RedriveDeadLetters moves the oldest first: there is no redrive by id).
-import { api, errorBox, h, toast, when } from "./lib.js";
+import { api, errorBox, h, queueLink, toast, when } from "./lib.js";
 import { payloadView } from "./messages.js";
 import { tabs } from "./queue.js";
 
@@ -35,7 +35,10 @@ export async function deadLettersPage(root, route) {
       h("tbody", {}, data.messages.map((m, i) => {
         const d = m.dead_letter || {};
         return h("tr", { "data-id": m.id }, h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => {
-          detailBox.replaceChildren(h("h2", {}, `Dead letter ${m.id}`), h("p", {}, `topic ${m.topic || "—"} · was ${d.source_message_id || "—"} in ${d.source_queue || "—"}`), payloadView(m.payload));
+          const was = d.source_queue && d.source_message_id
+            ? h("a", { href: queueLink(d.source_queue, `messages/${encodeURIComponent(d.source_message_id)}`) }, `${d.source_message_id} in ${d.source_queue}`)
+            : "—";
+          detailBox.replaceChildren(h("h2", {}, `Dead letter ${m.id}`), h("p", {}, `topic ${m.topic || "—"} · was `, was), payloadView(m.payload));
         } }, m.id)), h("td", {}, d.reason || "—", d.last_nack_reason && d.last_nack_reason !== d.reason ? h("div", { class: "muted" }, `last nack: ${d.last_nack_reason}`) : null), h("td", {}, d.source_queue || "—"), h("td", { class: "num" }, d.attempts ?? 0),
         h("td", { class: "hide-narrow" }, d.subscription || "—"), h("td", { class: "hide-narrow" }, when(d.dead_letter_time)),
         h("td", {}, h("button", { type: "button", class: "secondary", title: "Redrives this and the older ones", "aria-label": `Redrive up to here (${i + 1})`, onclick: () => redrive(i + 1) }, i ? `Redrive oldest ${i + 1}` : "Redrive this")));

@@ -60,8 +60,13 @@ async function detail(box, name, item, signal) {
     h("h2", {}, "Status"), timeline,
     item.view !== "in_flight" ? h("div", { class: "actions" }, cancel) : null, problem));
   box.querySelector("#detail-title").focus();
+  await follow(name, m.id, timeline, problem, signal);
+}
+
+// Appends the message's status, then each change (WatchMessage), until it is final.
+async function follow(name, id, timeline, problem, signal) {
   try {
-    for await (const [event, data] of events(`/queues/${encodeURIComponent(name)}/messages/${encodeURIComponent(m.id)}/watch`, signal)) {
+    for await (const [event, data] of events(`/queues/${encodeURIComponent(name)}/messages/${encodeURIComponent(id)}/watch`, signal)) {
       if (event === "status") timeline.append(h("li", {}, `${when(data.update_time)} ${describe(data)}`));
       else if (event === "problem") problem.replaceChildren(h("p", { class: "error" }, data.error));
       else if (event === "end") timeline.append(h("li", { class: "muted" }, "final: no more changes"));
@@ -69,6 +74,16 @@ async function detail(box, name, item, signal) {
   } catch (error) {
     if (error.name !== "AbortError") problem.replaceChildren(errorBox(error));
   }
+}
+
+// A message found by id, live or finished (acked, dead-lettered, expired...): its status only.
+async function lookup(box, name, id, signal) {
+  const timeline = h("ol", { class: "timeline", id: "timeline", "aria-live": "polite" });
+  const problem = h("div", {});
+  box.replaceChildren(h("section", { "aria-labelledby": "detail-title", id: "detail" },
+    h("h2", { id: "detail-title", tabindex: -1 }, `Message ${id}`), h("h2", {}, "Status"), timeline, problem));
+  box.querySelector("#detail-title").focus();
+  await follow(name, id, timeline, problem, signal);
 }
 
 export async function messagesPage(root, route, ctx) {
@@ -81,11 +96,12 @@ export async function messagesPage(root, route, ctx) {
   const list = h("div", {}), detailBox = h("div", {});
   let watching = null; // the open watch of the message shown, ended when another is chosen
   const pageSignal = ctx.signal();
-  const show = (item) => {
+  const show = (item, byId = false) => {
     if (watching) watching.abort();
     watching = new AbortController();
     pageSignal.addEventListener("abort", () => watching.abort(), { once: true });
-    detail(detailBox, name, item, watching.signal);
+    if (byId) lookup(detailBox, name, item.message.id, watching.signal);
+    else detail(detailBox, name, item, watching.signal);
   };
   const load = async () => {
     const q = new URLSearchParams({ topic: topic.value.trim(), state: state.value, max_messages: limit.value });
@@ -100,14 +116,20 @@ export async function messagesPage(root, route, ctx) {
           h("td", {}, item.message.topic || "—"), h("td", {}, h("span", { class: `pill ${item.view}` }, item.view.replace("_", " "))),
           h("td", { class: "num" }, item.attempts), h("td", { class: "num" }, item.view === "delayed" ? age(seconds(item.due_in)) : "—"),
           h("td", { class: "hide-narrow" }, when(item.message.publish_time))))))));
-      if (!data.messages.length) list.append(h("p", { class: "muted", id: "no-messages" }, "No messages match."));
+      if (!data.messages.length) list.replaceChildren(list.firstChild, h("p", { class: "muted", id: "no-messages" }, "No messages match."));
     } catch (error) { list.replaceChildren(errorBox(error)); }
   };
+  const wanted = h("input", { id: "find-id", placeholder: "message id", value: route.message || "", "aria-label": "Message id" });
+  const find = h("form", { class: "actions", "aria-label": "Find a message by id", onsubmit: (e) => {
+    e.preventDefault();
+    if (wanted.value.trim()) show({ message: { id: wanted.value.trim() } }, true);
+  } }, wanted, h("button", { type: "submit", class: "secondary", id: "find" }, "Follow by id"));
   root.append(h("h1", {}, name), tabs(name, "messages"),
     h("form", { class: "grid", "aria-label": "Filter messages", onsubmit: (e) => { e.preventDefault(); load(); } },
       h("label", { for: "filter-topic" }, "Topic pattern", topic), h("label", { for: "filter-state" }, "State", state),
       h("label", { for: "filter-limit" }, "At most", limit),
       h("div", { class: "actions span-all" }, h("button", { type: "submit", id: "browse" }, "Browse"), h("a", { href: queueLink(name, "dead") }, "Dead letters"))),
-    list, detailBox);
+    find, list, detailBox);
   await load();
+  if (route.message) show({ message: { id: route.message } }, true);
 }
