@@ -39,8 +39,9 @@ async def _headers(request: web.Request, handler: Handler) -> web.StreamResponse
     response = await handler(request)
     if request.path == "/" or request.path.startswith(("/console/", "/api/")):
         response.headers.update(SECURITY_HEADERS)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        # The API is never cached; the pages are checked each time (an upgrade shows at once).
+        no_cache = "no-store" if request.path.startswith("/api/") else "no-cache"
+        response.headers.setdefault("Cache-Control", no_cache)
     return response
 
 

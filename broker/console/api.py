@@ -58,6 +58,12 @@ _BY_CODE = {code_of(cls("")).value[0]: status for cls, status in STATUSES.items(
 PEEK_STATES = ("all", "ready", "delayed", "in_flight")
 """The browser's state filter: pending messages split by whether they are due yet."""
 
+JSON = "application/json"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Every other call must say it sends JSON: a browser cannot send that type to another origin
+without asking it first (a CORS preflight, which this server never grants), so no other site's
+page can drive an open console by posting a form."""
+
 HEARTBEAT_S = 15.0
 """Seconds between keep-alive comments on a watch stream: proxies keep it open, and a write
 to a browser that left ends the watch."""
@@ -161,6 +167,11 @@ class Api:
         field where one is named), and turns errors into JSON answers."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
+            if request.method not in SAFE_METHODS and request.content_type != JSON:
+                return web.json_response(
+                    {"error": f"send the request as {JSON}", "code": "INVALID_ARGUMENT"},
+                    status=415,
+                )
             try:
                 principal = caller(self.authority(), request)
                 queues = [request.match_info["queue"]] if "queue" in request.match_info else []

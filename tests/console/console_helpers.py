@@ -70,7 +70,7 @@ class Http:
     def raw(
         self, method: str, path: str, body: bytes | None = None, token: str | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = {"Content-Type": "application/json"} if method != "GET" else {}
         token = token if token is not None else self.token
         if token:
             headers["Authorization"] = f"Bearer {token}"

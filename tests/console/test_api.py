@@ -8,6 +8,7 @@ import base64
 import json
 import pathlib
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -135,6 +136,27 @@ def test_queue_errors_are_the_admin_services(
     assert "lease" in body["error"]
     status, _, raw = http.raw("POST", "/api/queues", b"{not json")
     assert (status, json.loads(raw)["error"]) == (400, "the request body is not JSON")
+
+
+def test_only_json_changes_anything(
+    http: Http,
+    server: ServerProcess,
+    admin_stub: admin_pb2_grpc.AdminStub,
+    broker_stub: broker_pb2_grpc.BrokerStub,
+) -> None:
+    """What a form on another site could post (no preflight) is refused before it acts."""
+    create_queue(admin_stub, "kept")
+    send(broker_stub, "kept", "stay")
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        request = urllib.request.Request(
+            f"{http.base}/api/queues/kept/purge", data=b"{}", method="POST", headers=headers
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=TIMEOUT)
+        assert refused.value.code == 415
+        refused.value.close()
+    assert stats(admin_stub, "kept").ready == 1
 
 
 def test_update_queue_changes_what_the_mask_names_and_refuses_bad_values(

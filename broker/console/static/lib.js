@@ -25,8 +25,9 @@ function headers(extra = {}) {
 }
 
 export async function api(path, { method = "GET", body } = {}) {
-  const init = { method, headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }) };
-  if (body !== undefined) init.body = JSON.stringify(body);
+  const init = { method, headers: headers(method === "GET" ? {} : { "Content-Type": "application/json" }) };
+  // Every call that changes something is JSON (the server refuses others: see api.py).
+  if (method !== "GET") init.body = JSON.stringify(body ?? {});
   const response = await fetch(`/api${path}`, init);
   let data = null;
   try { data = await response.json(); } catch { data = null; }
