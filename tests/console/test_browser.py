@@ -311,3 +311,34 @@ def test_sign_in_refuses_a_bad_token_and_keeps_a_good_one_for_the_session(
         expect(page.locator("#who")).to_have_text("signed in as admin")
         page.click("#signout")
         expect(page.locator("#token")).to_be_visible()
+
+
+def test_every_page_fits_a_phone_and_works_from_the_keyboard(
+    browser: BrowserContext, server: ServerProcess, admin_stub: admin_pb2_grpc.AdminStub
+) -> None:
+    create_queue(admin_stub, "ph-dlq")
+    create_queue(admin_stub, "ph-queue", dead_letter_queue="ph-dlq")
+    for page in _page(browser, server):
+        page.set_viewport_size({"width": 360, "height": 740})
+        for route, name in [
+            ("#/", "overview"),
+            ("#/queue/ph-queue", "queue"),
+            ("#/queue/ph-queue/messages", "messages"),
+            ("#/queue/ph-dlq/dead", "dead-letters"),
+            ("#/send/ph-queue", "send"),
+        ]:
+            go(page, server, route)
+            expect(page.locator("main h1")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, (route, width)  # wide tables scroll inside their own box
+            shot(page, f"phone-{name}")
+        go(page, server, "#/")
+        expect(page.locator("#health")).to_have_text("SERVING")
+        page.keyboard.press("Tab")
+        expect(page.locator(".skip")).to_be_focused()
+        for _ in range(3):  # the brand, Overview, then Send
+            page.keyboard.press("Tab")
+        expect(page.locator('[data-nav="send"]')).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("main h1")).to_have_text("Send a test message")

@@ -29,6 +29,10 @@ export async function deadLettersPage(root, route) {
     if (reason.value) q.set("reason", reason.value);
     if (source.value.trim()) q.set("source_queue", source.value.trim());
     const data = await api(`/queues/${encodeURIComponent(name)}/dead-letters?${q}`);
+    if (!data.messages.length) {
+      list.replaceChildren(h("p", { class: "muted", id: "no-dead-letters" }, "No dead letters."));
+      return;
+    }
     list.replaceChildren(h("p", { class: "muted" }, `${data.messages.length} dead letters (oldest first)`),
       h("div", { class: "scroll" }, h("table", { id: "dead-letters" }, h("thead", {}, h("tr", {}, h("th", {}, "Id"), h("th", {}, "Reason"),
         h("th", {}, "Source"), h("th", { class: "num" }, "Attempts"), h("th", { class: "hide-narrow" }, "Subscription"), h("th", { class: "hide-narrow" }, "When"), h("th", {}, ""))),
