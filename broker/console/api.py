@@ -7,8 +7,11 @@ messages as proto JSON (snake_case field names, enums by name, 64-bit numbers as
 A ``BrokerError`` becomes the HTTP status of its kind (``STATUSES``) with the same message the
 gRPC call would carry, as ``{"error": message, "code": "NOT_FOUND"}``.
 
-The only thing here the Admin service lacks is the message browser's filter: peeked messages
-kept by topic pattern (matched by the broker's own ``PatternTrie``) and by state.
+What the Admin service lacks is only shown, never decided, here: the message browser's filter
+(peeked messages kept by topic pattern, matched by the broker's own ``PatternTrie``, and by
+state), the samples behind the sparklines (``history``), and the server's state (health as
+the gate and store say, the log's bytes on disk, the newest snapshot's time for a store that
+keeps a log).
 """
 
 from __future__ import annotations
@@ -210,7 +213,7 @@ class Api:
             "uptime_s": time.time() - self.started,
             "storage": "memory",
         }
-        wal_dir = getattr(self.store, "wal_dir", None)
+        wal_dir = getattr(self.store, "wal_dir", None)  # only a store with a log has one
         if isinstance(wal_dir, Path):
             info.update(await asyncio.to_thread(_wal_state, wal_dir))
         return web.json_response(info)
