@@ -188,6 +188,12 @@ def _common(
             help="Also run a bare grpc.aio server of the same RPC shapes, interleaved.",
         ),
         click.option(
+            "--auth",
+            is_flag=True,
+            help="Instead of the baseline: Conveyor without auth beside Conveyor with an auth "
+            "file and a token on every call, interleaved (the cost of auth).",
+        ),
+        click.option(
             "--smoke",
             is_flag=True,
             help=f"A quick check: {SMOKE_MESSAGES:,} messages, one run, with the baseline.",
@@ -269,20 +275,24 @@ def _run(
     run_fn: Any = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    from broker.bench import compare, report
+    from broker.bench import auth_cost, compare, report
 
     reporter = _Reporter()
     params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
     settings = _settings(o)
     params["server_env"] = dict(settings.env)
+    if o.get("auth"):
+        params.update(baseline=True, auth=True, target_names=auth_cost.NAMES)
     result: Comparison
     try:
-        with _bench_errors():
+        with _bench_errors(), contextlib.ExitStack() as stack:
+            if o.get("auth"):
+                run_fn = stack.enter_context(auth_cost.auth_runs(run_fn))
             result = compare.compare(
                 scenario,
                 w,
                 runs=o["runs"],
-                baseline=o["baseline"],
+                baseline=o["baseline"] or bool(o.get("auth")),
                 settings=settings,
                 reporter=reporter,
                 params=params,
