@@ -275,7 +275,8 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
     limit = config.max_payload_bytes or m.max_payload_bytes
     if item.size > limit:
         raise ResourceExhausted(
-            f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
+            f"payload of {item.size} bytes exceeds max_payload_bytes, the limit of {limit} bytes "
+            f"for queue {q.name!r}"
         )
     if item.dedup_id:
         first = q.dedup.lookup(item.dedup_id, now)
