@@ -27,7 +27,7 @@ principal's name, the method and the queue.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
@@ -77,13 +77,26 @@ def _field(request: Any, path: str) -> str:
     return str(request)
 
 
-def _ack_queues(ack_ids: Iterable[str]) -> set[str]:
+def _ack_queues(ack_ids: Sequence[str]) -> set[str]:
     # An ack id is "{queue}:{seq}:{copy}:{token}" and queue names hold no ":"; anything
     # shorter is no ack id, which the store reports back as failed without touching a queue.
+    # Acks come in batches of one queue's: ids with the first one's prefix cost a startswith.
+    if not ack_ids:
+        return set()
+    first = ack_ids[0]
+    if first.count(":") < 3:
+        return _slow_ack_queues(ack_ids)
+    queue = first.rsplit(":", 3)[0]
+    prefix = queue + ":"
+    others = [a for a in ack_ids if not a.startswith(prefix)]
+    return {queue, *_slow_ack_queues(others)} if others else {queue}
+
+
+def _slow_ack_queues(ack_ids: Iterable[str]) -> set[str]:
     return {a.rsplit(":", 3)[0] for a in ack_ids if a.count(":") >= 3}
 
 
-def _settling(principal: Principal, ack_ids: Iterable[str]) -> str | None:
+def _settling(principal: Principal, ack_ids: Sequence[str]) -> str | None:
     for q in _ack_queues(ack_ids):
         if not principal.allows("receive", q):
             return _denial(principal, "receive", q)
