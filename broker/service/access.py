@@ -137,6 +137,8 @@ def _queue(r: Any) -> str:
 
 _B = "/conveyor.v1.Broker/"
 _A = "/conveyor.v1.Admin/"
+GUARDED = (_B, _A)
+"""Services whose every method needs a rule; the others (health, reflection) stay open."""
 RULES: dict[str, Rule] = {
     _B + "Send": _send,
     _B + "SendStream": _send,
@@ -197,8 +199,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         rule = self.rules.get(method)
-        if rule is None or handler is None:
+        if handler is None or (rule is None and not method.startswith(GUARDED)):
             return handler  # health, reflection, or a method nobody serves
+        if rule is None:  # a new RPC nobody wrote a rule for stays shut until someone does
+            log.error("auth: %s refused: no permission rule for it", method)
+            return _refusing(
+                handler, grpc.StatusCode.PERMISSION_DENIED, f"no permission rule for {method}"
+            )
         token = _bearer(handler_call_details.invocation_metadata)
         principal: Principal | None = None
         if token is not None:
