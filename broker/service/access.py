@@ -40,6 +40,7 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 Rule = Callable[[Principal, Any], "str | None"]
 """Checks one request for a principal: None when allowed, else why not."""
 
+_WRAPPED_LIMIT = 4096
 _BEARER = "bearer "
 _SHOWN = 200
 """Longest queue name quoted in a refusal (names come from the caller and may be huge)."""
@@ -80,16 +81,18 @@ def _field(request: Any, path: str) -> str:
 def _ack_queues(ack_ids: Sequence[str]) -> set[str]:
     # An ack id is "{queue}:{seq}:{copy}:{token}" and queue names hold no ":"; anything
     # shorter is no ack id, which the store reports back as failed without touching a queue.
-    # Acks come in batches of one queue's: ids with the first one's prefix cost a startswith.
-    if not ack_ids:
+    # Acks come in batches of one queue's. The strings sharing a prefix are an interval of the
+    # lexicographic order, so when the least and the greatest id both start with "{queue}:",
+    # every id does: C-speed passes (list, min, max) instead of a Python loop over the ids.
+    ids = list(ack_ids)  # strings made once from the protobuf container, not per pass
+    if not ids:
         return set()
-    first = ack_ids[0]
-    if first.count(":") < 3:
-        return _slow_ack_queues(ack_ids)
-    queue = first.rsplit(":", 3)[0]
-    prefix = queue + ":"
-    others = [a for a in ack_ids if not a.startswith(prefix)]
-    return {queue, *_slow_ack_queues(others)} if others else {queue}
+    lo, hi = min(ids), max(ids)
+    if lo.count(":") >= 3:
+        queue = lo.rsplit(":", 3)[0]
+        if hi.startswith(queue + ":"):
+            return {queue}
+    return _slow_ack_queues(ids)
 
 
 def _slow_ack_queues(ack_ids: Iterable[str]) -> set[str]:
@@ -186,8 +189,20 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Authenticates each Broker and Admin call and checks its requests against the grants."""
 
     def __init__(self, authority: Authority, rules: dict[str, Rule] | None = None) -> None:
-        self.authority = authority
         self.rules = RULES if rules is None else rules
+        self._wrapped: dict[tuple[str, Principal | None], tuple[Any, Any]] = {}
+        """(method, principal) -> (the servicer's handler, its checking wrapper): calls
+        repeat, so the wrapper is built once per principal and method, not per call."""
+        self.authority = authority
+
+    @property
+    def authority(self) -> Authority:
+        return self._authority
+
+    @authority.setter
+    def authority(self, authority: Authority) -> None:
+        self._authority = authority
+        self._wrapped = {}
 
     async def intercept_service(
         self,
@@ -213,7 +228,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             if principal is None:
                 log.warning("auth: %s refused: unknown bearer token", method)
                 return _refusing(handler, grpc.StatusCode.UNAUTHENTICATED, "unknown token")
-        return _checking(handler, method, rule, self._principal_of(principal, method))
+        key = (method, principal)
+        cached = self._wrapped.get(key)
+        if cached is not None and cached[0] is handler:
+            return cached[1]  # type: ignore[no-any-return]
+        wrapped = _checking(handler, method, rule, self._principal_of(principal, method))
+        if len(self._wrapped) >= _WRAPPED_LIMIT:
+            self._wrapped.clear()
+        self._wrapped[key] = (handler, wrapped)
+        return wrapped
 
     def _principal_of(
         self, principal: Principal | None, method: str
