@@ -169,6 +169,9 @@ RULES: dict[str, Rule] = {
     _A + "PeekMessages": _admin("queue"),
     _A + "ListDeadLetters": _admin("queue"),
     _A + "RedriveDeadLetters": _admin("queue", "destination"),
+    _A + "PauseQueue": _admin("queue"),
+    _A + "ResumeQueue": _admin("queue"),
+    _A + "ListQueueStats": _admin(),
 }
 
 
