@@ -21,7 +21,7 @@ from broker.store.base import NewMessage, Outcome, PublishResult
 from broker.store.ids import message_id
 from broker.store.memory import lifecycle, messages
 from broker.store.memory.machine import Machine
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import MESSAGE_OVERHEAD, QueueState, footprint
 from broker.store.memory.records import IN_FLIGHT, READY, Msg, Unit, units
 from conveyor.v1 import types_pb2
 
@@ -125,7 +125,7 @@ class _Express:
             or item.ttl_s is not None
             or item.size > self.limit
             or (item.topic and item.topic not in _good_topics)
-            or self.usage.stored + len(item.raw) > self.usage.limit
+            or self.usage.stored + len(item.raw) + MESSAGE_OVERHEAD > self.usage.limit
         ):
             return None
         m = self.m
@@ -135,7 +135,7 @@ class _Express:
         encoded = mid.encode()
         now = self.now
         data = b"".join((item.raw, _ID_PREFIX[len(encoded)], encoded, self.tail))
-        self.usage.stored += len(data)
+        self.usage.stored += len(data) + MESSAGE_OVERHEAD
         msg = Msg(
             seq,
             data,
@@ -304,12 +304,6 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
             plan.duplicate = first
             return plan
         plan.dedup_id = dedup_id
-    usage = m.usage
-    if usage.stored + len(item.raw) > usage.limit:
-        raise ResourceExhausted(
-            f"max_memory reached: stored messages take {usage.stored} of the server's "
-            f"{usage.limit} bytes; consume or purge messages, or raise max_memory"
-        )
     if item.delay_s is None:
         plan.delay = config.default_delay_s
         if plan.delay:
@@ -342,6 +336,12 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
         else:
             plan.required = len(subs)
         plan.subs = subs
+    usage = m.usage
+    if usage.stored + footprint(len(item.raw), len(plan.subs or ())) > usage.limit:
+        raise ResourceExhausted(
+            f"max_memory reached: stored messages take about {usage.stored} of the server's "
+            f"{usage.limit} bytes; consume or purge messages, or raise max_memory"
+        )
     if q.full():
         if config.overflow is Overflow.REJECT_NEW or (victim := _droppable(q)) is None:
             raise ResourceExhausted(
