@@ -35,7 +35,8 @@ BATCH = 100
 REFUSED_PAUSE_S = 0.05
 """How long the producer waits after a refused send before trying again."""
 BOUNDED_GROWTH = 0.10
-"""Second-half peak RSS over first-half peak above 1 + this: the verdict says "growing"."""
+"""RSS growth allowed once the server holds all it will (from the first refused send; without
+refusals, from the run's midpoint) before the verdict says "growing"."""
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,23 @@ class Result:
     errors: list[str] = field(default_factory=list)
 
     @property
-    def first_half_peak(self) -> int:
-        half = self.samples[: max(1, len(self.samples) // 2)]
-        return max(s.rss for s in half)
+    def plateau(self) -> Sample:
+        """The first sample once the server refused sends (full), else the midpoint's."""
+        full = [s for s in self.samples if s.refused]
+        return full[0] if full else self.samples[len(self.samples) // 2]
 
     @property
-    def second_half_peak(self) -> int:
-        half = self.samples[len(self.samples) // 2 :] or self.samples
-        return max(s.rss for s in half)
+    def peak_after(self) -> int:
+        start = self.samples.index(self.plateau)
+        return max(s.rss for s in self.samples[start:])
+
+    @property
+    def growth(self) -> float:
+        return self.peak_after / self.plateau.rss - 1
 
     @property
     def bounded(self) -> bool:
-        return self.second_half_peak <= self.first_half_peak * (1 + BOUNDED_GROWTH)
+        return self.growth <= BOUNDED_GROWTH
 
 
 def _mib(n: int) -> str:
@@ -227,18 +233,15 @@ def run(o: Options, out: Callable[[str], None]) -> Result:
             )
             result = uvloop.run(_Run(server, o, out).main())
     if result.samples:
+        p = result.plateau
+        when = "max_memory was reached" if p.refused else "half-way"
         out(
-            f"server RSS: peak {_mib(max(s.rss for s in result.samples))}; first half peak "
-            f"{_mib(result.first_half_peak)}, second half peak {_mib(result.second_half_peak)}"
+            f"server RSS: {_mib(p.rss)} at t={p.t:.1f}s ({when}), peak {_mib(result.peak_after)} "
+            f"after it ({result.growth:+.1%}); stored {result.sent:,} messages, refused "
+            f"{result.refused:,} sends, acked {result.acked:,}"
         )
-        out(f"stored {result.sent:,} messages, refused {result.refused:,}, acked {result.acked:,}")
         verdict = "BOUNDED" if result.bounded else "GROWING"
-        out(
-            f"memory: {verdict} (second-half peak within {BOUNDED_GROWTH:.0%} of the first half's)"
-            if result.bounded
-            else f"memory: {verdict} (second-half peak is "
-            f"{result.second_half_peak / result.first_half_peak - 1:.0%} above the first half's)"
-        )
+        out(f"memory: {verdict} (limit for the verdict: +{BOUNDED_GROWTH:.0%} after t={p.t:.1f}s)")
     for error in result.errors:
         out(f"error: {error}")
     return result

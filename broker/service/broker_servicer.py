@@ -110,7 +110,7 @@ class BrokerServicer:
             try:
                 batch.append(convert.message_input(messages[i]))
             except BrokerError as exc:
-                bad[i] = exc
+                bad[i] = exc.with_traceback(None)  # no frame -> bad -> exc cycle to collect
         delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
         timeout_s = convert.seconds(wait) if wait.ByteSize() else DEFAULT_SEND_TIMEOUT_S
         done = (

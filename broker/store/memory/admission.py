@@ -190,7 +190,10 @@ def publish(
             targets = (named,) if named is not None else _route(m, item.topic)
             plans = [_plan(m, q, item, now) for q in targets]
         except BrokerError as exc:
-            results.append(Outcome(error=exc))
+            # Without its traceback: that would hold this frame, and so ``results``, in a
+            # cycle only the collector frees, and the collector freezes what it finds old
+            # (broker.collector): a server refusing sends steadily would keep every refusal.
+            results.append(Outcome(error=exc.with_traceback(None)))
             continue
         ids: list[str] = []
         duplicates: list[bool] = []
