@@ -63,21 +63,21 @@ __all__ = [
 )
 @click.option(
     "--tls-ca",
-    envvar="CONVEYOR_TLS_CA",
+    envvar="CONVEYOR_CLIENT_TLS_CA",
     type=click.Path(exists=True, dir_okay=False),
-    help="Connect with TLS, trusting this PEM CA (env CONVEYOR_TLS_CA).",
+    help="Connect with TLS, trusting this PEM CA (env CONVEYOR_CLIENT_TLS_CA).",
 )
 @click.option(
     "--tls-cert",
-    envvar="CONVEYOR_TLS_CERT",
+    envvar="CONVEYOR_CLIENT_TLS_CERT",
     type=click.Path(exists=True, dir_okay=False),
-    help="PEM client certificate for mTLS, with --tls-key (env CONVEYOR_TLS_CERT).",
+    help="PEM client certificate for mTLS, with --tls-key (env CONVEYOR_CLIENT_TLS_CERT).",
 )
 @click.option(
     "--tls-key",
-    envvar="CONVEYOR_TLS_KEY",
+    envvar="CONVEYOR_CLIENT_TLS_KEY",
     type=click.Path(exists=True, dir_okay=False),
-    help="PEM private key of --tls-cert (env CONVEYOR_TLS_KEY).",
+    help="PEM private key of --tls-cert (env CONVEYOR_CLIENT_TLS_KEY).",
 )
 @click.option(
     "--token",

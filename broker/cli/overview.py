@@ -134,7 +134,9 @@ def run_top(settings: _Settings, prefix: str, interval: float, iterations: int) 
                     f"conveyor top - {settings.server} - {stamp} - {len(found)} queue(s)"
                     f" - every {interval:g}s, q to quit"
                 )
-                click.echo(f"{CLEAR}{header}\n\n{table(found)}")
+                # A terminal gets each frame in place of the last; a pipe gets them in turn.
+                lead = CLEAR if sys.stdout.isatty() else ("\n" if shown else "")
+                click.echo(f"{lead}{header}\n\n{table(found)}")
                 shown += 1
                 if iterations and shown >= iterations:
                     return

@@ -28,6 +28,7 @@ class _Server(Protocol):
 def ok(server: _Server, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "broker", "--server", server.address, *args],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_S,
@@ -223,6 +224,15 @@ def test_top_redraws_the_table_for_its_iterations(server: _Server, qname: str) -
         assert rows[f"{qname}-a"][:2] == ["standard", "3"]
         assert rows[f"{qname}-b"][:2] == ["fifo", "2"]
         assert rows[f"{qname}-b"][-1] == "paused"
+
+
+def test_top_into_a_pipe_prints_frames_in_turn(server: _Server, qname: str) -> None:
+    ok(server, "queue", "create", qname)
+    out = ok(server, "top", "--prefix", qname, "--interval", "0.1", "--iterations", "2")
+    assert "\x1b[" not in out
+    frames = out.split("\n\nconveyor top - ")
+    assert len(frames) == 2
+    assert all(_rows(frame, qname)[qname][:2] == ["standard", "0"] for frame in frames)
 
 
 def test_top_follows_changes_and_quits_on_q(server: _Server, qname: str) -> None:

@@ -164,9 +164,21 @@ class Counters:
     duplicates: int = 0
 
 
+MESSAGE_OVERHEAD = 300
+"""What a stored message costs beyond its encoding (its record, its index entries), about."""
+COPY_OVERHEAD = 120
+"""What each per-subscription copy of a broadcast or quorum message costs, about."""
+
+
+def footprint(encoded: int, copies: int) -> int:
+    """The memory a live message is counted for: its encoding plus the estimated overheads
+    (measured with ``conveyor bench memory`` and ``bench slow-consumers``)."""
+    return encoded + MESSAGE_OVERHEAD + copies * COPY_OVERHEAD
+
+
 class Usage:
-    """Encoded bytes of the live messages of every queue of one machine, and the ceiling
-    admission holds them under (``--max-memory``; 0 for none)."""
+    """The ``footprint`` of the live messages of every queue of one machine, and the ceiling
+    admission holds it under (``--max-memory``; 0 for none)."""
 
     __slots__ = ("limit", "stored")
 

@@ -185,3 +185,28 @@ async def test_list_stats_covers_every_queue(env: StoreEnv) -> None:
     only = await env.store.list_stats("a-", lag=True)
     assert [s.queue for s in only] == ["a-jobs"]
     assert [(lag.subscription, lag.ready) for lag in only[0].lag] == [("s", 2)]
+
+
+async def test_lag_of_a_large_queue_is_counted_over_its_oldest_messages(
+    env: StoreEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.store.memory import MemoryStore, admin
+
+    if not isinstance(env.store, MemoryStore):
+        pytest.skip("the scan limit is the memory store's")
+    monkeypatch.setattr(admin, "LAG_SCAN_LIMIT", 3)  # stands for 100,000 stored messages
+    await env.queue()
+    await env.sub("a")
+    await env.sub("b", filter_="t")
+    await env.send_many("q", [new(b"%d" % i) for i in range(5)])
+    lags = (await env.store.stats("q")).lag
+    assert [(lag.subscription, lag.ready, lag.partial) for lag in lags] == [
+        ("a", 3, True),
+        ("b", 3, True),
+    ]
+    await env.take("a", n=3)
+    lags = (await env.store.stats("q")).lag
+    assert [(lag.subscription, lag.ready, lag.in_flight) for lag in lags] == [
+        ("a", 0, 3),
+        ("b", 0, 0),
+    ]
