@@ -2,6 +2,10 @@
 # non-root user, keeps its data in a volume, and reports health with `conveyor health`.
 #   docker build -t conveyor .
 #   docker run -p 50051:50051 -v conveyor-data:/var/lib/conveyor conveyor
+# TLS and auth: mount the files and set CONVEYOR_TLS_CERT, CONVEYOR_TLS_KEY (and
+# CONVEYOR_TLS_CLIENT_CA, CONVEYOR_AUTH_FILE); set CONVEYOR_CLIENT_TLS_CA (and, for mTLS,
+# CONVEYOR_CLIENT_TLS_CERT/KEY) too so the HEALTHCHECK below speaks TLS. Kubernetes:
+# deploy/kubernetes (its probes use the same health service).
 
 FROM python:3.11-slim AS build
 WORKDIR /src

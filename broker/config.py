@@ -58,6 +58,21 @@ class ServerConfig:
     """A file of ``id:base64key`` lines (newest last), read before ``encryption_keys``."""
     compress_above_bytes: int = 0
     """Payloads at least this large are written compressed (zstd); 0: off. Queues override it."""
+    tls_cert: str = ""
+    """PEM certificate chain: with ``tls_key``, the server speaks TLS only."""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    """PEM CA certificates: clients must present a certificate they signed (mTLS)."""
+    auth_file: str = ""
+    """TOML principals and grants (``broker.auth``); empty: every caller may do anything."""
+    max_memory: int = 0
+    """Bytes of stored messages (all queues) above which sends are refused; 0: no limit."""
+    max_queues: int = 100_000
+    max_streams: int = 10_000
+    """Open streaming calls (Receive, StreamingReceive, SendStream, WatchMessage) in all."""
+    max_streams_per_connection: int = 100
+    max_request_bytes: int = 0
+    """Largest request frame; 0: what ``max_payload_bytes`` and ``max_batch_messages`` need."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -72,6 +87,9 @@ class ServerConfig:
             "max_payload_bytes",
             "max_batch_messages",
             "max_receive_window",
+            "max_queues",
+            "max_streams",
+            "max_streams_per_connection",
         ):
             if getattr(self, name) <= 0:
                 raise InvalidArgument(f"{name} must be positive, got {getattr(self, name)}")
@@ -84,6 +102,15 @@ class ServerConfig:
             raise InvalidArgument("status_retention_s and compress_above_bytes must be >= 0")
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
+        for name in ("max_memory", "max_request_bytes"):
+            if getattr(self, name) < 0:
+                raise InvalidArgument(
+                    f"{name} must be >= 0 (0: no limit), got {getattr(self, name)}"
+                )
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise InvalidArgument("tls_cert and tls_key go together: set both or neither")
+        if self.tls_client_ca and not self.tls_cert:
+            raise InvalidArgument("tls_client_ca (mTLS) needs tls_cert and tls_key too")
         return self
 
 

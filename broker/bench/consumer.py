@@ -116,7 +116,7 @@ class Consumer:
         }
 
     async def streaming(self, stub: Any, subscription: int, name: str) -> None:
-        call = stub.StreamingReceive()
+        call = stub.StreamingReceive(metadata=self.w.metadata)
         await call.write(broker_pb2.StreamingReceiveRequest(**self._first(name)))
 
         async def close() -> None:
@@ -137,13 +137,17 @@ class Consumer:
                 self.ack_frames += 1
 
     async def receive(self, stub: Any, subscription: int, name: str) -> None:
-        call = stub.Receive(broker_pb2.ReceiveRequest(**self._first(name)))
+        call = stub.Receive(
+            broker_pb2.ReceiveRequest(**self._first(name)), metadata=self.w.metadata
+        )
         acks: set[asyncio.Task[None]] = set()
 
         async def ack(ids: list[str]) -> None:
             try:
                 response = await stub.Ack(
-                    broker_pb2.AckRequest(ack_ids=ids), timeout=plan.RPC_TIMEOUT_S
+                    broker_pb2.AckRequest(ack_ids=ids),
+                    timeout=plan.RPC_TIMEOUT_S,
+                    metadata=self.w.metadata,
                 )
                 self.failed_acks += len(response.failed_ack_ids)
             except grpc.aio.AioRpcError as exc:
@@ -180,7 +184,9 @@ class Consumer:
         while True:
             ended(tasks)
             listed = await admin.ListSubscriptions(
-                admin_pb2.ListSubscriptionsRequest(queue=plan.QUEUE), timeout=plan.RPC_TIMEOUT_S
+                admin_pb2.ListSubscriptionsRequest(queue=plan.QUEUE),
+                timeout=plan.RPC_TIMEOUT_S,
+                metadata=self.w.metadata,
             )
             if names <= {s.name for s in listed.subscriptions}:
                 return

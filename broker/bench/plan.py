@@ -67,6 +67,12 @@ class Workload:
     """Messages per second in all (split over the producers); None: as fast as possible."""
     time_limit_s: float = 600.0
     idle_timeout_s: float = 30.0
+    token: str = ""
+    """Bearer token every call carries (a server started with an auth file); empty: none."""
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...] | None:
+        return (("authorization", f"Bearer {self.token}"),) if self.token else None
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.duration_s is None):

@@ -45,14 +45,15 @@ class SendFailed(Exception):
 class UnarySender:
     """``Send`` with the request given as bytes and the response parsed by upb."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, metadata: Any = None) -> None:
         self._call = channel.unary_unary(
             SEND, request_serializer=None, response_deserializer=broker_pb2.SendResponse.FromString
         )
+        self._metadata = metadata
 
     async def send(self, body: bytes) -> Any:
         try:
-            return await self._call(body, timeout=plan.RPC_TIMEOUT_S)
+            return await self._call(body, timeout=plan.RPC_TIMEOUT_S, metadata=self._metadata)
         except grpc.aio.AioRpcError as exc:
             raise SendFailed(f"{exc.code().name}: {exc.details()}") from None
 
@@ -64,13 +65,13 @@ class StreamSender:
     """One ``SendStream``: any number of callers may have a batch in flight on it; responses
     are matched to them by the echoed ``sequence``."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, metadata: Any = None) -> None:
         open_stream: Any = channel.stream_stream(
             SEND_STREAM,
             request_serializer=None,
             response_deserializer=broker_pb2.SendStreamResponse.FromString,
         )
-        self._call: Any = open_stream()  # no iterator: written to with write()
+        self._call: Any = open_stream(metadata=metadata)  # no iterator: written to with write()
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._sequence = itertools.count(1)
         self._write_lock = asyncio.Lock()  # grpc.aio allows one write at a time per call
@@ -268,9 +269,9 @@ class Producer:
         ) as channel:
             await asyncio.wait_for(channel.channel_ready(), READY_TIMEOUT_S)
             senders: list[Any] = (
-                [StreamSender(channel) for _ in range(max(1, w.streams))]
+                [StreamSender(channel, w.metadata) for _ in range(max(1, w.streams))]
                 if w.api == "stream"
-                else [UnarySender(channel)]
+                else [UnarySender(channel, w.metadata)]
             )
             try:
                 shared.ready[self.spec.ready_slot] = 1

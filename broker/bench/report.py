@@ -170,12 +170,15 @@ def comparison_report(result: Comparison) -> str:
         if with_baseline:
             cells += [row.fmt(bv) if row.key in b else "-", _ratio(row, cv, bv)]
         rows.append(cells)
-    headers = ["", "conveyor"] + (["baseline", "conveyor/baseline"] if with_baseline else [])
+    names = result.params.get("target_names") or {}
+    cn, bn = names.get("conveyor", "conveyor"), names.get("baseline", "baseline")
+    headers = ["", cn] + ([bn, f"{cn}/{bn}"] if with_baseline else [])
     out = [describe(result.scenario, result.params), table(headers, rows)]
     for target in ("conveyor", "baseline"):
         runs = result.of(target)
         if len(runs) > 1:
-            out.append(f"{target} msgs/s per run: " + " / ".join(rate(r.msgs_per_s) for r in runs))
+            label = names.get(target, target)
+            out.append(f"{label} msgs/s per run: " + " / ".join(rate(r.msgs_per_s) for r in runs))
     if any(r.timed_out for r in result.runs):
         out.append("note: stopped by the time limit or the idle timeout in some run")
     errors = sorted({e for r in result.runs for e in r.errors})

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from broker.cli import admin, bench, health, messages, serve, wal
+from broker.cli import admin, auth, bench, health, messages, serve, wal
 from broker.cli.admin import KINDS, OVERFLOW_POLICIES, QUEUE_FIELDS, queue_config
 from broker.cli.common import DEFAULT_SERVER, _Settings
 from broker.cli.durations import (
@@ -61,11 +61,44 @@ __all__ = [
     metavar="HOST:PORT",
     help="Server that client commands talk to (env CONVEYOR_SERVER).",
 )
+@click.option(
+    "--tls-ca",
+    envvar="CONVEYOR_CLIENT_TLS_CA",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Connect with TLS, trusting this PEM CA (env CONVEYOR_CLIENT_TLS_CA).",
+)
+@click.option(
+    "--tls-cert",
+    envvar="CONVEYOR_CLIENT_TLS_CERT",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM client certificate for mTLS, with --tls-key (env CONVEYOR_CLIENT_TLS_CERT).",
+)
+@click.option(
+    "--tls-key",
+    envvar="CONVEYOR_CLIENT_TLS_KEY",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM private key of --tls-cert (env CONVEYOR_CLIENT_TLS_KEY).",
+)
+@click.option(
+    "--token",
+    envvar="CONVEYOR_TOKEN",
+    metavar="TOKEN",
+    help="Bearer token for the server's auth file; prefer the env CONVEYOR_TOKEN.",
+)
 @click.version_option(package_name="conveyor-broker", prog_name="conveyor")
 @click.pass_context
-def main(ctx: click.Context, server: str) -> None:
+def main(
+    ctx: click.Context,
+    server: str,
+    tls_ca: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    token: str | None,
+) -> None:
     """Conveyor, a gRPC message broker: run a server and work with its queues."""
-    ctx.obj = _Settings(server)
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    ctx.obj = _Settings(server, tls_ca, tls_cert, tls_key, token)
 
 
 # click lists commands alphabetically in --help; this order only mirrors the modules.
@@ -87,5 +120,6 @@ for _command in (
     wal.wal,
     health.health,
     bench.bench,
+    auth.auth,
 ):
     main.add_command(_command)

@@ -16,6 +16,7 @@ import click
 
 from broker.cli.common import _fail, _json_option, _options
 from broker.cli.output import _echo_json
+from broker.cli.serve import SIZE
 from broker.config import FSYNC_POLICIES
 
 if TYPE_CHECKING:
@@ -188,6 +189,12 @@ def _common(
             help="Also run a bare grpc.aio server of the same RPC shapes, interleaved.",
         ),
         click.option(
+            "--auth",
+            is_flag=True,
+            help="Instead of the baseline: Conveyor without auth beside Conveyor with an auth "
+            "file and a token on every call, interleaved (the cost of auth).",
+        ),
+        click.option(
             "--smoke",
             is_flag=True,
             help=f"A quick check: {SMOKE_MESSAGES:,} messages, one run, with the baseline.",
@@ -269,20 +276,24 @@ def _run(
     run_fn: Any = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    from broker.bench import compare, report
+    from broker.bench import auth_cost, compare, report
 
     reporter = _Reporter()
     params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
     settings = _settings(o)
     params["server_env"] = dict(settings.env)
+    if o.get("auth"):
+        params.update(baseline=True, auth=True, target_names=auth_cost.NAMES)
     result: Comparison
     try:
-        with _bench_errors():
+        with _bench_errors(), contextlib.ExitStack() as stack:
+            if o.get("auth"):
+                run_fn = stack.enter_context(auth_cost.auth_runs(run_fn))
             result = compare.compare(
                 scenario,
                 w,
                 runs=o["runs"],
-                baseline=o["baseline"],
+                baseline=o["baseline"] or bool(o.get("auth")),
                 settings=settings,
                 reporter=reporter,
                 params=params,
@@ -401,3 +412,97 @@ def bench_recovery(stop: str, checkpointed: bool, **o: Any) -> None:
     w = _workload(o, FILL_CONCURRENCY)
     run_fn = functools.partial(recovery_run, options=RecoveryOptions(stop, checkpointed))
     _run("recovery", w, o, run_fn, {"stop": stop, "checkpointed": checkpointed})
+
+
+@bench.command("slow-consumers")
+@click.option(
+    "--subscriptions",
+    type=click.IntRange(1, 2000),
+    default=50,
+    show_default=True,
+    help="Subscriptions, each on its own StreamingReceive stream.",
+)
+@click.option(
+    "--stalled",
+    type=click.IntRange(0, 2000),
+    default=5,
+    show_default=True,
+    help="How many of them never read their stream.",
+)
+@click.option(
+    "--ack-every",
+    type=click.FloatRange(min=0.001),
+    default=0.5,
+    show_default=True,
+    help="Seconds between the acks of each reading subscription (one message each time).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1, 10_000),
+    default=100,
+    show_default=True,
+    help="max_outstanding_messages per stream.",
+)
+@click.option(
+    "--payload",
+    type=click.IntRange(1, 1024 * 1024),
+    default=1024,
+    show_default=True,
+    help="Payload bytes per message.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds of publishing.",
+)
+@click.option(
+    "--max-memory",
+    type=SIZE,
+    default="64MiB",
+    show_default=True,
+    help="The server's --max-memory (0: none, to watch memory grow without it).",
+)
+@click.option(
+    "--sample",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="Seconds between RSS samples.",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Where the temporary data directory goes [default: the system temp folder].",
+)
+def bench_slow_consumers(
+    subscriptions: int,
+    stalled: int,
+    ack_every: float,
+    window: int,
+    payload: int,
+    duration: float,
+    max_memory: int,
+    sample: float,
+    work_dir: Path | None,
+) -> None:
+    """Many subscriptions with slow (and stalled) consumers, broadcast sends as fast as the
+    server takes them: prints the server's RSS over time and whether it stayed bounded."""
+    from broker.bench.slow_consumers import Options, run
+
+    options = Options(
+        subscriptions=subscriptions,
+        stalled=min(stalled, subscriptions),
+        window=window,
+        payload=payload,
+        duration_s=duration,
+        ack_every_s=ack_every,
+        max_memory=max_memory,
+        sample_s=sample,
+        work_dir=work_dir,
+    )
+    with _bench_errors():
+        result = run(options, click.echo)
+    if result.errors:
+        raise SystemExit(1)

@@ -23,6 +23,19 @@ DEFAULT_SERVER = "127.0.0.1:50051"
 @dataclasses.dataclass(frozen=True)
 class _Settings:
     server: str
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    token: str | None = None
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """The SDK client's security arguments."""
+        return {
+            "tls_ca": self.tls_ca,
+            "tls_cert": self.tls_cert,
+            "tls_key": self.tls_key,
+            "token": self.token,
+        }
 
 
 def _fail(code: str, details: str, exit_code: int = 1) -> NoReturn:
@@ -45,7 +58,11 @@ def _rpc_errors() -> Iterator[None]:
 def _client(settings: _Settings) -> Iterator[Client]:
     from conveyor_client import Client
 
-    with _rpc_errors(), Client(settings.server) as client:
+    try:
+        client = Client(settings.server, **settings.client_kwargs())
+    except (OSError, ValueError) as exc:
+        _fail("invalid TLS settings", str(exc), exit_code=2)
+    with _rpc_errors(), client:
         yield client
 
 

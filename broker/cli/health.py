@@ -20,7 +20,17 @@ def health(settings: _Settings, service: str, timeout: float) -> None:
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(settings.server) as channel:
+    if settings.tls_ca or settings.tls_cert:
+        from conveyor_client._internal.security import channel_credentials
+
+        credentials = channel_credentials(
+            None, settings.tls_ca, settings.tls_cert, settings.tls_key
+        )
+        assert credentials is not None
+        channel = grpc.secure_channel(settings.server, credentials)
+    else:
+        channel = grpc.insecure_channel(settings.server)
+    with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)

@@ -198,7 +198,7 @@ def receive(
     )
 
     async def run() -> None:
-        async with AsyncClient(settings.server) as client:
+        async with AsyncClient(settings.server, **settings.client_kwargs()) as client:
             await tail.run(client)
 
     # Ctrl-C is how a tail normally ends, so it exits 0 once acks are flushed.

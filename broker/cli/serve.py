@@ -5,13 +5,50 @@ The server (grpc and the core) is imported only once the configuration is valid.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from typing import Any
 
 import click
 
 from broker.cli.common import _fail
-from broker.config import DEFAULT_DATA_DIR, DEFAULT_LISTEN, FSYNC_POLICIES, load_config
+from broker.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_LISTEN,
+    FSYNC_POLICIES,
+    ServerConfig,
+    load_config,
+)
 from broker.errors import InvalidArgument
+
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+_UNITS |= {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "ki": 1024,
+    "mi": 1024**2,
+    "gi": 1024**3,
+}
+
+
+class _Size(click.ParamType):  # type: ignore[type-arg]
+    """Bytes, with an optional unit: ``1048576``, ``512MiB``, ``2G``."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        m = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = m and _UNITS.get(m.group(2).lower())
+        if m is None or unit is None:
+            self.fail(f"{value!r} is not a size, e.g. 1048576, 512MiB or 2G", param, ctx)
+        return int(m.group(1)) * unit
+
+
+SIZE = _Size()
 
 
 @click.command()
@@ -68,6 +105,18 @@ from broker.errors import InvalidArgument
     type=float,
     help="Seconds a finished message's status stays readable, restarts too [default: 3600].",
 )
+@click.option("--tls-cert", metavar="FILE", help="PEM certificate chain: serve TLS only.")
+@click.option("--tls-key", metavar="FILE", help="PEM private key of --tls-cert.")
+@click.option(
+    "--tls-client-ca", metavar="FILE", help="PEM CA: require client certificates it signed."
+)
+@click.option("--auth-file", metavar="FILE", help="TOML principals and grants (token auth).")
+@click.option(
+    "--max-memory",
+    type=SIZE,
+    help="Refuse sends once stored messages take this much (e.g. 512MiB) [default: no limit].",
+)
+@click.option("--max-queues", type=int, help="Most queues on the server [default: 100000].")
 def serve(
     listen: str | None,
     http_listen: str | None,
@@ -80,6 +129,12 @@ def serve(
     encryption_key_file: str | None,
     compress_above_bytes: int | None,
     status_retention_s: float | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_client_ca: str | None,
+    auth_file: str | None,
+    max_memory: int | None,
+    max_queues: int | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -94,9 +149,16 @@ def serve(
         "encryption_key_file": encryption_key_file,
         "compress_above_bytes": compress_above_bytes,
         "status_retention_s": status_retention_s,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "tls_client_ca": tls_client_ca,
+        "auth_file": auth_file,
+        "max_memory": max_memory,
+        "max_queues": max_queues,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)
+        _check_files(config)
     except InvalidArgument as exc:
         _fail("invalid configuration", str(exc), exit_code=2)
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -104,3 +166,15 @@ def serve(
     from broker.service.server import run  # heavy (grpc, the core); only serve needs it
 
     raise SystemExit(run(config))
+
+
+def _check_files(config: ServerConfig) -> None:
+    """The files the config names, read now so a bad one exits 2 naming its setting."""
+    if config.auth_file:
+        from broker.auth import load_auth_file
+
+        load_auth_file(config.auth_file)
+    if config.tls_cert:
+        from broker.service.tls import check_files
+
+        check_files(config.tls_cert, config.tls_key, config.tls_client_ca or None)

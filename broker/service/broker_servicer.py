@@ -85,8 +85,10 @@ class BrokerServicer:
         ``raw`` the request's bytes, from which messages are kept as sent."""
         self.gate.check()
         if len(messages) > self.max_batch:
+            # INVALID_ARGUMENT, not RESOURCE_EXHAUSTED: the same request can never succeed.
             raise InvalidArgument(
-                f"{len(messages)} messages in one request; the limit is {self.max_batch}"
+                f"{len(messages)} messages in one request; max_batch_messages, the server's "
+                f"limit, is {self.max_batch}: split the batch"
             )
         if not messages:
             raise InvalidArgument("the request has no messages")
@@ -108,7 +110,7 @@ class BrokerServicer:
             try:
                 batch.append(convert.message_input(messages[i]))
             except BrokerError as exc:
-                bad[i] = exc
+                bad[i] = exc.with_traceback(None)  # no frame -> bad -> exc cycle to collect
         delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
         timeout_s = convert.seconds(wait) if wait.ByteSize() else DEFAULT_SEND_TIMEOUT_S
         done = (
@@ -182,8 +184,8 @@ class BrokerServicer:
         self.gate.check()
         if r.max_outstanding_messages > self.max_window:
             raise InvalidArgument(
-                f"max_outstanding_messages {r.max_outstanding_messages} is above the server's "
-                f"limit {self.max_window}"
+                f"max_outstanding_messages {r.max_outstanding_messages} is above "
+                f"max_receive_window, the server's limit of {self.max_window}"
             )
         return await self.broker.open_consumer(
             r.queue,

@@ -20,11 +20,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from broker import collector
 from broker.config import ServerConfig
+from broker.console import console_part
 from broker.delivery.broker import Broker
 from broker.errors import BrokerError, InvalidArgument
 from broker.http import HttpListener, Part, health_part
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
+from broker.service.guards import Guards
 from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
 from broker.store.base import Store
@@ -58,6 +60,8 @@ def open_store(config: ServerConfig) -> Store:
         return MemoryStore(
             max_payload_bytes=config.max_payload_bytes,
             status_retention_s=config.status_retention_s,
+            max_memory_bytes=config.max_memory,
+            max_queues=config.max_queues,
         )
     return DurableStore(
         Path(config.data_dir),
@@ -69,6 +73,8 @@ def open_store(config: ServerConfig) -> Store:
         max_payload_bytes=config.max_payload_bytes,
         at_rest=_at_rest(config),
         status_retention_s=config.status_retention_s,
+        max_memory_bytes=config.max_memory,
+        max_queues=config.max_queues,
     )
 
 
@@ -88,12 +94,14 @@ async def serve(
     ``store`` replaces the one ``config`` names (tests; other backends).
     """
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
+    guards = Guards(config)
     server = grpc.aio.server(
         options=[
-            ("grpc.max_receive_message_length", frame_limit),
+            ("grpc.max_receive_message_length", config.max_request_bytes or frame_limit),
             ("grpc.max_send_message_length", frame_limit),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
+        interceptors=guards.interceptors,
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -110,10 +118,14 @@ async def serve(
         keep_bytes=BrokerServicer.KEEP_BYTES,
     )
     admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
-    port = server.add_insecure_port(config.listen)
+    if guards.certificates is not None:
+        port = server.add_secure_port(config.listen, guards.certificates.credentials())
+    else:
+        port = server.add_insecure_port(config.listen)
     host = config.listen.rpartition(":")[0]
     await server.start()
     stop = stop or _signal_event()
+    guards.reload_on_sighup()
     watcher: asyncio.Task[None] | None = None
     http: HttpListener | None = None
     try:
@@ -127,6 +139,11 @@ async def serve(
         )
         if config.http_listen:
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
+            parts.append(
+                console_part(
+                    broker, gate, store, lambda: guards.auth.authority if guards.auth else None
+                )
+            )
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)

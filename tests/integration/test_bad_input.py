@@ -254,6 +254,7 @@ def test_too_many_messages_in_one_send_is_invalid(broker_stub, admin_stub, qname
         lambda: broker_stub.Send(broker_pb2.SendRequest(queue=qname, messages=messages), timeout=10)
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "max_batch_messages" in err.details()
     assert "1000" in err.details()
     s = stats(admin_stub, qname)
     assert (s.sent, s.ready, s.depth) == (0, 0, 0)

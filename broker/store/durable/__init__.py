@@ -80,6 +80,8 @@ class DurableStore(MemoryStore):
         run_timers: bool = True,
         at_rest: AtRest | None = None,
         status_retention_s: float | None = None,
+        max_memory_bytes: int = 0,
+        max_queues: int = 0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.at_rest = at_rest or AtRest()
@@ -101,6 +103,8 @@ class DurableStore(MemoryStore):
             max_payload_bytes=max_payload_bytes,
             run_timers=run_timers,
             status_retention_s=status_retention_s,
+            max_memory_bytes=max_memory_bytes,
+            max_queues=max_queues,
         )
         self.machine.can_seal = bool(self.at_rest.keyring)
 

@@ -22,7 +22,7 @@ from broker.store.durable.at_rest import AtRest
 from broker.store.ids import message_id
 from broker.store.memory import lifecycle, retained
 from broker.store.memory.machine import Machine
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import QueueState, footprint
 from broker.store.memory.records import (
     DELAYED,
     DONE,
@@ -352,6 +352,10 @@ class Replay:
                     q.dedup.remember(dedup_id, seq, until)
             msgs = self.messages.get(name, {})
             q.messages = msgs if _ascending(msgs) else dict(sorted(msgs.items()))
+            m.usage.stored += sum(
+                footprint(len(x.data), len(x.copies) if x.copies is not None else 0)
+                for x in msgs.values()
+            )
             ready: list[Msg] = []
             due: dict[float, list[int]] = {}
             expiring: dict[float, list[int]] = {}

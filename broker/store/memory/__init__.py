@@ -48,8 +48,16 @@ class MemoryStore(Store):
         journal: Journal | None = None,
         run_timers: bool = True,
         status_retention_s: float | None = None,
+        max_memory_bytes: int = 0,
+        max_queues: int = 0,
     ) -> None:
-        self.machine = Machine(clock=clock, max_payload_bytes=max_payload_bytes, journal=journal)
+        self.machine = Machine(
+            clock=clock,
+            max_payload_bytes=max_payload_bytes,
+            journal=journal,
+            max_memory_bytes=max_memory_bytes,
+            max_queues=max_queues,
+        )
         if status_retention_s is not None:
             self.machine.board.window_s = status_retention_s
         self._run_timers = run_timers

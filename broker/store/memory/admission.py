@@ -21,7 +21,7 @@ from broker.store.base import NewMessage, Outcome, PublishResult
 from broker.store.ids import message_id
 from broker.store.memory import lifecycle, messages
 from broker.store.memory.machine import Machine
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import MESSAGE_OVERHEAD, QueueState, footprint
 from broker.store.memory.records import IN_FLIGHT, READY, Msg, Unit, units
 from conveyor.v1 import types_pb2
 
@@ -84,7 +84,7 @@ class _Express:
     the batch shares encoded once. Its units are offered in bulk, before anything else of the
     batch is, so publish order holds."""
 
-    __slots__ = ("done", "limit", "m", "now", "pending", "q", "tail")
+    __slots__ = ("done", "limit", "m", "now", "pending", "q", "tail", "usage")
 
     def __init__(self, m: Machine, q: QueueState, now: float, pt_field: bytes, done: _Batch):
         self.m = m
@@ -103,6 +103,7 @@ class _Express:
             )
         )
         self.pending: list[Msg] = []
+        self.usage = m.usage
 
     @staticmethod
     def usable(q: QueueState, watch: bool) -> bool:
@@ -124,6 +125,7 @@ class _Express:
             or item.ttl_s is not None
             or item.size > self.limit
             or (item.topic and item.topic not in _good_topics)
+            or self.usage.stored + len(item.raw) + MESSAGE_OVERHEAD > self.usage.limit
         ):
             return None
         m = self.m
@@ -132,9 +134,11 @@ class _Express:
         mid = f"{seq:x}"
         encoded = mid.encode()
         now = self.now
+        data = b"".join((item.raw, _ID_PREFIX[len(encoded)], encoded, self.tail))
+        self.usage.stored += len(data) + MESSAGE_OVERHEAD
         msg = Msg(
             seq,
-            b"".join((item.raw, _ID_PREFIX[len(encoded)], encoded, self.tail)),
+            data,
             item.size,
             item.topic,
             now,
@@ -186,7 +190,10 @@ def publish(
             targets = (named,) if named is not None else _route(m, item.topic)
             plans = [_plan(m, q, item, now) for q in targets]
         except BrokerError as exc:
-            results.append(Outcome(error=exc))
+            # Without its traceback: that would hold this frame, and so ``results``, in a
+            # cycle only the collector frees, and the collector freezes what it finds old
+            # (broker.collector): a server refusing sends steadily would keep every refusal.
+            results.append(Outcome(error=exc.with_traceback(None)))
             continue
         ids: list[str] = []
         duplicates: list[bool] = []
@@ -290,7 +297,8 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
     limit = config.max_payload_bytes or m.max_payload_bytes
     if item.size > limit:
         raise ResourceExhausted(
-            f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
+            f"payload of {item.size} bytes exceeds max_payload_bytes, the limit of {limit} bytes "
+            f"for queue {q.name!r}"
         )
     dedup_id = item.dedup_id or (content_id(item) if config.dedup_by_content else "")
     if dedup_id:
@@ -331,6 +339,12 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
         else:
             plan.required = len(subs)
         plan.subs = subs
+    usage = m.usage
+    if usage.stored + footprint(len(item.raw), len(plan.subs or ())) > usage.limit:
+        raise ResourceExhausted(
+            f"max_memory reached: stored messages take about {usage.stored} of the server's "
+            f"{usage.limit} bytes; consume or purge messages, or raise max_memory"
+        )
     if q.full():
         if config.overflow is Overflow.REJECT_NEW or (victim := _droppable(q)) is None:
             raise ResourceExhausted(

@@ -48,6 +48,11 @@ def create_queue(m: Machine, config: QueueConfig) -> QueueConfig:
     config = config.replace(create_time=m.clock()).validate(m.max_payload_bytes)
     if config.name in m.queues:
         raise AlreadyExists(f"queue {config.name!r} already exists")
+    if m.max_queues and len(m.queues) >= m.max_queues:
+        raise ResourceExhausted(
+            f"max_queues reached: the server holds {len(m.queues)} queues, its limit; delete "
+            "one or raise max_queues"
+        )
     _check_dead_letter_target(m, config)
     _check_encryption(m, config)
     m.new_queue(QueueState(config))

@@ -20,7 +20,7 @@ from broker.model import DeadLetterReason, Guarantee, MessageState
 from broker.store.memory import deadletters, retained
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.machine import Machine
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import QueueState, footprint
 from broker.store.memory.records import (
     DELAYED,
     DONE,
@@ -96,6 +96,7 @@ def finish(
             return False
         m.board.finished(q.name, msg, reason, now)
         del q.messages[msg.seq]
+        m.usage.stored -= footprint(len(msg.data), len(msg.copies))
         msg.copies = []  # breaks the message <-> copies cycle
         if q.retains and retained.retainable(q, msg):
             retained.keep(m, q, msg, now)
@@ -103,6 +104,7 @@ def finish(
     if not msg.final:
         msg.final = final
     del q.messages[msg.seq]
+    m.usage.stored -= footprint(len(msg.data), 0)
     m.board.finished(q.name, msg, reason, now)
     if q.retains and retained.retainable(q, msg):
         retained.keep(m, q, msg, now)

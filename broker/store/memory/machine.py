@@ -18,7 +18,7 @@ from broker.routing import PatternTrie
 from broker.store.base import Listener
 from broker.store.ids import first_seq, parse_ack_id
 from broker.store.memory.journal import Journal
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import QueueState, Usage
 from broker.store.memory.rates import SAMPLE_EVERY_S
 from broker.store.memory.records import IN_FLIGHT, Unit
 from broker.store.memory.status import StatusBoard, status_of
@@ -36,8 +36,13 @@ class Machine:
         clock: Clock = time.time,
         max_payload_bytes: int = 1024 * 1024,
         journal: Journal | None = None,
+        max_memory_bytes: int = 0,
+        max_queues: int = 0,
     ) -> None:
         self.clock = clock
+        self.usage = Usage(max_memory_bytes)
+        self.max_queues = max_queues
+        """Most queues at once (0: no limit)."""
         self.timers = Timers(clock)
         self.max_payload_bytes = max_payload_bytes
         self.journal = journal or Journal()
@@ -60,6 +65,7 @@ class Machine:
 
     def new_queue(self, q: QueueState) -> QueueState:
         q.signalled = self.signalled
+        q.usage = self.usage
         self.queues[q.name] = q
         q.rates.sample(self.clock(), q.counters)
         return q

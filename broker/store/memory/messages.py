@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from broker import wire
 from broker.store.ids import message_id
-from broker.store.memory.queue import QueueState
+from broker.store.memory.queue import QueueState, footprint
 from broker.store.memory.records import DELAYED, READY, Copy, FanoutMsg, Msg
 
 
@@ -44,6 +44,7 @@ def create(
         )
     )
     state = DELAYED if due > publish_time else READY
+    q.usage.stored += footprint(len(data), len(subs) if subs is not None else 0)
     if subs is None:
         msg = Msg(
             seq, data, size, topic, publish_time, state, due, guarantee, priority, key, expires_at

@@ -167,6 +167,29 @@ class Counters:
     compression_saved: int = 0
 
 
+MESSAGE_OVERHEAD = 300
+"""What a stored message costs beyond its encoding (its record, its index entries), about."""
+COPY_OVERHEAD = 120
+"""What each per-subscription copy of a broadcast or quorum message costs, about."""
+
+
+def footprint(encoded: int, copies: int) -> int:
+    """The memory a live message is counted for: its encoding plus the estimated overheads
+    (measured with ``conveyor bench memory`` and ``bench slow-consumers``)."""
+    return encoded + MESSAGE_OVERHEAD + copies * COPY_OVERHEAD
+
+
+class Usage:
+    """The ``footprint`` of the live messages of every queue of one machine, and the ceiling
+    admission holds it under (``--max-memory``; 0 for none)."""
+
+    __slots__ = ("limit", "stored")
+
+    def __init__(self, limit: int = 0) -> None:
+        self.stored = 0
+        self.limit = limit or 1 << 62
+
+
 class QueueState:
     """One queue. ``messages`` holds live messages in publish order: the first is the oldest
     (for its age and DROP_OLDEST). ``counts`` counts units per state (index = state)."""
@@ -189,6 +212,8 @@ class QueueState:
         self._matching: dict[str, list[str]] = {}
         self.signalled: set[QueueState] = set()
         """The machine's set of queues with signals (shared by every queue)."""
+        self.usage = Usage()
+        """The machine's (shared by every queue)."""
         self.paused = False
         """While True, claims hand out nothing (``leases.claim``); durable (its own record)."""
         self.nack_reasons: dict[int, str] = {}

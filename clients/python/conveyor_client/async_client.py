@@ -23,6 +23,7 @@ from conveyor_client._convert import (
     StartLike,
     TimeLike,
 )
+from conveyor_client._internal.security import Pem, call_metadata, channel_credentials
 from conveyor_client.client import DEFAULT_TARGET
 from conveyor_client.errors import error_from_status, from_rpc_error
 
@@ -43,7 +44,13 @@ class AsyncClient:
         credentials: grpc.ChannelCredentials | None = None,
         timeout: float | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        tls_ca: Pem | None = None,
+        tls_cert: Pem | None = None,
+        tls_key: Pem | None = None,
+        token: str | None = None,
     ) -> None:
+        credentials = channel_credentials(credentials, tls_ca, tls_cert, tls_key)
+        self._metadata = call_metadata(token)
         if credentials is None:
             self._channel = aio.insecure_channel(target, options=list(options))
         else:
@@ -72,14 +79,14 @@ class AsyncClient:
     ) -> _Resp:
         deadline = None if self._timeout is None else self._timeout + wait
         try:
-            return await method(request, timeout=deadline)
+            return await method(request, timeout=deadline, metadata=self._metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err) from err
 
     async def _stream(
         self, method: aio.UnaryStreamMultiCallable[_Req, _Resp], request: _Req
     ) -> AsyncGenerator[_Resp, None]:
-        call = method(request)
+        call = method(request, metadata=self._metadata)
         try:
             async for response in call:
                 yield response
@@ -223,7 +230,7 @@ class AsyncClient:
         """Opens a raw StreamingReceive call: ``await call.write(request)`` (the first names the
         queue, subscription and flow control), ``await call.read()``, ``await
         call.done_writing()``. ``AsyncSubscriber`` is the helper built on it."""
-        return self._broker.StreamingReceive()  # type: ignore[call-arg]  # stubs lack the no-iterator form
+        return self._broker.StreamingReceive(metadata=self._metadata)  # type: ignore[call-arg]  # stubs lack the no-iterator form
 
     async def ack(self, ack_ids: Iterable[str]) -> list[str]:
         """See ``Client.ack``."""

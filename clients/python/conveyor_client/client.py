@@ -23,6 +23,7 @@ from conveyor_client._convert import (
     StartLike,
     TimeLike,
 )
+from conveyor_client._internal.security import Pem, call_metadata, channel_credentials
 from conveyor_client.errors import error_from_status, from_rpc_error
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -37,6 +38,11 @@ class Client:
 
     ``timeout`` is the deadline in seconds of each unary call (``None``: no deadline); long polls
     and ``WAIT_FOR_DELIVERED`` sends get their wait added to it. Streams have no deadline.
+
+    Security: ``tls_ca`` (the CA to trust; the system's roots when only a client certificate is
+    given), ``tls_cert`` and ``tls_key`` (a client certificate, for mTLS) are PEM file paths or
+    PEM bytes, and make the channel TLS; ``credentials`` is the lower-level alternative.
+    ``token`` is sent as ``authorization: Bearer TOKEN`` on every call.
     """
 
     def __init__(
@@ -46,7 +52,13 @@ class Client:
         credentials: grpc.ChannelCredentials | None = None,
         timeout: float | None = None,
         options: Sequence[tuple[str, Any]] = (),
+        tls_ca: Pem | None = None,
+        tls_cert: Pem | None = None,
+        tls_key: Pem | None = None,
+        token: str | None = None,
     ) -> None:
+        credentials = channel_credentials(credentials, tls_ca, tls_cert, tls_key)
+        self._metadata = call_metadata(token)
         if credentials is None:
             self._channel = grpc.insecure_channel(target, options=list(options))
         else:
@@ -75,14 +87,14 @@ class Client:
     ) -> _Resp:
         deadline = None if self._timeout is None else self._timeout + wait
         try:
-            return method(request, timeout=deadline)
+            return method(request, timeout=deadline, metadata=self._metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err) from err
 
     def _stream(
         self, method: grpc.UnaryStreamMultiCallable[_Req, _Resp], request: _Req
     ) -> Iterator[_Resp]:
-        call = method(request)
+        call = method(request, metadata=self._metadata)
         try:
             yield from call
         except grpc.RpcError as err:
