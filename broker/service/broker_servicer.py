@@ -22,6 +22,7 @@ from broker.service import convert, frames, scan
 from broker.service.handlers import WithBytes
 from broker.service.status import code_of
 from broker.store.base import NewMessage, PublishResult
+from broker.telemetry.tracing import Tracing, failure
 from conveyor.v1 import broker_pb2, types_pb2
 
 T = TypeVar("T")
@@ -64,12 +65,34 @@ def _lease(request: Any) -> float | None:
     return convert.seconds(request.lease) if request.HasField("lease") else None
 
 
+def _error(exc: BaseException) -> tuple[str, str]:
+    name = code_of(exc).name if isinstance(exc, BrokerError) else "INTERNAL"
+    return name, str(exc)
+
+
+def _failure_of(result: PublishResult | BaseException) -> tuple[str, str] | None:
+    if isinstance(result, BaseException):
+        return _error(result)
+    if result.__class__ is not str and result.error is not None:  # type: ignore[union-attr]
+        return _error(result.error)  # type: ignore[union-attr]
+    return None
+
+
 class BrokerServicer:
-    def __init__(self, broker: Broker, gate: Gate, max_batch: int, max_window: int) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        gate: Gate,
+        max_batch: int,
+        max_window: int,
+        tracing: Tracing | None = None,
+    ) -> None:
         self.broker = broker
         self.gate = gate
         self.max_batch = max_batch
         self.max_window = max_window
+        self.tracing = tracing
+        """None: tracing is off, and no hook below costs more than this test."""
 
     # -- publishing ----------------------------------------------------------------------
 
@@ -111,6 +134,10 @@ class BrokerServicer:
                 bad[i] = exc
         delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
         timeout_s = convert.seconds(wait) if wait.ByteSize() else DEFAULT_SEND_TIMEOUT_S
+        if self.tracing is not None and batch:
+            return await self._traced_send(
+                self.tracing, queue, messages, batch, bad, delivered, timeout_s
+            )
         done = (
             await self.broker.send(queue, batch, wait_delivered=delivered, timeout_s=timeout_s)
             if batch
@@ -120,6 +147,36 @@ class BrokerServicer:
             return done  # type: ignore[return-value]
         stored = iter(done)
         return [bad[i] if i in bad else next(stored) for i in range(len(messages))]
+
+    async def _traced_send(
+        self,
+        tracing: Tracing,
+        queue: str,
+        messages: Sequence[types_pb2.Message],
+        batch: list[NewMessage],
+        bad: dict[int, BaseException],
+        delivered: bool,
+        timeout_s: float,
+    ) -> list[PublishResult | BaseException]:
+        """``_send``'s storing, in a send span whose context each message carries."""
+        span = tracing.start_send(queue, batch)
+        try:
+            done = await self.broker.send(
+                queue, batch, wait_delivered=delivered, timeout_s=timeout_s
+            )
+        except BrokerError as exc:
+            failure(span, *_error(exc))
+            span.end()
+            raise
+        results: list[PublishResult | BaseException] = list(done)
+        if bad:
+            stored = iter(done)
+            results = [bad[i] if i in bad else next(stored) for i in range(len(messages))]
+        errors = [_failure_of(r) for r in results]
+        if all(errors):  # every message failed: so did the send (a partial failure did not)
+            failure(span, *errors[0])  # type: ignore[misc]
+        tracing.end_send(span, results)
+        return results
 
     KEEP_BYTES = frozenset({"Send", "SendStream"})
     """Methods whose requests arrive as ``WithBytes``: their messages are kept as sent."""
@@ -202,6 +259,8 @@ class BrokerServicer:
         try:
             async for claim in self.broker.deliveries(consumer):
                 if claim is not None:
+                    if self.tracing is not None:
+                        self.tracing.received(consumer.queue, consumer.subscription, claim)
                     yield frames.deliveries(claim, consumer.subscription)
         except BrokerError as exc:
             problem = exc
@@ -223,12 +282,19 @@ class BrokerServicer:
 
         async def settle(r: broker_pb2.StreamingReceiveRequest) -> None:
             bad: list[str] = []
+            tracing = self.tracing
             if r.ack_ids:
-                bad += await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
+                refused = await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
+                if tracing is not None:
+                    tracing.settled("ack", r.ack_ids, refused, consumer.subscription)
+                bad += refused
             if r.nack_ids:
-                bad += await self.broker.nack(
+                refused = await self.broker.nack(
                     r.nack_ids, None, False, "", holder=consumer, sync=False
                 )
+                if tracing is not None:
+                    tracing.settled("nack", r.nack_ids, refused, consumer.subscription)
+                bad += refused
             if r.modify_leases:
                 by_lease: dict[float, list[str]] = {}
                 for mod in r.modify_leases:
@@ -265,6 +331,8 @@ class BrokerServicer:
         reader = asyncio.create_task(read(), name="streaming-receive-reader")
         try:
             async for claim in self.broker.deliveries(consumer, news=news):
+                if claim is not None and self.tracing is not None:
+                    self.tracing.received(consumer.queue, consumer.subscription, claim)
                 out = frames.deliveries(claim, consumer.subscription) if claim is not None else b""
                 if failed:
                     out += frames.failed_ack_ids(failed)
@@ -294,19 +362,43 @@ class BrokerServicer:
                 convert.seconds(request.wait),
                 _lease(request),
             )
+            if self.tracing is not None:
+                self.tracing.received(request.queue, request.subscription, claim)
             return frames.deliveries(claim, request.subscription)
 
         return await guarded(context, pull)
 
+    async def _settle(
+        self, operation: str, ack_ids: Sequence[str], call: Callable[[], Awaitable[list[str]]]
+    ) -> list[str]:
+        if self.tracing is None:
+            return await call()
+        try:
+            failed = await call()
+        except BrokerError as exc:
+            self.tracing.settled(operation, ack_ids, [], error=_error(exc))
+            raise
+        self.tracing.settled(operation, ack_ids, failed)
+        return failed
+
     async def Ack(self, request: broker_pb2.AckRequest, context: Ctx) -> broker_pb2.AckResponse:
-        failed = await guarded(context, lambda: self.broker.ack(request.ack_ids))
+        failed = await guarded(
+            context,
+            lambda: self._settle("ack", request.ack_ids, lambda: self.broker.ack(request.ack_ids)),
+        )
         return broker_pb2.AckResponse(failed_ack_ids=failed)
 
     async def Nack(self, request: broker_pb2.NackRequest, context: Ctx) -> broker_pb2.NackResponse:
         delay = convert.seconds(request.delay) if request.HasField("delay") else None
         failed = await guarded(
             context,
-            lambda: self.broker.nack(request.ack_ids, delay, request.dead_letter, request.reason),
+            lambda: self._settle(
+                "nack",
+                request.ack_ids,
+                lambda: self.broker.nack(
+                    request.ack_ids, delay, request.dead_letter, request.reason
+                ),
+            ),
         )
         return broker_pb2.NackResponse(failed_ack_ids=failed)
 

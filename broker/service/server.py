@@ -27,10 +27,12 @@ from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
+from broker.service.spans import ServerSpans
 from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
+from broker.telemetry import Telemetry
 from broker.wal import LogDamageError, UnsupportedFormatError
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
 
@@ -67,19 +69,26 @@ async def _watch_store(store: Store, health_servicer: Any) -> None:
 
 
 async def serve(
-    config: ServerConfig, stop: asyncio.Event | None = None, store: Store | None = None
+    config: ServerConfig,
+    stop: asyncio.Event | None = None,
+    store: Store | None = None,
+    telemetry: Telemetry | None = None,
 ) -> None:
     """Serves until ``stop`` is set (or SIGTERM/SIGINT when it is None).
 
-    ``store`` replaces the one ``config`` names (tests; other backends).
+    ``store`` replaces the one ``config`` names (tests; other backends); ``telemetry`` the
+    one the ``OTEL_*`` environment configures.
     """
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
+    telemetry = telemetry or Telemetry.from_env()
+    tracing = telemetry.tracing
     server = grpc.aio.server(
+        interceptors=[ServerSpans(tracing.tracer)] if tracing is not None else None,
         options=[
             ("grpc.max_receive_message_length", frame_limit),
             ("grpc.max_send_message_length", frame_limit),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -90,7 +99,7 @@ async def serve(
     store = store or open_store(config)
     broker = Broker(store)
     add_servicer(
-        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window),
+        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window, tracing),
         server,
         broker_pb2.DESCRIPTOR.services_by_name["Broker"],
         keep_bytes=BrokerServicer.KEEP_BYTES,
@@ -130,6 +139,7 @@ async def serve(
         broker.close_streams()
         await server.stop(config.shutdown_grace_s)
         await broker.stop()
+        telemetry.shutdown()
 
 
 def _signal_event() -> asyncio.Event:
