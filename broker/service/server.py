@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,10 @@ async def serve(
     watcher: asyncio.Task[None] | None = None
     http: HttpListener | None = None
     try:
+        scrape = telemetry.start_metrics(store, prometheus=bool(config.http_listen))
+        started = time.perf_counter()
         await broker.start()
+        telemetry.recovered(time.perf_counter() - started)
         collector.install()
         gate.open = True
         for name in ("", *SERVICES):
@@ -122,6 +126,8 @@ async def serve(
         )
         if config.http_listen:
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
+            if scrape is not None:
+                parts.append(scrape)
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
@@ -139,7 +145,7 @@ async def serve(
         broker.close_streams()
         await server.stop(config.shutdown_grace_s)
         await broker.stop()
-        telemetry.shutdown()
+        await telemetry.close()
 
 
 def _signal_event() -> asyncio.Event:

@@ -11,10 +11,14 @@ rest itself: sampler (``OTEL_TRACES_SAMPLER``), batching (``OTEL_BSP_*``), expor
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -85,10 +89,12 @@ def _span_exporter(env: Mapping[str, str], name: str) -> SpanExporter:
 
 
 def meter_provider(
-    environ: Mapping[str, str] | None = None, readers: Sequence[MetricReader] = ()
+    environ: Mapping[str, str] | None = None,
+    readers: Sequence[MetricReader] = (),
+    wrap: Callable[[MetricExporter], MetricExporter] = lambda exporter: exporter,
 ) -> MeterProvider | None:
-    """A provider with ``readers`` (the Prometheus one) plus the exporters ``OTEL_*`` names;
-    None when there is neither."""
+    """A provider with ``readers`` (the Prometheus one) plus the exporters ``OTEL_*`` names,
+    each passed through ``wrap``; None when there is neither."""
     env = os.environ if environ is None else environ
     all_readers = list(readers)
     for name in _exporters(env, "metrics"):
@@ -98,11 +104,11 @@ def meter_provider(
                 OTLPMetricExporter,
             )
 
-            all_readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+            all_readers.append(PeriodicExportingMetricReader(wrap(OTLPMetricExporter())))
         elif name == "console":
             from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
-            all_readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+            all_readers.append(PeriodicExportingMetricReader(wrap(ConsoleMetricExporter())))
         elif name != "prometheus":  # prometheus: the /metrics endpoint, already a reader
             raise InvalidArgument(
                 f"OTEL_METRICS_EXPORTER={name!r}: expected otlp, console, prometheus or none"

@@ -155,4 +155,6 @@ def stats(m: Machine, queue: str) -> QueueStats:
         expired=c.expired,
         dropped=c.dropped,
         duplicates=c.duplicates,
+        deliver_latency=tuple(c.latency),
+        deliver_latency_sum_s=c.latency_sum,
     )
