@@ -49,6 +49,8 @@ class ServerConfig:
     """Upper bound on a stream's max_outstanding_messages."""
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
+    log_format: str = "text"
+    """``text`` (for people) or ``json`` (one object per line, for collectors)."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -71,6 +73,8 @@ class ServerConfig:
                 f"max_payload_bytes {self.max_payload_bytes} is above {MAX_PAYLOAD_LIMIT}, the "
                 "largest message the write-ahead log frames"
             )
+        if self.log_format not in ("text", "json"):
+            raise InvalidArgument(f"log_format {self.log_format!r}: expected text or json")
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         return self

@@ -50,6 +50,11 @@ from broker.errors import InvalidArgument
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Log verbosity [default: INFO].",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="text, or json: one object per line [default: text].",
+)
 def serve(
     listen: str | None,
     http_listen: str | None,
@@ -59,6 +64,7 @@ def serve(
     fsync: str | None,
     fsync_interval_ms: int | None,
     log_level: str | None,
+    log_format: str | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -70,6 +76,7 @@ def serve(
         "fsync": fsync,
         "fsync_interval_ms": fsync_interval_ms,
         "log_level": log_level.upper() if log_level else None,
+        "log_format": log_format,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

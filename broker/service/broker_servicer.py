@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -22,9 +23,11 @@ from broker.service import convert, frames, scan
 from broker.service.handlers import WithBytes
 from broker.service.status import code_of
 from broker.store.base import NewMessage, PublishResult
+from broker.telemetry.logs import event
 from broker.telemetry.tracing import Tracing, failure
 from conveyor.v1 import broker_pb2, types_pb2
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
@@ -63,6 +66,43 @@ async def guarded(context: Ctx, call: Callable[[], Awaitable[T]]) -> T:
 
 def _lease(request: Any) -> float | None:
     return convert.seconds(request.lease) if request.HasField("lease") else None
+
+
+def _stream_failed(method: str, problem: BrokerError, queue: str, subscription: str = "") -> None:
+    """One line for a stream the broker ended with an error (not for a caller's cancel)."""
+    code = code_of(problem).name
+    log.warning(
+        "%s on %s ended: %s %s",
+        method,
+        queue or "(topics)",
+        code,
+        problem,
+        extra=event(
+            "stream.error",
+            method=method,
+            queue=queue,
+            subscription=subscription or None,
+            code=code,
+            error=str(problem),
+        ),
+    )
+
+
+def _consumer_event(what: str, method: str, consumer: Consumer) -> None:
+    """DEBUG: a consumer stream opened or closed (callers check ``isEnabledFor`` first)."""
+    log.debug(
+        "%s %s: %s/%s",
+        method,
+        what,
+        consumer.queue,
+        consumer.subscription,
+        extra=event(
+            f"stream.{what}",
+            method=method,
+            queue=consumer.queue,
+            subscription=consumer.subscription,
+        ),
+    )
 
 
 def _error(exc: BaseException) -> tuple[str, str]:
@@ -229,6 +269,7 @@ class BrokerServicer:
                 if left is not None:
                     left[1].add_done_callback(_retrieve)
         if problem is not None:
+            _stream_failed("SendStream", problem, "")
             await context.abort(code_of(problem), str(problem))
 
     # -- consuming -----------------------------------------------------------------------
@@ -255,6 +296,8 @@ class BrokerServicer:
         self, request: broker_pb2.ReceiveRequest, context: Ctx
     ) -> AsyncIterator[bytes]:
         consumer = await guarded(context, lambda: self._open(request))
+        if log.isEnabledFor(logging.DEBUG):
+            _consumer_event("opened", "Receive", consumer)
         problem: BrokerError | None = None
         try:
             async for claim in self.broker.deliveries(consumer):
@@ -266,7 +309,10 @@ class BrokerServicer:
             problem = exc
         finally:
             await self.broker.close_consumer(consumer)
+            if log.isEnabledFor(logging.DEBUG):
+                _consumer_event("closed", "Receive", consumer)
         if problem is not None:
+            _stream_failed("Receive", problem, consumer.queue, consumer.subscription)
             await context.abort(code_of(problem), str(problem))
 
     async def StreamingReceive(
@@ -276,6 +322,8 @@ class BrokerServicer:
         if first is None:
             return
         consumer = await guarded(context, lambda: self._open(first))
+        if log.isEnabledFor(logging.DEBUG):
+            _consumer_event("opened", "StreamingReceive", consumer)
         failed: list[str] = []
         news = asyncio.Event()
         problems: list[BrokerError] = []
@@ -348,7 +396,10 @@ class BrokerServicer:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             await self.broker.close_consumer(consumer)
+            if log.isEnabledFor(logging.DEBUG):
+                _consumer_event("closed", "StreamingReceive", consumer)
         if problems:
+            _stream_failed("StreamingReceive", problems[0], consumer.queue, consumer.subscription)
             await context.abort(code_of(problems[0]), str(problems[0]))
 
     async def Pull(self, request: broker_pb2.PullRequest, context: Ctx) -> bytes:
@@ -434,6 +485,7 @@ class BrokerServicer:
         finally:
             await updates.aclose()
         if problem is not None:
+            _stream_failed("WatchMessage", problem, request.queue)
             await context.abort(code_of(problem), str(problem))
 
     async def CancelMessage(

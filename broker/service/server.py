@@ -33,7 +33,8 @@ from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
-from broker.telemetry import Telemetry
+from broker.telemetry import logs
+from broker.telemetry.setup import Telemetry
 from broker.wal import LogDamageError, UnsupportedFormatError
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
 
@@ -64,7 +65,11 @@ def open_store(config: ServerConfig) -> Store:
 async def _watch_store(store: Store, health_servicer: Any) -> None:
     """Once the store has failed nothing more can be made durable: say so to orchestrators."""
     error = await store.wait_failed()
-    log.error("storage failed (%s): refusing writes; restart the server once fixed", error)
+    log.error(
+        "storage failed (%s): refusing writes; restart the server once fixed",
+        error,
+        extra=logs.event("storage.failed", error=str(error)),
+    )
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
@@ -116,7 +121,8 @@ async def serve(
         scrape = telemetry.start_metrics(store, prometheus=bool(config.http_listen))
         started = time.perf_counter()
         await broker.start()
-        telemetry.recovered(time.perf_counter() - started)
+        recovery_s = time.perf_counter() - started
+        telemetry.recovered(recovery_s)
         collector.install()
         gate.open = True
         for name in ("", *SERVICES):
@@ -131,8 +137,24 @@ async def serve(
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
+        log.info(
+            "serving on %s:%d (storage %s, recovered in %.3fs)",
+            host,
+            port,
+            config.storage,
+            recovery_s,
+            extra=logs.event(
+                "server.started",
+                listen=f"{host}:{port}",
+                http=config.http_listen or None,
+                storage=config.storage,
+                fsync=config.fsync,
+                tracing=tracing is not None,
+                recovery_s=round(recovery_s, 6),
+            ),
+        )
         await stop.wait()
-        log.info("shutting down: draining streams")
+        log.info("shutting down: draining streams", extra=logs.event("server.stopping"))
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -159,11 +181,7 @@ def _signal_event() -> asyncio.Event:
 
 def run(config: ServerConfig) -> int:
     """Blocks serving ``config`` until a signal; returns the process exit code."""
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(config.log_level, config.log_format)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
