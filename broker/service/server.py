@@ -36,7 +36,7 @@ from broker.store.memory import MemoryStore
 from broker.telemetry import logs
 from broker.telemetry.setup import Telemetry
 from broker.wal import LogDamageError, UnsupportedFormatError
-from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
+from conveyor.v1 import admin_pb2, broker_pb2
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,8 @@ async def serve(
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
     telemetry = telemetry or Telemetry.from_env()
     tracing = telemetry.tracing
+    spans = ServerSpans(tracing.tracer).wrap if tracing is not None else None
     server = grpc.aio.server(
-        interceptors=[ServerSpans(tracing.tracer)] if tracing is not None else None,
         options=[
             ("grpc.max_receive_message_length", frame_limit),
             ("grpc.max_send_message_length", frame_limit),
@@ -109,8 +109,14 @@ async def serve(
         server,
         broker_pb2.DESCRIPTOR.services_by_name["Broker"],
         keep_bytes=BrokerServicer.KEEP_BYTES,
+        wrap=spans,
     )
-    admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
+    add_servicer(
+        AdminServicer(broker, gate),
+        server,
+        admin_pb2.DESCRIPTOR.services_by_name["Admin"],
+        wrap=spans,
+    )
     port = server.add_insecure_port(config.listen)
     host = config.listen.rpartition(":")[0]
     await server.start()

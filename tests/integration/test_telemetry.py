@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from broker.config import ServerConfig
 from broker.service.server import serve
 from broker.store.memory import MemoryStore
-from broker.telemetry import Telemetry
+from broker.telemetry.setup import Telemetry
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 from tests.server_helpers import start_server
 
