@@ -94,7 +94,7 @@ async def serve(
             ("grpc.max_receive_message_length", frame_limit),
             ("grpc.max_send_message_length", frame_limit),
             ("grpc.so_reuseport", 0),
-        ],
+        ]
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
