@@ -12,7 +12,6 @@ and ``messaging.process.duration`` (per handler call).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,23 +46,16 @@ process_duration = _meter.create_histogram(
 
 
 _on = False
-_checked = -1.0
-RECHECK_S = 1.0
 
 
 def tracing() -> bool:
     """Whether an SDK is set up (the default global provider is a proxy that records nothing).
 
-    Asking the API costs microseconds, so the answer is kept: for good once yes (the global
-    provider can be set only once), for ``RECHECK_S`` while no."""
-    global _on, _checked
-    if _on:
-        return True
-    now = time.monotonic()
-    if now - _checked < RECHECK_S:
-        return False
-    _checked = now
-    _on = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    A yes is kept for good (the global provider can be set only once); a no is asked again
+    each time (under a microsecond), so spans start as soon as the application sets one up."""
+    global _on
+    if not _on:
+        _on = not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
     return _on
 
 
