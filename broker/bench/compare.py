@@ -203,6 +203,7 @@ def compare(
     for run, target in rounds(runs, baseline, traced=settings.trace_sink is not None):
         label = f"{scenario}: {target} run {run}/{runs}"
         figures = run_fn(target, w, settings, run, reporter.begin(label))
+        figures.target = target  # "traced" runs a server of kind "conveyor"
         figures.extra["run"] = run
         reporter.end(label, figures)
         result.runs.append(figures)
