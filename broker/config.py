@@ -73,6 +73,8 @@ class ServerConfig:
     max_streams_per_connection: int = 100
     max_request_bytes: int = 0
     """Largest request frame; 0: what ``max_payload_bytes`` and ``max_batch_messages`` need."""
+    log_format: str = "text"
+    """``text`` (for people) or ``json`` (one object per line, for collectors)."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -100,6 +102,8 @@ class ServerConfig:
             )
         if self.status_retention_s < 0 or self.compress_above_bytes < 0:
             raise InvalidArgument("status_retention_s and compress_above_bytes must be >= 0")
+        if self.log_format not in ("text", "json"):
+            raise InvalidArgument(f"log_format {self.log_format!r}: expected text or json")
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         for name in ("max_memory", "max_request_bytes"):

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from broker.bench.otlp_sink import OtlpSink
 from broker.bench.plan import Workload
 from broker.bench.runner import Figures, Progress, run_workload
 from broker.bench.server import BenchServer, ServerError, temp_data_dir
@@ -31,6 +32,8 @@ class ServerSettings:
     env: Mapping[str, str] = field(default_factory=dict)
     profile: Path | None = None
     work_dir: Path | None = None
+    trace_sink: OtlpSink | None = None
+    """With ``--trace``: where the "traced" target's server exports its spans."""
 
 
 class Reporter(Protocol):
@@ -53,11 +56,15 @@ RunFn = Callable[[str, Workload, "ServerSettings", int, Progress], Figures]
 """``(target, workload, settings, run number, progress) -> figures`` of one run."""
 
 
-def rounds(runs: int, baseline: bool) -> Iterator[tuple[int, str]]:
+TARGETS = ("conveyor", "traced", "baseline")
+"""``traced``: Conveyor with every span sampled and exported (``--trace``)."""
+
+
+def rounds(runs: int, baseline: bool, traced: bool = False) -> Iterator[tuple[int, str]]:
     """``(run number, target)`` in the order they run: interleaved, alternating the lead."""
     for i in range(runs):
-        targets = ["conveyor", "baseline"] if baseline else ["conveyor"]
-        if baseline and i % 2:
+        targets = ["conveyor"] + (["traced"] if traced else []) + (["baseline"] if baseline else [])
+        if len(targets) > 1 and i % 2:
             targets.reverse()
         for target in targets:
             yield i + 1, target
@@ -69,9 +76,11 @@ def start_server(kind: str, data_dir: Path, settings: ServerSettings, run: int) 
     profile = settings.profile
     if profile is not None and run > 1:
         profile = profile.with_name(f"{profile.stem}.{run}{profile.suffix}")
-    return BenchServer(
-        data_dir, kind="conveyor", fsync=settings.fsync, env=settings.env, profile=profile
-    )
+    env = dict(settings.env)
+    if kind == "traced":
+        assert settings.trace_sink is not None, "--trace starts the sink"
+        env.update(settings.trace_sink.env())
+    return BenchServer(data_dir, kind="conveyor", fsync=settings.fsync, env=env, profile=profile)
 
 
 def one_run(
@@ -80,10 +89,17 @@ def one_run(
     """A fresh server, the workload, then a clean stop (SIGTERM) to read what it logs then."""
     with temp_data_dir(settings.work_dir) as data_dir:
         server = start_server(kind, data_dir, settings, run)
+        sink = settings.trace_sink if kind == "traced" else None
         try:
             server.start()
+            spans0 = sink.counts() if sink is not None else (0, 0)
             figures = run_workload(server, w, progress)
-            code = server.stop(signal.SIGTERM)
+            code = server.stop(signal.SIGTERM)  # flushes the spans still batched
+            figures.target = kind
+            if sink is not None:
+                spans, requests = sink.counts()
+                figures.extra["spans_exported"] = spans - spans0[0]
+                figures.extra["span_exports"] = requests - spans0[1]
             if code != 0:
                 raise ServerError(f"the server exited with {code}:\n" + server.output()[-4000:])
             stats = server.wal_stats()
@@ -111,13 +127,13 @@ class Comparison:
     def median(self, target: str) -> dict[str, Any]:
         return summarize([r.as_dict() for r in self.of(target)])
 
-    def ratio(self) -> dict[str, float]:
-        """Conveyor's median over the baseline's, for every figure both have."""
-        c, b = self.median("conveyor"), self.median("baseline")
+    def ratio(self, over: str = "baseline", target: str = "conveyor") -> dict[str, float]:
+        """``target``'s median over ``over``'s, for every figure both have."""
+        c, b = self.median(target), self.median(over)
         return {k: c[k] / b[k] for k in flatten_keys(c) if _num(b.get(k)) and _num(c.get(k))}
 
     def as_json(self) -> dict[str, Any]:
-        targets = [t for t in ("conveyor", "baseline") if self.of(t)]
+        targets = [t for t in TARGETS if self.of(t)]
         out: dict[str, Any] = {
             "scenario": self.scenario,
             "params": self.params,
@@ -127,6 +143,8 @@ class Comparison:
         }
         if "baseline" in targets:
             out["ratio"] = self.ratio()
+        if "traced" in targets:
+            out["traced_ratio"] = self.ratio("conveyor", "traced")
         return out
 
 
@@ -182,9 +200,10 @@ def compare(
     reporter = reporter or Silent()
     run_fn = run_fn or one_run
     result = Comparison(scenario, {**asdict(w), **(params or {})}, [])
-    for run, target in rounds(runs, baseline):
+    for run, target in rounds(runs, baseline, traced=settings.trace_sink is not None):
         label = f"{scenario}: {target} run {run}/{runs}"
         figures = run_fn(target, w, settings, run, reporter.begin(label))
+        figures.target = target  # "traced" runs a server of kind "conveyor"
         figures.extra["run"] = run
         reporter.end(label, figures)
         result.runs.append(figures)

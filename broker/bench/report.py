@@ -157,24 +157,42 @@ def describe(scenario: str, p: Mapping[str, Any]) -> str:
     return line + f"\n  {amount}, medians of {p.get('runs', 1)} run(s)"
 
 
+TRACED_ROWS = [
+    Row("spans exported", "extra.spans_exported", count, compared=False),
+    Row("span exports (OTLP calls)", "extra.span_exports", count, compared=False),
+]
+
+
 def comparison_report(result: Comparison) -> str:
     c = result.median("conveyor")
+    t = result.median("traced") if result.of("traced") else {}
     b = result.median("baseline") if result.of("baseline") else {}
-    with_baseline = bool(b)
+    with_baseline, with_traced = bool(b), bool(t)
     rows = []
-    for row in ROWS:
-        cv, bv = c.get(row.key, 0), b.get(row.key, 0)
-        if not (row.always or cv or bv):
+    for row in ROWS + (TRACED_ROWS if with_traced else []):
+        cv, tv, bv = c.get(row.key, 0), t.get(row.key, 0), b.get(row.key, 0)
+        if not (row.always or cv or bv or tv):
             continue
         cells = [row.label, row.fmt(cv) if row.key in c else "-"]
+        if with_traced:
+            cells += [row.fmt(tv) if row.key in t else "-", _ratio(row, tv, cv)]
         if with_baseline:
             cells += [row.fmt(bv) if row.key in b else "-", _ratio(row, cv, bv)]
         rows.append(cells)
     names = result.params.get("target_names") or {}
     cn, bn = names.get("conveyor", "conveyor"), names.get("baseline", "baseline")
-    headers = ["", cn] + ([bn, f"{cn}/{bn}"] if with_baseline else [])
+    headers = ["", cn]
+    if with_traced:
+        headers += ["traced", f"traced/{cn}"]
+    if with_baseline:
+        headers += [bn, f"{cn}/{bn}"]
     out = [describe(result.scenario, result.params), table(headers, rows)]
-    for target in ("conveyor", "baseline"):
+    if with_traced and c.get("msgs_per_s"):
+        out.append(
+            "tracing on (100% sampled, OTLP export) / off, median msgs/s: "
+            f"{t.get('msgs_per_s', 0) / c['msgs_per_s']:.1%}"
+        )
+    for target in ("conveyor", "traced", "baseline"):
         runs = result.of(target)
         if len(runs) > 1:
             label = names.get(target, target)

@@ -7,6 +7,7 @@ The scenarios (and grpc) are imported only when a benchmark runs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,6 +196,12 @@ def _common(
             "file and a token on every call, interleaved (the cost of auth).",
         ),
         click.option(
+            "--trace",
+            is_flag=True,
+            help="Also run Conveyor with tracing on (every span sampled, exported by OTLP to "
+            "a receiver in this process), interleaved: the report gives traced/untraced.",
+        ),
+        click.option(
             "--smoke",
             is_flag=True,
             help=f"A quick check: {SMOKE_MESSAGES:,} messages, one run, with the baseline.",
@@ -282,6 +289,7 @@ def _run(
     params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
     settings = _settings(o)
     params["server_env"] = dict(settings.env)
+    params["trace"] = bool(o.get("trace"))
     if o.get("auth"):
         params.update(baseline=True, auth=True, target_names=auth_cost.NAMES)
     result: Comparison
@@ -289,6 +297,11 @@ def _run(
         with _bench_errors(), contextlib.ExitStack() as stack:
             if o.get("auth"):
                 run_fn = stack.enter_context(auth_cost.auth_runs(run_fn))
+            if o.get("trace"):
+                from broker.bench.otlp_sink import OtlpSink
+
+                sink = stack.enter_context(OtlpSink())
+                settings = dataclasses.replace(settings, trace_sink=sink)
             result = compare.compare(
                 scenario,
                 w,

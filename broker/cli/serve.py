@@ -117,6 +117,11 @@ SIZE = _Size()
     help="Refuse sends once stored messages take this much (e.g. 512MiB) [default: no limit].",
 )
 @click.option("--max-queues", type=int, help="Most queues on the server [default: 100000].")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="text, or json: one object per line [default: text].",
+)
 def serve(
     listen: str | None,
     http_listen: str | None,
@@ -135,6 +140,7 @@ def serve(
     auth_file: str | None,
     max_memory: int | None,
     max_queues: int | None,
+    log_format: str | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -155,6 +161,7 @@ def serve(
         "auth_file": auth_file,
         "max_memory": max_memory,
         "max_queues": max_queues,
+        "log_format": log_format,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

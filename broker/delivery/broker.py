@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
@@ -35,6 +36,9 @@ from broker.store.base import (
     Store,
     SubscriptionInfo,
 )
+from broker.telemetry.logs import event
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = 1000
 """Default max outstanding messages per stream, as Pub/Sub's StreamingPull."""
@@ -344,7 +348,14 @@ class Broker:
     # -- administration ------------------------------------------------------------------
 
     async def create_queue(self, config: QueueConfig) -> QueueConfig:
-        return await self.store.create_queue(config)
+        created = await self.store.create_queue(config)
+        log.info(
+            "queue %s created (%s)",
+            created.name,
+            created.kind.name.lower(),
+            extra=event("queue.created", queue=created.name, kind=created.kind.name.lower()),
+        )
+        return created
 
     async def update_queue(self, name: str, changes: dict[str, object]) -> QueueConfig:
         return await self.store.update_queue(name, changes)
@@ -353,6 +364,12 @@ class Broker:
         count = await self.store.delete_queue(name)
         for consumer in self.consumers.of(name):
             consumer.close()
+        log.info(
+            "queue %s deleted with %d messages",
+            name,
+            count,
+            extra=event("queue.deleted", queue=name, messages_deleted=count),
+        )
         return count
 
     async def get_queue(self, name: str) -> QueueConfig:
@@ -407,8 +424,25 @@ class Broker:
         # Options are passed only when set, so a store that predates them still serves the
         # plain call.
         if reset_attempts:
-            return await self.store.redrive(queue, destination, limit, reset_attempts=True)
-        return await self.store.redrive(queue, destination, limit)
+            moved, skipped = await self.store.redrive(
+                queue, destination, limit, reset_attempts=True
+            )
+        else:
+            moved, skipped = await self.store.redrive(queue, destination, limit)
+        log.info(
+            "redrove %d dead letters from %s (%d skipped)",
+            moved,
+            queue,
+            skipped,
+            extra=event(
+                "dlq.redrive",
+                queue=queue,
+                destination=destination or None,
+                redriven=moved,
+                skipped=skipped,
+            ),
+        )
+        return moved, skipped
 
     async def list_stats(self, prefix: str = "", *, lag: bool = False) -> list[QueueStats]:
         return await self.store.list_stats(prefix, lag=lag)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -22,8 +23,11 @@ from broker.service import convert, frames, scan
 from broker.service.handlers import WithBytes
 from broker.service.status import code_of
 from broker.store.base import NewMessage, PublishResult
+from broker.telemetry.logs import event
+from broker.telemetry.tracing import Tracing, failure
 from conveyor.v1 import broker_pb2, types_pb2
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Ctx = grpc.aio.ServicerContext[Any, Any]
 DEFAULT_SEND_TIMEOUT_S = 30.0
@@ -64,12 +68,71 @@ def _lease(request: Any) -> float | None:
     return convert.seconds(request.lease) if request.HasField("lease") else None
 
 
+def _stream_failed(method: str, problem: BrokerError, queue: str, subscription: str = "") -> None:
+    """One line for a stream the broker ended with an error (not for a caller's cancel)."""
+    code = code_of(problem).name
+    log.warning(
+        "%s on %s ended: %s %s",
+        method,
+        queue or "(topics)",
+        code,
+        problem,
+        extra=event(
+            "stream.error",
+            method=method,
+            queue=queue,
+            subscription=subscription or None,
+            code=code,
+            error=str(problem),
+        ),
+    )
+
+
+def _consumer_event(what: str, method: str, consumer: Consumer) -> None:
+    """DEBUG: a consumer stream opened or closed (callers check ``isEnabledFor`` first)."""
+    log.debug(
+        "%s %s: %s/%s",
+        method,
+        what,
+        consumer.queue,
+        consumer.subscription,
+        extra=event(
+            f"stream.{what}",
+            method=method,
+            queue=consumer.queue,
+            subscription=consumer.subscription,
+        ),
+    )
+
+
+def _error(exc: BaseException) -> tuple[str, str]:
+    name = code_of(exc).name if isinstance(exc, BrokerError) else "INTERNAL"
+    return name, str(exc)
+
+
+def _failure_of(result: PublishResult | BaseException) -> tuple[str, str] | None:
+    if isinstance(result, BaseException):
+        return _error(result)
+    if result.__class__ is not str and result.error is not None:  # type: ignore[union-attr]
+        return _error(result.error)  # type: ignore[union-attr]
+    return None
+
+
 class BrokerServicer:
-    def __init__(self, broker: Broker, gate: Gate, max_batch: int, max_window: int) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        gate: Gate,
+        max_batch: int,
+        max_window: int,
+        tracing: Tracing | None = None,
+    ) -> None:
         self.broker = broker
         self.gate = gate
         self.max_batch = max_batch
         self.max_window = max_window
+        self.tracing = tracing
+        """None: tracing is off, and no hook below costs more than this test."""
 
     # -- publishing ----------------------------------------------------------------------
 
@@ -113,6 +176,10 @@ class BrokerServicer:
                 bad[i] = exc.with_traceback(None)  # no frame -> bad -> exc cycle to collect
         delivered = wait_for == types_pb2.WAIT_FOR_DELIVERED
         timeout_s = convert.seconds(wait) if wait.ByteSize() else DEFAULT_SEND_TIMEOUT_S
+        if self.tracing is not None and batch:
+            return await self._traced_send(
+                self.tracing, queue, messages, batch, bad, delivered, timeout_s
+            )
         done = (
             await self.broker.send(queue, batch, wait_delivered=delivered, timeout_s=timeout_s)
             if batch
@@ -122,6 +189,36 @@ class BrokerServicer:
             return done  # type: ignore[return-value]
         stored = iter(done)
         return [bad[i] if i in bad else next(stored) for i in range(len(messages))]
+
+    async def _traced_send(
+        self,
+        tracing: Tracing,
+        queue: str,
+        messages: Sequence[types_pb2.Message],
+        batch: list[NewMessage],
+        bad: dict[int, BaseException],
+        delivered: bool,
+        timeout_s: float,
+    ) -> list[PublishResult | BaseException]:
+        """``_send``'s storing, in a send span whose context each message carries."""
+        span = tracing.start_send(queue, batch)
+        try:
+            done = await self.broker.send(
+                queue, batch, wait_delivered=delivered, timeout_s=timeout_s
+            )
+        except BrokerError as exc:
+            failure(span, *_error(exc))
+            span.end()
+            raise
+        results: list[PublishResult | BaseException] = list(done)
+        if bad:
+            stored = iter(done)
+            results = [bad[i] if i in bad else next(stored) for i in range(len(messages))]
+        errors = [_failure_of(r) for r in results]
+        if all(errors):  # every message failed: so did the send (a partial failure did not)
+            failure(span, *errors[0])  # type: ignore[misc]
+        tracing.end_send(span, results)
+        return results
 
     KEEP_BYTES = frozenset({"Send", "SendStream"})
     """Methods whose requests arrive as ``WithBytes``: their messages are kept as sent."""
@@ -174,6 +271,7 @@ class BrokerServicer:
                 if left is not None:
                     left[1].add_done_callback(_retrieve)
         if problem is not None:
+            _stream_failed("SendStream", problem, "")
             await context.abort(code_of(problem), str(problem))
 
     # -- consuming -----------------------------------------------------------------------
@@ -201,16 +299,23 @@ class BrokerServicer:
         self, request: broker_pb2.ReceiveRequest, context: Ctx
     ) -> AsyncIterator[bytes]:
         consumer = await guarded(context, lambda: self._open(request))
+        if log.isEnabledFor(logging.DEBUG):
+            _consumer_event("opened", "Receive", consumer)
         problem: BrokerError | None = None
         try:
             async for claim in self.broker.deliveries(consumer):
                 if claim is not None:
+                    if self.tracing is not None:
+                        self.tracing.received(consumer.queue, consumer.subscription, claim)
                     yield frames.deliveries(claim, consumer.subscription)
         except BrokerError as exc:
             problem = exc
         finally:
             await self.broker.close_consumer(consumer)
+            if log.isEnabledFor(logging.DEBUG):
+                _consumer_event("closed", "Receive", consumer)
         if problem is not None:
+            _stream_failed("Receive", problem, consumer.queue, consumer.subscription)
             await context.abort(code_of(problem), str(problem))
 
     async def StreamingReceive(
@@ -220,18 +325,27 @@ class BrokerServicer:
         if first is None:
             return
         consumer = await guarded(context, lambda: self._open(first))
+        if log.isEnabledFor(logging.DEBUG):
+            _consumer_event("opened", "StreamingReceive", consumer)
         failed: list[str] = []
         news = asyncio.Event()
         problems: list[BrokerError] = []
 
         async def settle(r: broker_pb2.StreamingReceiveRequest) -> None:
             bad: list[str] = []
+            tracing = self.tracing
             if r.ack_ids:
-                bad += await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
+                refused = await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
+                if tracing is not None:
+                    tracing.settled("ack", r.ack_ids, refused, consumer.subscription)
+                bad += refused
             if r.nack_ids:
-                bad += await self.broker.nack(
+                refused = await self.broker.nack(
                     r.nack_ids, None, False, "", holder=consumer, sync=False
                 )
+                if tracing is not None:
+                    tracing.settled("nack", r.nack_ids, refused, consumer.subscription)
+                bad += refused
             if r.modify_leases:
                 by_lease: dict[float, list[str]] = {}
                 for mod in r.modify_leases:
@@ -270,6 +384,8 @@ class BrokerServicer:
         reader = asyncio.create_task(read(), name="streaming-receive-reader")
         try:
             async for claim in self.broker.deliveries(consumer, news=news):
+                if claim is not None and self.tracing is not None:
+                    self.tracing.received(consumer.queue, consumer.subscription, claim)
                 out = frames.deliveries(claim, consumer.subscription) if claim is not None else b""
                 if failed:
                     out += frames.failed_ack_ids(failed)
@@ -285,7 +401,10 @@ class BrokerServicer:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             await self.broker.close_consumer(consumer)
+            if log.isEnabledFor(logging.DEBUG):
+                _consumer_event("closed", "StreamingReceive", consumer)
         if problems:
+            _stream_failed("StreamingReceive", problems[0], consumer.queue, consumer.subscription)
             await context.abort(code_of(problems[0]), str(problems[0]))
 
     async def Pull(self, request: broker_pb2.PullRequest, context: Ctx) -> bytes:
@@ -300,19 +419,43 @@ class BrokerServicer:
                 _lease(request),
                 convert.start_position(request),
             )
+            if self.tracing is not None:
+                self.tracing.received(request.queue, request.subscription, claim)
             return frames.deliveries(claim, request.subscription)
 
         return await guarded(context, pull)
 
+    async def _settle(
+        self, operation: str, ack_ids: Sequence[str], call: Callable[[], Awaitable[list[str]]]
+    ) -> list[str]:
+        if self.tracing is None:
+            return await call()
+        try:
+            failed = await call()
+        except BrokerError as exc:
+            self.tracing.settled(operation, ack_ids, [], error=_error(exc))
+            raise
+        self.tracing.settled(operation, ack_ids, failed)
+        return failed
+
     async def Ack(self, request: broker_pb2.AckRequest, context: Ctx) -> broker_pb2.AckResponse:
-        failed = await guarded(context, lambda: self.broker.ack(request.ack_ids))
+        failed = await guarded(
+            context,
+            lambda: self._settle("ack", request.ack_ids, lambda: self.broker.ack(request.ack_ids)),
+        )
         return broker_pb2.AckResponse(failed_ack_ids=failed)
 
     async def Nack(self, request: broker_pb2.NackRequest, context: Ctx) -> broker_pb2.NackResponse:
         delay = convert.seconds(request.delay) if request.HasField("delay") else None
         failed = await guarded(
             context,
-            lambda: self.broker.nack(request.ack_ids, delay, request.dead_letter, request.reason),
+            lambda: self._settle(
+                "nack",
+                request.ack_ids,
+                lambda: self.broker.nack(
+                    request.ack_ids, delay, request.dead_letter, request.reason
+                ),
+            ),
         )
         return broker_pb2.NackResponse(failed_ack_ids=failed)
 
@@ -348,6 +491,7 @@ class BrokerServicer:
         finally:
             await updates.aclose()
         if problem is not None:
+            _stream_failed("WatchMessage", problem, request.queue)
             await context.abort(code_of(problem), str(problem))
 
     async def CancelMessage(

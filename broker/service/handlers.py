@@ -43,19 +43,28 @@ def _keeping_bytes(parse: Callable[[bytes], Any]) -> Callable[[bytes], WithBytes
     return lambda raw: WithBytes(raw, parse(raw))
 
 
+Wrap = Callable[[str, str, Callable[..., Any], bool], Callable[..., Any]]
+"""``(service, method, behavior, streams responses) -> behavior``: e.g. a span per call."""
+
+
 def add_servicer(
     servicer: object,
     server: grpc.aio.Server,
     service: ServiceDescriptor,
     keep_bytes: frozenset[str] = frozenset(),
+    wrap: Wrap | None = None,
 ) -> None:
-    """Registers ``servicer``; the methods named in ``keep_bytes`` get ``WithBytes``."""
+    """Registers ``servicer``; the methods named in ``keep_bytes`` get ``WithBytes``, and
+    every method goes through ``wrap`` when given."""
     handlers = {}
     for method in service.methods:
         factory = _FACTORIES[(method.client_streaming, method.server_streaming)]
         parse = GetMessageClass(method.input_type).FromString
+        behavior = getattr(servicer, method.name)
+        if wrap is not None:
+            behavior = wrap(service.full_name, method.name, behavior, method.server_streaming)
         handlers[method.name] = factory(
-            getattr(servicer, method.name),
+            behavior,
             request_deserializer=_keeping_bytes(parse) if method.name in keep_bytes else parse,
             response_serializer=_serialize,
         )

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,16 @@ from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.guards import Guards
 from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
+from broker.service.spans import ServerSpans
 from broker.store.base import Store
 from broker.store.durable import DurableStore
 from broker.store.durable.at_rest import AtRest, Keyring
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
+from broker.telemetry import logs
+from broker.telemetry.setup import Telemetry
 from broker.wal import LogDamageError, UnsupportedFormatError
-from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2
+from conveyor.v1 import admin_pb2, broker_pb2
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +85,31 @@ def open_store(config: ServerConfig) -> Store:
 async def _watch_store(store: Store, health_servicer: Any) -> None:
     """Once the store has failed nothing more can be made durable: say so to orchestrators."""
     error = await store.wait_failed()
-    log.error("storage failed (%s): refusing writes; restart the server once fixed", error)
+    log.error(
+        "storage failed (%s): refusing writes; restart the server once fixed",
+        error,
+        extra=logs.event("storage.failed", error=str(error)),
+    )
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
 
 async def serve(
-    config: ServerConfig, stop: asyncio.Event | None = None, store: Store | None = None
+    config: ServerConfig,
+    stop: asyncio.Event | None = None,
+    store: Store | None = None,
+    telemetry: Telemetry | None = None,
 ) -> None:
     """Serves until ``stop`` is set (or SIGTERM/SIGINT when it is None).
 
-    ``store`` replaces the one ``config`` names (tests; other backends).
+    ``store`` replaces the one ``config`` names (tests; other backends); ``telemetry`` the
+    one the ``OTEL_*`` environment configures.
     """
     frame_limit = config.max_payload_bytes * min(config.max_batch_messages, 16) + MESSAGE_OVERHEAD
     guards = Guards(config)
+    telemetry = telemetry or Telemetry.from_env()
+    tracing = telemetry.tracing
+    spans = ServerSpans(tracing.tracer).wrap if tracing is not None else None
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", config.max_request_bytes or frame_limit),
@@ -112,12 +127,18 @@ async def serve(
     store = store or open_store(config)
     broker = Broker(store)
     add_servicer(
-        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window),
+        BrokerServicer(broker, gate, config.max_batch_messages, config.max_receive_window, tracing),
         server,
         broker_pb2.DESCRIPTOR.services_by_name["Broker"],
         keep_bytes=BrokerServicer.KEEP_BYTES,
+        wrap=spans,
     )
-    admin_pb2_grpc.add_AdminServicer_to_server(AdminServicer(broker, gate), server)
+    add_servicer(
+        AdminServicer(broker, gate),
+        server,
+        admin_pb2.DESCRIPTOR.services_by_name["Admin"],
+        wrap=spans,
+    )
     if guards.certificates is not None:
         port = server.add_secure_port(config.listen, guards.certificates.credentials())
     else:
@@ -129,7 +150,11 @@ async def serve(
     watcher: asyncio.Task[None] | None = None
     http: HttpListener | None = None
     try:
+        scrape = telemetry.start_metrics(store, prometheus=bool(config.http_listen))
+        started = time.perf_counter()
         await broker.start()
+        recovery_s = time.perf_counter() - started
+        telemetry.recovered(recovery_s)
         collector.install()
         gate.open = True
         for name in ("", *SERVICES):
@@ -144,11 +169,29 @@ async def serve(
                     broker, gate, store, lambda: guards.auth.authority if guards.auth else None
                 )
             )
+            if scrape is not None:
+                parts.append(scrape)
             http = HttpListener(config.http_listen, parts)
             print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
+        log.info(
+            "serving on %s:%d (storage %s, recovered in %.3fs)",
+            host,
+            port,
+            config.storage,
+            recovery_s,
+            extra=logs.event(
+                "server.started",
+                listen=f"{host}:{port}",
+                http=config.http_listen or None,
+                storage=config.storage,
+                fsync=config.fsync,
+                tracing=tracing is not None,
+                recovery_s=round(recovery_s, 6),
+            ),
+        )
         await stop.wait()
-        log.info("shutting down: draining streams")
+        log.info("shutting down: draining streams", extra=logs.event("server.stopping"))
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -161,6 +204,7 @@ async def serve(
         broker.close_streams()
         await server.stop(config.shutdown_grace_s)
         await broker.stop()
+        await telemetry.close()
 
 
 def _signal_event() -> asyncio.Event:
@@ -174,11 +218,7 @@ def _signal_event() -> asyncio.Event:
 
 def run(config: ServerConfig) -> int:
     """Blocks serving ``config`` until a signal; returns the process exit code."""
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(config.log_level, config.log_format)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS

@@ -144,6 +144,28 @@ class SubscriptionInfo:
     in_flight: int
 
 
+DELIVER_LATENCY_BOUNDS_S = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+)
+"""Upper bounds of the send -> first delivery latency buckets (``QueueStats.deliver_latency``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rates:
     """Per-second rates of a queue's counters over ``window_s`` (the window asked for, or less
@@ -207,6 +229,11 @@ class QueueStats:
     compressed: int = 0
     """Messages written compressed since start, and the bytes that saved."""
     compression_saved_bytes: int = 0
+    deliver_latency: tuple[int, ...] = ()
+    """First deliveries by send -> deliver time: one count per ``DELIVER_LATENCY_BOUNDS_S``
+    bound (at most that long, above the previous bound), then one for longer; () when the
+    store does not measure it."""
+    deliver_latency_sum_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from broker.wal.errors import WalClosedError, WalWriteError
 from broker.wal.fileops import DEFAULT_OPS, FileOps
@@ -90,6 +91,10 @@ class WalWriter:
     fsync, ``write`` raises ``WalWriteError`` and every wait fails with it (sticky).
     """
 
+    on_sync: ClassVar[Callable[[float, int], None] | None] = None
+    """Told ``(fsync seconds, records it covered)`` after each fsync of written records, on
+    the event loop (the metrics' fsync latency and group-commit size)."""
+
     def __init__(
         self,
         segment: SegmentFile,
@@ -120,6 +125,7 @@ class WalWriter:
         self._closed = False
         self._position = segment.position
         self._records = 0
+        self._sync_s = 0.0
         self._batches = 0
         self._loop = asyncio.get_running_loop()
         self._dirty_since: float | None = None
@@ -323,6 +329,9 @@ class WalWriter:
         if sync:
             self._synced = self._written
             self._dirty_since = None
+            observe = WalWriter.on_sync
+            if observe is not None and batch:
+                observe(self._sync_s, sum(pending.records for pending in batch))
         elif batch and self.policy is FsyncPolicy.INTERVAL and self._dirty_since is None:
             self._dirty_since = self._loop.time()
         self._resolve(ends)
@@ -372,7 +381,9 @@ class WalWriter:
         if sync and parts and self._waiters:
             self._loop.call_soon_threadsafe(self._on_written, last)
         if sync:
+            started = time.perf_counter()
             self._segment.sync()
+            self._sync_s = time.perf_counter() - started
         if rotate:
             self._segment.cut()
         return start

@@ -45,6 +45,7 @@ from broker.store.durable.at_rest import AtRest, MissingKeyError
 from broker.store.durable.replay import Replay, expire_leases, live_messages
 from broker.store.memory import MemoryStore
 from broker.store.memory.machine import Clock
+from broker.telemetry.logs import event
 from broker.wal import (
     DEFAULT_SEGMENT_BYTES,
     FileOps,
@@ -149,11 +150,18 @@ class DurableStore(MemoryStore):
             with collector.paused():
                 cut_short = replay.activate(self.machine)
             expire_leases(self.machine, cut_short)
+            took, live = time.perf_counter() - started, live_messages(self.machine)
             log.info(
                 "recovered %d log entries (%d live messages) in %.3fs",
                 replay.entries,
-                live_messages(self.machine),
-                time.perf_counter() - started,
+                live,
+                took,
+                extra=event(
+                    "store.recovered",
+                    entries=replay.entries,
+                    live_messages=live,
+                    duration_s=round(took, 6),
+                ),
             )
         except BaseException:
             await self._release()

@@ -20,6 +20,7 @@ from broker.store.durable import records
 from broker.store.durable.at_rest import AtRest
 from broker.store.memory.machine import Machine
 from broker.store.memory.records import Msg
+from broker.telemetry.logs import event
 from broker.wal import FileOps, SnapshotWriter, WalWriter, delete_segments_before
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,13 @@ async def checkpoint(
         snapshot.bytes,
         len(deleted),
         path.name,
+        extra=event(
+            "store.checkpoint",
+            entries=snapshot.count,
+            bytes=snapshot.bytes,
+            files_deleted=len(deleted),
+            snapshot=path.name,
+        ),
     )
     return snapshot.count, snapshot.bytes, len(deleted)
 

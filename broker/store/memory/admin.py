@@ -257,4 +257,6 @@ def stats(m: Machine, queue: str, with_lag: bool = True) -> QueueStats:
         retained_bytes=q.retained.bytes,
         compressed=c.compressed,
         compression_saved_bytes=c.compression_saved,
+        deliver_latency=tuple(c.latency),
+        deliver_latency_sum_s=c.latency_sum,
     )

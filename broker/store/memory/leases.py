@@ -10,11 +10,12 @@ claim, its timers are cancelled so that nothing keeps settled messages alive.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import partial
 
 from broker.errors import NotFound
 from broker.model import Guarantee, MessageState
-from broker.store.base import Claim
+from broker.store.base import DELIVER_LATENCY_BOUNDS_S, Claim
 from broker.store.ids import new_token
 from broker.store.memory import lifecycle
 from broker.store.memory.machine import Machine
@@ -50,6 +51,8 @@ def claim(
     prefix = q.ack_prefix
     token = ":" + lease.token_hex
     counts = q.counts
+    latency = q.counters.latency
+    latency_sum = 0.0
     while count < max_messages:
         unit = ready.pop()
         if unit is None:
@@ -66,6 +69,10 @@ def claim(
         attempts = unit.attempts = unit.attempts + 1
         if attempts > 1:
             redelivered += 1
+        else:  # send -> first delivery, for the latency histogram: one increment
+            waited = now - msg.publish_time
+            latency[bisect_left(DELIVER_LATENCY_BOUNDS_S, waited)] += 1
+            latency_sum += waited
         unit.due = deadline
         unit.lease = lease
         if msg.copies is None:
@@ -86,6 +93,7 @@ def claim(
     counters = q.counters
     counters.delivered += count
     counters.redelivered += redelivered
+    counters.latency_sum += latency_sum
     m.journal.claimed(q, taken)
     lease.timers.append(m.timers.schedule(deadline, partial(_expired, m, q, lease, keys)))
     if m.board.watched:

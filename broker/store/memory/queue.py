@@ -18,10 +18,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from broker.model import QueueConfig, QueueKind
 from broker.routing import PatternTrie
+from broker.store.base import DELIVER_LATENCY_BOUNDS_S
 from broker.store.memory.dedup import DedupWindow
 from broker.store.memory.rates import RateRing
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit
@@ -165,6 +166,9 @@ class Counters:
     duplicates: int = 0
     compressed: int = 0
     compression_saved: int = 0
+    latency: list[int] = field(default_factory=lambda: [0] * (len(DELIVER_LATENCY_BOUNDS_S) + 1))
+    """First deliveries per send -> deliver latency bucket."""
+    latency_sum: float = 0.0
 
 
 MESSAGE_OVERHEAD = 300

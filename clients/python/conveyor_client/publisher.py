@@ -22,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import NamedTuple, Unpack
 
 from conveyor.v1 import types_pb2
+from conveyor_client import _telemetry
 from conveyor_client._convert import DurationLike, MessageFields, make_message
 from conveyor_client._internal.loop_thread import LoopThread
 from conveyor_client.async_client import AsyncClient
@@ -141,6 +143,8 @@ class AsyncPublisher:
         if self._closed:
             raise PublisherClosed()
         message = make_message(payload, **fields)
+        destination = self.queue if queue is None else queue
+        _telemetry.created(destination, message)
         size = message.ByteSize()
         async with self._room:
             await self._room.wait_for(lambda: self._has_room(size) or self._closed)
@@ -151,7 +155,6 @@ class AsyncPublisher:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._outstanding.add(future)
         future.add_done_callback(lambda f: self._release(f, size))
-        destination = self.queue if queue is None else queue
         lane = self._lane(destination, message.ordering_key or None)
         if lane.paused:
             future.set_exception(OrderingKeyPaused(lane.key or ""))
@@ -250,23 +253,32 @@ class AsyncPublisher:
             task.add_done_callback(self._tasks.discard)
 
     async def _send(self, lane: _Lane, batch: list[_Pending]) -> None:
+        messages = [p.message for p in batch]
+        span = _telemetry.start_send(lane.queue, messages)
+        error_type: str | None = None
+        errors = 0
         try:
             async with self._slots:
+                started = time.perf_counter()
                 try:
                     results = await self._client.send(
-                        [p.message for p in batch],
+                        messages,
                         lane.queue,
                         wait_for=self._wait_for,
                         timeout=self._timeout,
                     )
                 except ConveyorError as err:
                     failed = True
+                    error_type = _telemetry.failed(span, err)
+                    errors = len(batch)
                     for p in batch:
                         if not p.future.done():
                             p.future.set_exception(err)
                 else:
                     failed = False
                     for p, result in zip(batch, results, strict=True):
+                        if result.HasField("error"):
+                            errors += 1
                         if p.future.done():
                             continue
                         if result.HasField("error"):
@@ -274,13 +286,33 @@ class AsyncPublisher:
                             p.future.set_exception(error_from_status(result.error))
                         else:
                             p.future.set_result(result.message_id)
+                self._record_send(lane.queue, len(batch), errors, error_type, started)
         finally:
             lane.in_flight -= 1
+            if span is not None:
+                span.end()
         if lane.key is not None:
             if failed:
                 lane.paused = True
                 self._fail_queued(lane, OrderingKeyPaused(lane.key))
             self._cut(lane)  # the key's next batch waited for this one
+
+    @staticmethod
+    def _record_send(
+        queue: str, count: int, errors: int, error_type: str | None, started: float
+    ) -> None:
+        """The client metrics of one Send: its duration, and messages sent (by outcome)."""
+        done = _telemetry.attributes("send", "send", queue, **{"error.type": error_type})
+        _telemetry.operation_duration.record(time.perf_counter() - started, done)
+        if count - errors:
+            _telemetry.sent_messages.add(
+                count - errors, _telemetry.attributes("send", "send", queue)
+            )
+        if errors:
+            failed = _telemetry.attributes(
+                "send", "send", queue, **{"error.type": error_type or "SendResultError"}
+            )
+            _telemetry.sent_messages.add(errors, failed)
 
     def _fail_queued(self, lane: _Lane, error: ConveyorError) -> None:
         while lane.items:

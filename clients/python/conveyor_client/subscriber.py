@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import inspect
 import logging
 import time
@@ -39,9 +40,10 @@ from typing import Any
 import grpc
 from grpc import aio
 from grpc.aio import EOF  # type: ignore[attr-defined]  # missing from grpc-stubs
+from opentelemetry import trace
 
 from conveyor.v1 import broker_pb2, types_pb2
-from conveyor_client import _convert
+from conveyor_client import _convert, _telemetry
 from conveyor_client._convert import DurationLike
 from conveyor_client._internal.acks import Acks, Lease
 from conveyor_client._internal.backoff import Backoff
@@ -136,6 +138,7 @@ class AsyncSubscriber:
             AsyncClient(client, options=CHANNEL_OPTIONS) if isinstance(client, str) else client
         )
         self.queue, self.subscription = queue, subscription
+        self._metric_attributes: dict[str, Any] | None = None
         self._handler, self._batch_handler = handler, batch_handler
         self._first = broker_pb2.StreamingReceiveRequest(
             queue=queue,
@@ -340,14 +343,21 @@ class AsyncSubscriber:
                     await self._bucket.acquire()
                 self._started.add(task)
                 started = time.monotonic()
+                span = _telemetry.start_process(self.queue, self.subscription, unit)
+                error_type: str | None = None
                 try:
-                    await self._call_handler(unit)
+                    if span is None:
+                        await self._call_handler(unit)
+                    else:
+                        with trace.use_span(span, record_exception=False):
+                            await self._call_handler(unit)
                 except asyncio.CancelledError:
                     for m in unit:
                         self._settle_nack(m)
                     raise
                 except Exception as exc:  # a handler's failure is data here, whatever it is
                     self.stats.handling_seconds.add(time.monotonic() - started)
+                    error_type = _telemetry.failed(span, exc)
                     if isinstance(exc, TimeoutError):
                         self.stats.timeouts += 1
                     self._settle_failure(unit, exc)
@@ -355,12 +365,31 @@ class AsyncSubscriber:
                     self.stats.handling_seconds.add(time.monotonic() - started)
                     for m in unit:
                         self._settle_ack(m)
+                finally:
+                    if span is not None:
+                        span.end()
+                    self._record_process(len(unit), error_type, started)
         except asyncio.CancelledError:
             if task not in self._started:
                 for m in unit:
                     self._settle_nack(m)
         finally:
             self._started.discard(task)
+
+    def _record_process(self, count: int, error_type: str | None, started: float) -> None:
+        """The client metrics of one handler call: messages consumed, its duration."""
+        attributes = self._metric_attributes
+        if attributes is None:
+            attributes = self._metric_attributes = _telemetry.attributes(
+                "process",
+                "process",
+                self.queue,
+                **{"messaging.destination.subscription.name": self.subscription},
+            )
+        _telemetry.consumed_messages.add(count, attributes)
+        if error_type is not None:
+            attributes = {**attributes, "error.type": error_type}
+        _telemetry.process_duration.record(time.monotonic() - started, attributes)
 
     async def _call_handler(self, unit: list[ReceivedMessage]) -> None:
         arg: Any = unit if self._batch_handler is not None else unit[0]
@@ -374,8 +403,11 @@ class AsyncSubscriber:
         else:
             loop = asyncio.get_running_loop()
             # On a timeout the thread runs on (threads cannot be stopped); its result is ignored.
+            # In the caller's context, so the handler's own spans are children of its process span.
+            context = contextvars.copy_context()
             await asyncio.wait_for(
-                loop.run_in_executor(self._executor, target, arg), self._handler_timeout
+                loop.run_in_executor(self._executor, context.run, target, arg),
+                self._handler_timeout,
             )
 
     def _settle_ack(self, m: ReceivedMessage) -> None:

@@ -167,3 +167,18 @@ def test_bad_options_are_refused() -> None:
     )
     assert done.returncode == 2
     assert "CONVEYOR_NAME=VALUE" in done.stderr
+
+
+def test_trace_runs_a_traced_server_beside_the_untraced_one() -> None:
+    out = bench_json("e2e", "--smoke", "--trace")
+    assert [r["target"] for r in out["runs"]] == ["conveyor", "traced", "baseline"]
+    traced = out["runs"][1]
+    assert (traced["sent"], traced["received"], traced["failed"]) == (SMOKE_MESSAGES,) * 2 + (0,)
+    # Spans reached the OTLP receiver: an RPC and a send span per Send of 100, and at least
+    # one receive and one ack span (deliveries and acks are batched as the stream allows).
+    assert traced["extra"]["spans_exported"] >= 2 * SMOKE_MESSAGES // 100 + 2
+    assert "spans_exported" not in out["runs"][0]["extra"]
+    assert out["traced_ratio"]["msgs_per_s"] > 0
+    table = bench("publish", "--smoke", "--trace").stdout
+    assert "traced/conveyor" in table
+    assert "tracing on (100% sampled, OTLP export) / off, median msgs/s:" in table

@@ -90,6 +90,14 @@ def test_runs_interleave_and_alternate_which_goes_first() -> None:
         (3, "baseline"),
     ]
     assert list(rounds(2, baseline=False)) == [(1, "conveyor"), (2, "conveyor")]
+    assert list(rounds(2, baseline=True, traced=True)) == [
+        (1, "conveyor"),
+        (1, "traced"),
+        (1, "baseline"),
+        (2, "baseline"),
+        (2, "traced"),
+        (2, "conveyor"),
+    ]
 
 
 def test_summary_takes_medians_and_totals_the_counts() -> None:
