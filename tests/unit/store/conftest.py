@@ -1,5 +1,6 @@
-"""Fixtures of the conformance suite: ``env`` (every store) and ``durable_env`` (the stores
-that keep state across a restart). The harness itself is ``store_harness``."""
+"""Fixtures of the conformance suite: ``env`` (every store: memory, durable, and PostgreSQL on
+a fresh database of the session's throwaway cluster) and ``durable_env`` (the stores that
+keep state across a restart). The harness itself is ``store_harness``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from store_harness import DURABLE_STORES, STORES, StoreEnv, make_env
 
 
-async def _opened(kind: str, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    e = make_env(kind, tmp_path)
+async def _opened(kind: str, tmp_path: Path, dsn: str = "") -> AsyncIterator[StoreEnv]:
+    e = make_env(kind, tmp_path, dsn)
     await e.open()
     try:
         yield e
@@ -21,7 +22,10 @@ async def _opened(kind: str, tmp_path: Path) -> AsyncIterator[StoreEnv]:
 
 @pytest.fixture(params=STORES)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    async for e in _opened(request.param, tmp_path):
+    dsn = ""
+    if request.param == "postgres":  # a fresh database of the session's throwaway cluster
+        dsn = request.getfixturevalue("postgres_cluster").database()
+    async for e in _opened(request.param, tmp_path, dsn):
         yield e
 
 
