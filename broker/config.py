@@ -47,6 +47,9 @@ class ServerConfig:
     """Upper bound on a stream's max_outstanding_messages."""
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
+    store: str = ""
+    """``postgresql://USER@HOST:PORT/DB``: keep state in that database, shared with other
+    servers (``data_dir`` and the WAL settings are then unused); empty: the embedded store."""
 
     def validate(self) -> ServerConfig:
         host, sep, port = self.listen.rpartition(":")
@@ -70,6 +73,10 @@ class ServerConfig:
             raise InvalidArgument(
                 f"max_payload_bytes {self.max_payload_bytes} is above {MAX_PAYLOAD_LIMIT}, the "
                 "largest message the write-ahead log frames"
+            )
+        if self.store and not self.store.startswith(("postgresql://", "postgres://")):
+            raise InvalidArgument(
+                f"store {self.store!r}: expected a postgresql://USER@HOST:PORT/DB URL"
             )
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")

@@ -41,6 +41,12 @@ from broker.errors import InvalidArgument
     help="wal: durable (default); memory: nothing survives a restart.",
 )
 @click.option(
+    "--store",
+    metavar="URL",
+    help="postgresql://USER@HOST:PORT/DB: share state with other servers through PostgreSQL "
+    "[default: the embedded store in --data-dir].",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Log verbosity [default: INFO].",
@@ -53,6 +59,7 @@ def serve(
     fsync: str | None,
     fsync_interval_ms: int | None,
     log_level: str | None,
+    store: str | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -63,6 +70,7 @@ def serve(
         "fsync": fsync,
         "fsync_interval_ms": fsync_interval_ms,
         "log_level": log_level.upper() if log_level else None,
+        "store": store,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

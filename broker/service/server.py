@@ -44,6 +44,10 @@ MESSAGE_OVERHEAD = 64 * 1024
 
 
 def open_store(config: ServerConfig) -> Store:
+    if config.store:
+        from broker.store.postgres import PostgresStore
+
+        return PostgresStore(config.store, max_payload_bytes=config.max_payload_bytes)
     if config.storage == "memory":
         return MemoryStore(max_payload_bytes=config.max_payload_bytes)
     return DurableStore(
@@ -63,6 +67,19 @@ async def _watch_store(store: Store, health_servicer: Any) -> None:
     log.error("storage failed (%s): refusing writes; restart the server once fixed", error)
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+
+async def _watch_database(store: Store, health_servicer: Any) -> None:
+    """A shared database comes and goes: NOT_SERVING while it is unreachable, then back."""
+    available = getattr(store, "availability_changed", None)
+    if available is None:
+        return
+    serving = True
+    while True:
+        serving = await available(serving)
+        status = health_pb2.HealthCheckResponse
+        for name in ("", *SERVICES):
+            await health_servicer.set(name, status.SERVING if serving else status.NOT_SERVING)
 
 
 async def serve(
@@ -100,6 +117,7 @@ async def serve(
     await server.start()
     stop = stop or _signal_event()
     watcher: asyncio.Task[None] | None = None
+    db_watcher: asyncio.Task[None] | None = None
     try:
         await broker.start()
         collector.install()
@@ -109,6 +127,9 @@ async def serve(
         watcher = asyncio.create_task(
             _watch_store(store, health_servicer), name="conveyor-store-watch"
         )
+        db_watcher = asyncio.create_task(
+            _watch_database(store, health_servicer), name="conveyor-database-watch"
+        )
         print(f"conveyor listening on {host}:{port}", flush=True)
         await stop.wait()
         log.info("shutting down: draining streams")
@@ -117,6 +138,10 @@ async def serve(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        if db_watcher is not None:
+            db_watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await db_watcher
         await health_servicer.enter_graceful_shutdown()
         gate.open = False
         broker.close_streams()
