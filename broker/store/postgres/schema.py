@@ -123,6 +123,11 @@ CREATE INDEX conveyor_units_lanes ON conveyor_units (queue_id, okey, seq)
 CREATE INDEX conveyor_units_expiry ON conveyor_units (expires_at)
     WHERE state < 2 AND expires_at > 0;
 CREATE INDEX conveyor_units_done ON conveyor_units (changed) WHERE state = 2;
+-- Every claim and ack leaves a dead row version here: vacuum it early and fast, or claims
+-- walk ever more dead index entries.
+ALTER TABLE conveyor_units SET (
+    autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.05,
+    autovacuum_vacuum_cost_limit = 2000, autovacuum_vacuum_cost_delay = 0);
 """
 
 

@@ -47,6 +47,10 @@ WITH q AS (
          AS x (ord, copy, state, visible_at, fanout, sub, guarantee, required_acks, prio,
                okey, topic, size, expires_at, final, reason, watched)
     JOIN s ON s.ord = x.ord
+), cnt AS (
+    INSERT INTO conveyor_counters AS k (queue_id, shard, sent)
+    SELECT qid, $24, count(*) FROM s GROUP BY qid
+    ON CONFLICT (queue_id, shard) DO UPDATE SET sent = k.sent + EXCLUDED.sent
 )
 SELECT ord, seq FROM s
 """
