@@ -120,6 +120,12 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pooled connections are handed back as they are: no verb leaves a transaction, a
+    LISTEN, a lock or a setting behind, so asyncpg's reset query (a round trip per verb)
+    would only cost."""
+
+
 class QueueRow:
     """A queue as a verb needs it: id, configuration, subscriptions ``(name, filter)``."""
 
@@ -327,6 +333,7 @@ class PostgresStore(Store):
                 "plan_cache_mode": "force_custom_plan",
             },
             timeout=10,
+            reset=_keep_session,
         )
         self._last_due = self.clock()
         if self._run_timers:
