@@ -54,6 +54,8 @@ class Background:
         self.availability = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.reported: dict[tuple[str, int], float] = {}
+        self.reports: set[asyncio.Task[None]] = set()
+        """Status reads started by notifications (kept so they are not collected early)."""
 
     async def start(self) -> None:
         await self._connect()
@@ -123,7 +125,9 @@ class Background:
         watched = [(queue, int(s, 16)) for s in seqs.split(",") if s]
         watched = [k for k in watched if k in self.store.watched]
         if watched:
-            asyncio.get_running_loop().create_task(self._report(watched))
+            task = asyncio.get_running_loop().create_task(self._report(watched))
+            self.reports.add(task)
+            task.add_done_callback(self.reports.discard)
 
     async def _report(self, keys: list[tuple[str, int]]) -> None:
         with contextlib.suppress(BrokerError):
