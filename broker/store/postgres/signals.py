@@ -257,6 +257,10 @@ class Background:
                     assert self.conn is not None
                     await self.conn.fetchval("SELECT 1", timeout=2)
                 if not store.available:
+                    if store._pool is not None:
+                        # Connections made before the outage are dead: replace them all
+                        # rather than fail one verb on each.
+                        await store._pool.expire_connections()
                     async with store._db() as conn:
                         await conn.fetchval("SELECT 1", timeout=2)
                     store.set_available(True)
