@@ -31,6 +31,8 @@ class ServerConfig:
     """Everything the server reads at start. Field names are the file keys and flag names."""
 
     listen: str = DEFAULT_LISTEN
+    http_listen: str = ""
+    """``HOST:PORT`` of the HTTP listener (``/healthz``, metrics, console); empty: none."""
     data_dir: str = DEFAULT_DATA_DIR
     storage: str = "wal"
     """``wal`` (durable, the default) or ``memory`` (nothing survives a restart)."""
@@ -52,11 +54,9 @@ class ServerConfig:
     servers (``data_dir`` and the WAL settings are then unused); empty: the embedded store."""
 
     def validate(self) -> ServerConfig:
-        host, sep, port = self.listen.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise InvalidArgument(
-                f"listen {self.listen!r}: expected HOST:PORT, e.g. 127.0.0.1:50051"
-            )
+        _check_address("listen", self.listen, "127.0.0.1:50051")
+        if self.http_listen:
+            _check_address("http_listen", self.http_listen, "127.0.0.1:8080")
         if self.fsync not in FSYNC_POLICIES:
             raise InvalidArgument(
                 f"fsync {self.fsync!r}: expected one of {', '.join(FSYNC_POLICIES)}"
@@ -81,6 +81,12 @@ class ServerConfig:
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         return self
+
+
+def _check_address(name: str, value: str, example: str) -> None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise InvalidArgument(f"{name} {value!r}: expected HOST:PORT, e.g. {example}")
 
 
 def load_config(

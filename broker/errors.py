@@ -47,3 +47,8 @@ class Unavailable(BrokerError):
 
 class DeadlineExceeded(BrokerError):
     """A wait the caller asked for (``WAIT_FOR_DELIVERED``) ran out. → ``DEADLINE_EXCEEDED``."""
+
+
+class Unimplemented(BrokerError):
+    """This store does not offer the verb asked for (a newer feature it has not caught up
+    with). → ``UNIMPLEMENTED``."""

@@ -55,6 +55,15 @@ class MessageState(enum.IntEnum):
         return self not in (MessageState.PENDING, MessageState.IN_FLIGHT)
 
 
+class DeadLetterReason(enum.IntEnum):
+    """Values match ``conveyor.v1.DeadLetterReason``; 0 means not known."""
+
+    UNSPECIFIED = 0
+    MAX_DELIVERIES = 1
+    NACKED = 2
+    EXPIRED = 3
+
+
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 SUBSCRIPTION_NAME = QUEUE_NAME
 
@@ -129,6 +138,8 @@ class QueueConfig:
     overflow: Overflow = Overflow.REJECT_NEW
     max_payload_bytes: int = 0
     create_time: float = 0.0
+    dedup_by_content: bool = False
+    """With no dedup id, a message's dedup id is a hash of its topic, ordering key and payload."""
 
     def validate(self, server_max_payload: int) -> QueueConfig:
         """Checks every field alone; cross-queue checks (DLQ exists) are the broker's."""

@@ -151,6 +151,8 @@ def dead_letter_field(
     time: float,
     subscription: str,
     source_message_id: str,
+    reason_code: int = 0,
+    last_nack_reason: str = "",
 ) -> bytes:
     info = types_pb2.DeadLetterInfo(
         source_queue=source_queue,
@@ -158,6 +160,8 @@ def dead_letter_field(
         attempts=attempts,
         subscription=subscription,
         source_message_id=source_message_id,
+        reason_code=reason_code,  # type: ignore[arg-type]
+        last_nack_reason=last_nack_reason,
     )
     info.dead_letter_time.FromNanoseconds(round(time * 1e9))
     return field(M_DEAD_LETTER, info.SerializeToString())

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 
 READY_LINE = re.compile(r"conveyor listening on (\S+):(\d+)")
+HTTP_LINE = re.compile(r"conveyor http on (\S+:\d+)")
 START_TIMEOUT_S = 30.0
 
 
@@ -29,6 +30,15 @@ class ServerProcess:
     address: str
     data_dir: pathlib.Path
     output: list[str]
+
+    @property
+    def http_address(self) -> str:
+        """Where ``--http-listen`` serves (printed before the ready line)."""
+        for line in self.output:
+            m = HTTP_LINE.search(line)
+            if m:
+                return m.group(1)
+        raise AssertionError("the server has no HTTP listener:\n" + "".join(self.output))
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         if self.proc.poll() is None:

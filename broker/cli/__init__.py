@@ -81,6 +81,7 @@ for _command in (
     admin.bindings,
     admin.subscriptions,
     admin.stats,
+    admin.top,
     admin.dlq,
     wal.wal,
     health.health,

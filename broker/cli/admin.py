@@ -1,5 +1,6 @@
-"""Admin commands: the ``queue`` group, routing (``bind``, ``unbind``, ``bindings``),
-``subscriptions``, ``stats`` and the ``dlq`` group for dead letters."""
+"""Admin commands: the ``queue`` group (with ``pause`` and ``resume``), routing (``bind``,
+``unbind``, ``bindings``), ``subscriptions``, ``stats`` and ``top`` (the overview is
+``overview``'s) and the ``dlq`` group for dead letters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import click
 
+from broker.cli import overview
 from broker.cli.common import _client, _json_option, _options, _Settings
 from broker.cli.durations import DURATION, DURATIONS
 from broker.cli.output import (
@@ -90,6 +92,12 @@ _queue_options = _options(
         type=DURATIONS,
         metavar="D1,D2,...",
         help="Retry backoff: explicit delays (the last repeats).",
+    ),
+    click.option(
+        "--dedup-by-content/--no-dedup-by-content",
+        default=None,
+        help="Messages without a dedup id are deduplicated by a hash of topic, ordering key "
+        "and payload [default: no].",
     ),
 )
 
@@ -200,6 +208,26 @@ def queue_purge(settings: _Settings, name: str) -> None:
     click.echo(f"purged {purged} messages from {name}")
 
 
+@queue.command("pause")
+@click.argument("name")
+@click.pass_obj
+def queue_pause(settings: _Settings, name: str) -> None:
+    """Stop deliveries from a queue (sends are still stored; leases in flight run on)."""
+    with _client(settings) as client:
+        changed = client.pause_queue(name)
+    click.echo(f"paused queue {name}" if changed else f"queue {name} was already paused")
+
+
+@queue.command("resume")
+@click.argument("name")
+@click.pass_obj
+def queue_resume(settings: _Settings, name: str) -> None:
+    """Let a paused queue deliver again."""
+    with _client(settings) as client:
+        changed = client.resume_queue(name)
+    click.echo(f"resumed queue {name}" if changed else f"queue {name} was not paused")
+
+
 # --- routing, subscriptions, stats ----------------------------------------------------------
 
 
@@ -255,17 +283,56 @@ def subscriptions(settings: _Settings, queue_name: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("queue_name", metavar="QUEUE")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object (durations in seconds).")
+@click.argument("queue_name", metavar="[QUEUE]", required=False, default="")
+@click.option(
+    "--prefix", default="", help="Without QUEUE: only queues whose name starts with this."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON (durations in seconds; a list without QUEUE).",
+)
 @click.pass_obj
-def stats(settings: _Settings, queue_name: str, as_json: bool) -> None:
-    """Show a queue's depth, ages and counters."""
+def stats(settings: _Settings, queue_name: str, prefix: str, as_json: bool) -> None:
+    """Show a queue's depth, ages, counters, rates and lag per subscription; without QUEUE, a
+    table of every queue (IN/S: sends per second over the last minute, OUT/S: deliveries)."""
+    if not queue_name:
+        if as_json:
+            with _client(settings) as client:
+                found = client.list_queue_stats(prefix)
+            _echo_json([stats_to_dict(s) for s in found])
+        else:
+            overview.print_overview(settings, prefix)
+        return
     with _client(settings) as client:
-        found = client.stats(queue_name)
+        one = client.stats(queue_name)
     if as_json:
-        _echo_json(stats_to_dict(found))
+        _echo_json(stats_to_dict(one))
     else:
-        _table(_describe(found))
+        _table(_describe(one))
+
+
+@click.command()
+@click.option("--prefix", default="", help="Only queues whose name starts with this.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between refreshes.",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Stop after this many refreshes; 0: until q or Ctrl-C.",
+)
+@click.pass_obj
+def top(settings: _Settings, prefix: str, interval: float, iterations: int) -> None:
+    """Show the table of every queue (as `conveyor stats` does), refreshed in place; q or
+    Ctrl-C quits."""
+    overview.run_top(settings, prefix, interval, iterations)
 
 
 # --- dead letters ---------------------------------------------------------------------------
@@ -276,28 +343,64 @@ def dlq() -> None:
     """List and redrive dead letters."""
 
 
+DEAD_LETTER_REASONS = {
+    "max-deliveries": types_pb2.DEAD_LETTER_REASON_MAX_DELIVERIES,
+    "nacked": types_pb2.DEAD_LETTER_REASON_NACKED,
+    "expired": types_pb2.DEAD_LETTER_REASON_EXPIRED,
+}
+
+
 @dlq.command("list")
 @click.argument("queue_name", metavar="QUEUE")
 @click.option("--max", "max_messages", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option(
+    "--reason",
+    type=click.Choice(sorted(DEAD_LETTER_REASONS)),
+    help="Only dead letters with this reason.",
+)
+@click.option("--source-queue", default="", help="Only dead letters from this queue.")
+@click.option(
+    "--source-subscription",
+    default="",
+    help="Only dead letters of this subscription's copies (broadcast, quorum).",
+)
 @_json_option
 @click.pass_obj
-def dlq_list(settings: _Settings, queue_name: str, max_messages: int, as_json: bool) -> None:
+def dlq_list(
+    settings: _Settings,
+    queue_name: str,
+    max_messages: int,
+    reason: str | None,
+    source_queue: str,
+    source_subscription: str,
+    as_json: bool,
+) -> None:
     """List the messages of a dead-letter queue and why they are there."""
     with _client(settings) as client:
-        found = client.list_dead_letters(queue_name, max_messages)
+        found = client.list_dead_letters(
+            queue_name,
+            max_messages,
+            reason=DEAD_LETTER_REASONS.get(reason or "", types_pb2.DEAD_LETTER_REASON_UNSPECIFIED),
+            source_queue=source_queue,
+            source_subscription=source_subscription,
+        )
     if as_json:
         _echo_json([_to_json(m) for m in found])
         return
-    rows = [
-        [
-            m.id,
-            f"from={m.dead_letter.source_queue or '-'}",
-            f"attempts={m.dead_letter.attempts}",
-            f"reason={m.dead_letter.reason!r}",
-            _payload_text(m.payload),
-        ]
-        for m in found
-    ]
+    rows = []
+    for m in found:
+        info = m.dead_letter
+        source = info.source_queue or "-"
+        rows.append(
+            [
+                m.id,
+                f"from={source}/{info.subscription}" if info.subscription else f"from={source}",
+                f"attempts={info.attempts}",
+                f"reason={info.reason!r}",
+                f"last_nack={info.last_nack_reason!r}" if info.last_nack_reason else "",
+                _payload_text(m.payload),
+            ]
+        )
     _table(rows)
 
 
@@ -309,9 +412,21 @@ def dlq_list(settings: _Settings, queue_name: str, max_messages: int, as_json: b
 @click.option(
     "--max", "max_messages", type=click.IntRange(min=0), default=0, help="Most to move; 0: all."
 )
+@click.option(
+    "--reset-attempts",
+    is_flag=True,
+    help="Start each message from zero attempts [default: keep its count, as SQS does].",
+)
 @click.pass_obj
-def dlq_redrive(settings: _Settings, queue_name: str, destination: str, max_messages: int) -> None:
+def dlq_redrive(
+    settings: _Settings, queue_name: str, destination: str, max_messages: int, reset_attempts: bool
+) -> None:
     """Move dead letters back to their source queue (or --destination)."""
     with _client(settings) as client:
-        result = client.redrive(queue_name, destination=destination, max_messages=max_messages)
+        result = client.redrive(
+            queue_name,
+            destination=destination,
+            max_messages=max_messages,
+            reset_attempts=reset_attempts,
+        )
     click.echo(f"redriven {result.redriven}, skipped {result.skipped}")

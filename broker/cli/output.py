@@ -80,11 +80,23 @@ def _echo_json(value: Any) -> None:
 
 
 def stats_to_dict(stats: Message) -> dict[str, Any]:
-    """Stats as plain JSON values: counters as integers, durations as seconds (a float)."""
+    """Stats as plain JSON values: counters as integers, durations as seconds (a float), rates
+    and lag as nested objects, enums by name; every field, set or not."""
     out: dict[str, Any] = {}
     for field in stats.DESCRIPTOR.fields:
         value = getattr(stats, field.name)
-        if isinstance(value, duration_pb2.Duration):
-            value = value.ToTimedelta().total_seconds()
-        out[field.name] = value
+        if field.is_repeated:
+            out[field.name] = [_plain(v) for v in value]
+        elif field.enum_type is not None:
+            out[field.name] = field.enum_type.values_by_number[value].name
+        else:
+            out[field.name] = _plain(value)
     return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, duration_pb2.Duration):
+        return value.ToTimedelta().total_seconds()
+    if isinstance(value, Message):
+        return stats_to_dict(value)
+    return value

@@ -19,6 +19,11 @@ from broker.errors import InvalidArgument
     "--listen", metavar="HOST:PORT", help=f"Address to serve on [default: {DEFAULT_LISTEN}]."
 )
 @click.option(
+    "--http-listen",
+    metavar="HOST:PORT",
+    help="Also serve HTTP here: /healthz, /metrics, the console [default: off].",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     help=f"Where the WAL lives [default: {DEFAULT_DATA_DIR}].",
@@ -53,6 +58,7 @@ from broker.errors import InvalidArgument
 )
 def serve(
     listen: str | None,
+    http_listen: str | None,
     data_dir: str | None,
     config_file: str | None,
     storage: str | None,
@@ -65,6 +71,7 @@ def serve(
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
     overrides = {
         "listen": listen,
+        "http_listen": http_listen,
         "data_dir": data_dir,
         "storage": storage,
         "fsync": fsync,

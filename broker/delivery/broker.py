@@ -25,6 +25,7 @@ from broker.errors import (
 from broker.model import MessageState, QueueConfig, check_duration
 from broker.store.base import (
     Claim,
+    DeadLetterFilter,
     MessageStatus,
     NewMessage,
     Outcome,
@@ -286,7 +287,11 @@ class Broker:
         if dead_letter:
             failed = await self.store.dead_letter(ack_ids, reason, sync=sync)
         else:
-            failed = await self.store.requeue(ack_ids, delay_s, sync=sync)
+            failed = (
+                await self.store.requeue(ack_ids, delay_s, sync=sync, reason=reason)
+                if reason
+                else await self.store.requeue(ack_ids, delay_s, sync=sync)
+            )
         self._release(ack_ids, failed, holder)
         return failed
 
@@ -374,8 +379,27 @@ class Broker:
     async def peek(self, queue: str, limit: int) -> list[Peeked]:
         return await self.store.peek(queue, limit)
 
-    async def dead_letters(self, queue: str, limit: int) -> list[bytes]:
-        return await self.store.dead_letters(queue, limit)
+    async def dead_letters(
+        self, queue: str, limit: int, where: DeadLetterFilter | None = None
+    ) -> list[bytes]:
+        if where is None or where == DeadLetterFilter():
+            return await self.store.dead_letters(queue, limit)
+        return await self.store.dead_letters(queue, limit, where=where)
 
-    async def redrive(self, queue: str, destination: str, limit: int) -> tuple[int, int]:
+    async def redrive(
+        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+    ) -> tuple[int, int]:
+        # Options are passed only when set, so a store that predates them still serves the
+        # plain call.
+        if reset_attempts:
+            return await self.store.redrive(queue, destination, limit, reset_attempts=True)
         return await self.store.redrive(queue, destination, limit)
+
+    async def list_stats(self, prefix: str = "", *, lag: bool = False) -> list[QueueStats]:
+        return await self.store.list_stats(prefix, lag=lag)
+
+    async def pause(self, queue: str) -> bool:
+        return await self.store.pause(queue)
+
+    async def resume(self, queue: str) -> bool:
+        return await self.store.resume(queue)

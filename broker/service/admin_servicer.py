@@ -137,7 +137,11 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.ListDeadLettersRequest, context: Ctx
     ) -> admin_pb2.ListDeadLettersResponse:
         async def dead() -> list[types_pb2.Message]:
-            found = await self.broker.dead_letters(request.queue, _limit(request.max_messages, 100))
+            found = await self.broker.dead_letters(
+                request.queue,
+                _limit(request.max_messages, 100),
+                convert.dead_letter_filter(request),
+            )
             return [convert.message(data) for data in found]
 
         return admin_pb2.ListDeadLettersResponse(messages=await guarded(context, dead))
@@ -147,6 +151,38 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     ) -> admin_pb2.RedriveDeadLettersResponse:
         moved, skipped = await guarded(
             context,
-            lambda: self.broker.redrive(request.queue, request.destination, request.max_messages),
+            lambda: self.broker.redrive(
+                request.queue,
+                request.destination,
+                request.max_messages,
+                reset_attempts=request.reset_attempts,
+            ),
         )
         return admin_pb2.RedriveDeadLettersResponse(redriven=moved, skipped=skipped)
+
+    async def PauseQueue(
+        self, request: admin_pb2.PauseQueueRequest, context: Ctx
+    ) -> admin_pb2.PauseQueueResponse:
+        async def pause() -> bool:
+            self.gate.check()
+            return await self.broker.pause(request.queue)
+
+        return admin_pb2.PauseQueueResponse(changed=await guarded(context, pause))
+
+    async def ResumeQueue(
+        self, request: admin_pb2.ResumeQueueRequest, context: Ctx
+    ) -> admin_pb2.ResumeQueueResponse:
+        async def resume() -> bool:
+            self.gate.check()
+            return await self.broker.resume(request.queue)
+
+        return admin_pb2.ResumeQueueResponse(changed=await guarded(context, resume))
+
+    async def ListQueueStats(
+        self, request: admin_pb2.ListQueueStatsRequest, context: Ctx
+    ) -> admin_pb2.ListQueueStatsResponse:
+        async def stats() -> list[admin_pb2.GetQueueStatsResponse]:
+            found = await self.broker.list_stats(request.prefix, lag=request.include_subscriptions)
+            return [convert.stats(s) for s in found]
+
+        return admin_pb2.ListQueueStatsResponse(queues=await guarded(context, stats))

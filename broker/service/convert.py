@@ -11,8 +11,16 @@ from typing import Any
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from broker.errors import InvalidArgument
-from broker.model import Backoff, Guarantee, Overflow, QueueConfig, QueueKind
-from broker.store.base import MessageStatus, NewMessage, Peeked, QueueStats, SubscriptionInfo
+from broker.model import Backoff, DeadLetterReason, Guarantee, Overflow, QueueConfig, QueueKind
+from broker.store.base import (
+    DeadLetterFilter,
+    MessageStatus,
+    NewMessage,
+    Peeked,
+    QueueStats,
+    Rates,
+    SubscriptionInfo,
+)
 from conveyor.v1 import admin_pb2, types_pb2
 
 MAX_ATTRIBUTES = 64
@@ -146,7 +154,13 @@ def queue_changes(q: types_pb2.Queue, paths: list[str] | None) -> dict[str, obje
             )
         elif path == "retry_backoff":
             values["backoff"] = backoff(q.retry_backoff)
-        elif path in ("max_deliveries", "dead_letter_queue", "max_depth", "max_payload_bytes"):
+        elif path in (
+            "max_deliveries",
+            "dead_letter_queue",
+            "max_depth",
+            "max_payload_bytes",
+            "dedup_by_content",
+        ):
             values[path] = getattr(q, path)
         else:
             core = {
@@ -206,6 +220,7 @@ def queue(c: QueueConfig) -> types_pb2.Queue:
         overflow_policy=enum_value(c.overflow),
         max_payload_bytes=c.max_payload_bytes,
         create_time=timestamp(c.create_time),
+        dedup_by_content=c.dedup_by_content,
     )
 
 
@@ -246,4 +261,38 @@ def stats(s: QueueStats) -> admin_pb2.GetQueueStatsResponse:
         duplicates=s.duplicates,
         depth=s.depth,
         subscriptions=s.subscriptions,
+        paused=s.paused,
+        rates_1m=rates(s.rates_1m),
+        rates_5m=rates(s.rates_5m),
+        subscription_lag=[
+            admin_pb2.SubscriptionLag(
+                subscription=lag.subscription,
+                ready=lag.ready,
+                delayed=lag.delayed,
+                in_flight=lag.in_flight,
+                oldest_age=duration(lag.oldest_age_s),
+                partial=lag.partial,
+            )
+            for lag in s.lag
+        ],
+        queue=s.queue,
+        kind=enum_value(s.kind or QueueKind.STANDARD),
     )
+
+
+def rates(r: Rates) -> admin_pb2.QueueRates:
+    return admin_pb2.QueueRates(
+        sent=r.sent,
+        delivered=r.delivered,
+        acked=r.acked,
+        dead_lettered=r.dead_lettered,
+        window=duration(r.window_s),
+    )
+
+
+def dead_letter_filter(request: admin_pb2.ListDeadLettersRequest) -> DeadLetterFilter:
+    try:
+        reason = DeadLetterReason(request.reason)
+    except ValueError:
+        raise InvalidArgument(f"unknown dead-letter reason {request.reason}") from None
+    return DeadLetterFilter(reason, request.source_queue, request.source_subscription)

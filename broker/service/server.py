@@ -22,6 +22,7 @@ from broker import collector
 from broker.config import ServerConfig
 from broker.delivery.broker import Broker
 from broker.errors import BrokerError
+from broker.http import HttpListener, Part, health_part
 from broker.service.admin_servicer import AdminServicer
 from broker.service.broker_servicer import BrokerServicer, Gate
 from broker.service.handlers import add_servicer
@@ -118,6 +119,7 @@ async def serve(
     stop = stop or _signal_event()
     watcher: asyncio.Task[None] | None = None
     db_watcher: asyncio.Task[None] | None = None
+    http: HttpListener | None = None
     try:
         await broker.start()
         collector.install()
@@ -130,6 +132,10 @@ async def serve(
         db_watcher = asyncio.create_task(
             _watch_database(store, health_servicer), name="conveyor-database-watch"
         )
+        if config.http_listen:
+            parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
+            http = HttpListener(config.http_listen, parts)
+            print(f"conveyor http on {await http.start()}", flush=True)
         print(f"conveyor listening on {host}:{port}", flush=True)
         await stop.wait()
         log.info("shutting down: draining streams")
@@ -144,6 +150,8 @@ async def serve(
                 await db_watcher
         await health_servicer.enter_graceful_shutdown()
         gate.open = False
+        if http is not None:
+            await http.stop()
         broker.close_streams()
         await server.stop(config.shutdown_grace_s)
         await broker.stop()

@@ -25,11 +25,13 @@ refused with the ack id listed as failed.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from broker.model import Guarantee, MessageState, QueueConfig
+from broker.errors import Unimplemented
+from broker.model import DeadLetterReason, Guarantee, MessageState, QueueConfig
 
 
 class NewMessage:
@@ -143,6 +145,40 @@ class SubscriptionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Rates:
+    """Per-second rates of a queue's counters over ``window_s`` (the window asked for, or less
+    when the server started within it)."""
+
+    sent: float = 0.0
+    delivered: float = 0.0
+    acked: float = 0.0
+    dead_lettered: float = 0.0
+    window_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionLag:
+    """How far one subscription is behind (``partial``: counted over the oldest messages
+    only, so the counts are lower bounds)."""
+
+    subscription: str
+    ready: int
+    delayed: int
+    in_flight: int
+    oldest_age_s: float
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterFilter:
+    """Which dead letters ``dead_letters`` lists (every field unset: all)."""
+
+    reason: DeadLetterReason = DeadLetterReason.UNSPECIFIED
+    source_queue: str = ""
+    source_subscription: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class QueueStats:
     ready: int
     delayed: int
@@ -159,6 +195,12 @@ class QueueStats:
     expired: int
     dropped: int
     duplicates: int
+    queue: str = ""
+    kind: int = 0
+    paused: bool = False
+    rates_1m: Rates = Rates()
+    rates_5m: Rates = Rates()
+    lag: tuple[SubscriptionLag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +326,12 @@ class Store(abc.ABC):
         *,
         failure: bool = True,
         sync: bool = True,
+        reason: str = "",
     ) -> list[str]:
         """Nacks: ends the attempts and makes the messages claimable again after ``delay_s``
         (``None``: the queue's retry backoff). A ``failure`` counts toward max deliveries
-        (dead-lettering at the limit); a consumer that went away is not a failure."""
+        (dead-lettering at the limit); a consumer that went away is not a failure. A
+        ``reason`` is kept as each message's last nack reason (shown on its dead letter)."""
 
     @abc.abstractmethod
     async def dead_letter(
@@ -307,15 +351,20 @@ class Store(abc.ABC):
     async def purge(self, queue: str) -> int: ...
 
     @abc.abstractmethod
-    async def redrive(self, queue: str, destination: str, limit: int) -> tuple[int, int]:
+    async def redrive(
+        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+    ) -> tuple[int, int]:
         """Moves dead letters back (to ``destination``, or each one's source); returns
-        (moved, skipped)."""
+        (moved, skipped). Each keeps its attempt count unless ``reset_attempts``."""
 
     @abc.abstractmethod
     async def peek(self, queue: str, limit: int) -> list[Peeked]: ...
 
     @abc.abstractmethod
-    async def dead_letters(self, queue: str, limit: int) -> list[bytes]: ...
+    async def dead_letters(
+        self, queue: str, limit: int, *, where: DeadLetterFilter | None = None
+    ) -> list[bytes]:
+        """Up to ``limit`` dead letters of ``queue`` (matching ``where``), oldest first."""
 
     @abc.abstractmethod
     async def stats(self, queue: str) -> QueueStats: ...
@@ -330,3 +379,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def unwatch(self, queue: str, message_id: str) -> None: ...
+
+    # -- operating queues (concrete defaults, so that a store without them still runs) ----
+
+    async def pause(self, queue: str) -> bool:
+        """Stops deliveries from ``queue`` (durably) until ``resume``: claims return nothing,
+        sends are stored, leases run on. Returns False when it was paused already."""
+        raise Unimplemented("pause is not supported by this store")
+
+    async def resume(self, queue: str) -> bool:
+        """Lets a paused queue deliver again and signals its subscriptions; returns False
+        when it was not paused."""
+        raise Unimplemented("resume is not supported by this store")
+
+    async def list_stats(self, prefix: str = "", *, lag: bool = False) -> list[QueueStats]:
+        """Every queue's stats (whose name starts with ``prefix``), by name; ``lag`` asks
+        for the per-subscription lag too (which may cost a pass over each queue)."""
+        out = []
+        for config in await self.list_queues(prefix):
+            stats = await self.stats(config.name)
+            out.append(stats if lag else dataclasses.replace(stats, lag=()))
+        return out

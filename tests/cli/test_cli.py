@@ -448,5 +448,5 @@ def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
     for command in ("serve", "send", "receive", "queue", "bind", "unbind", "bindings",
-                    "subscriptions", "stats", "peek", "status", "dlq"):  # fmt: skip
+                    "subscriptions", "stats", "top", "peek", "status", "dlq"):  # fmt: skip
         assert f"\n  {command} " in result.stdout

@@ -39,6 +39,11 @@ async def checkpoint(
         head: list[tuple[int, bytes]] = [(records.SEQUENCE, records.json_body(next_seq=m.next_seq))]
         head += [(records.QUEUE_PUT, records.config_body(q.config)) for q in m.queues.values()]
         head += [
+            (records.QUEUE_PAUSED, records.json_body(name=q.name, paused=True))
+            for q in m.queues.values()
+            if q.paused
+        ]
+        head += [
             (records.BINDING_PUT, records.json_body(pattern=p, queue=q))
             for p, q in sorted(m.bindings.patterns())
         ]

@@ -12,6 +12,7 @@ type   name                  body
 5      SUBSCRIPTION_PUT      JSON ``{"queue", "name", "filter", "create_time"}``
 6      SUBSCRIPTION_DELETE   JSON ``{"queue", "name"}``
 7      SEQUENCE              JSON ``{"next_seq"}`` (snapshots): no id below it is reused
+30     QUEUE_PAUSED          JSON ``{"name", "paused"}``: the queue was paused or resumed
 10     PUBLISHED             ``conveyor.wal.v2.Published``: a Send batch (snapshots: live
                              messages with their state)
 11     CLAIMED               ``conveyor.wal.v2.Claimed``: attempts handed out
@@ -35,7 +36,7 @@ from typing import Any, TypeVar
 from broker.model import Backoff, Guarantee, MessageState, Overflow, QueueConfig, QueueKind
 from broker.store.memory.journal import Journal
 from broker.store.memory.queue import QueueState, SubState
-from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, FanoutMsg, Msg, Unit
+from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, FanoutMsg, Msg, Unit, unit_key
 from conveyor.wal.v2 import records_pb2
 
 QUEUE_PUT = 1
@@ -45,6 +46,7 @@ BINDING_DELETE = 4
 SUBSCRIPTION_PUT = 5
 SUBSCRIPTION_DELETE = 6
 SEQUENCE = 7
+QUEUE_PAUSED = 30
 PUBLISHED = 10
 CLAIMED = 11
 REQUEUED = 12
@@ -106,8 +108,10 @@ def published(
         record.topics.extend([m.topic for m in msgs])
         record.sizes.extend([m.size for m in msgs])
         # Which optional columns this batch needs, in one pass (most need none).
-        guarantees = priorities = keys = expiry = copies = delayed = False
+        guarantees = priorities = keys = expiry = copies = delayed = attempted = False
         for m in msgs:
+            if m.attempts:
+                attempted = True
             if m.guarantee != _ALO:
                 guarantees = True
             if m.priority:
@@ -129,7 +133,7 @@ def published(
         if expiry:
             record.expires_at_ns.extend([_ns(m.expires_at) for m in msgs])
         if copies:
-            record.copies.extend([_copies(m, snapshot) for m in msgs])
+            record.copies.extend([_copies(q, m, snapshot) for m in msgs])
         if snapshot:
             record.publish_times_ns.extend([round(m.publish_time * 1e9) for m in msgs])
             plain = [m for m in msgs if m.copies is None]
@@ -139,10 +143,15 @@ def published(
                 record.attempts.extend([m.attempts for m in msgs])
             if any(m.state == IN_FLIGHT for m in plain):
                 record.in_flight.extend([m.state == IN_FLIGHT for m in msgs])
+            reasons = q.nack_reasons
+            if reasons and any(m.seq << 16 in reasons for m in plain):
+                record.nack_reasons.extend([reasons.get(m.seq << 16, "") for m in msgs])
         else:
             record.publish_time_ns = _ns(first)
             if delayed:
                 record.due_ns.extend([round(m.due * 1e9) for m in msgs])
+            if attempted:  # redriven with their attempt counts kept
+                record.attempts.extend([m.attempts for m in msgs])
     if dedup:
         record.dedup_ids.extend([d for d, _, _ in dedup])
         record.dedup_seqs.extend([s for _, s, _ in dedup])
@@ -150,7 +159,7 @@ def published(
     return record.SerializeToString()
 
 
-def _copies(msg: Msg, snapshot: bool) -> records_pb2.Copies:
+def _copies(q: QueueState, msg: Msg, snapshot: bool) -> records_pb2.Copies:
     if not isinstance(msg, FanoutMsg):
         return records_pb2.Copies()
     copies = msg.copies
@@ -160,6 +169,11 @@ def _copies(msg: Msg, snapshot: bool) -> records_pb2.Copies:
         out.finals.extend([c.final if c.state == DONE else 0 for c in copies])
         out.due_ns.extend([round(c.due * 1e9) for c in copies])
         out.in_flight.extend([c.state == IN_FLIGHT for c in copies])
+        reasons = q.nack_reasons
+        if reasons and any(unit_key(c) in reasons for c in copies):
+            out.nack_reasons.extend([reasons.get(unit_key(c), "") for c in copies])
+    elif any(c.attempts for c in copies):  # redriven with their attempt counts kept
+        out.attempts.extend([c.attempts for c in copies])
     return out
 
 
@@ -200,6 +214,9 @@ class WalJournal(Journal):
 
     def queue_delete(self, name: str) -> None:
         self._put([(QUEUE_DELETE, json_body(name=name))])
+
+    def queue_paused(self, name: str, paused: bool) -> None:
+        self._put([(QUEUE_PAUSED, json_body(name=name, paused=paused))])
 
     def binding_put(self, pattern: str, queue: str) -> None:
         self._put([(BINDING_PUT, json_body(pattern=pattern, queue=queue))])
@@ -244,6 +261,11 @@ class WalJournal(Journal):
             attempts=[u.attempts for u in units],
             due_ns=[_ns(u.due) for u in units],
         )
+        reasons = q.nack_reasons
+        if reasons:
+            said = [reasons.get(unit_key(u), "") for u in units]
+            if any(said):
+                record.reasons.extend(said)
         _copy_indexes(record.copies, units)
         self._put([(REQUEUED, record.SerializeToString())])
 

@@ -29,6 +29,8 @@ from broker.store.memory.records import (
     FanoutMsg,
     Msg,
     Unit,
+    unit_at,
+    unit_key,
 )
 from conveyor.wal.v2 import records_pb2
 
@@ -50,6 +52,9 @@ class Replay:
         self.dedup: dict[str, list[tuple[str, int, float]]] = {}
         self.next_seq = 0
         self.entries = 0
+        self.paused: set[str] = set()
+        self.nack_reasons: dict[str, dict[int, str]] = {}
+        """Per queue, the last nack reason per unit key (those given one)."""
 
     def apply_all(self, entries: Iterable[tuple[int, bytes]]) -> None:
         apply = self.apply
@@ -67,10 +72,13 @@ class Replay:
                 unit.state = IN_FLIGHT
         elif record_type == records.REQUEUED:
             requeued = records_pb2.Requeued.FromString(body)
+            reasons = requeued.reasons
             for unit, i in self._units(requeued.queue, requeued.seqs, requeued.copies):
                 unit.attempts = requeued.attempts[i]
                 unit.state = DELAYED
                 unit.due = _s(requeued.due_ns[i])
+                if reasons and reasons[i]:
+                    self._nack_reason(requeued.queue, unit_key(unit), reasons[i])
         elif record_type == records.FINISHED:
             self._finished(records_pb2.Finished.FromString(body))
         else:
@@ -88,6 +96,8 @@ class Replay:
             self.messages.pop(name, None)
             self.subs.pop(name, None)
             self.dedup.pop(name, None)
+            self.paused.discard(name)
+            self.nack_reasons.pop(name, None)
             self.bindings = {b for b in self.bindings if b[1] != name}
         elif record_type == records.BINDING_PUT:
             self.bindings.add((str(value["pattern"]), str(value["queue"])))
@@ -99,6 +109,11 @@ class Replay:
                 subs[str(value["name"])] = (str(value["filter"]), float(value["create_time"]))  # type: ignore[arg-type]
         elif record_type == records.SUBSCRIPTION_DELETE:
             self.subs.get(str(value["queue"]), {}).pop(str(value["name"]), None)
+        elif record_type == records.QUEUE_PAUSED:
+            if value["paused"]:
+                self.paused.add(str(value["name"]))
+            else:
+                self.paused.discard(str(value["name"]))
         elif record_type == records.SEQUENCE:
             self.next_seq = max(self.next_seq, int(value["next_seq"]))  # type: ignore[call-overload]
         else:
@@ -184,6 +199,17 @@ class Replay:
                 msg = Msg(seq, data, size, topic, t, state, due, g, prio, key, exp)
                 msg.attempts = tries
             msgs[seq] = msg
+        if record.nack_reasons:
+            for seq, reason in zip(seqs, record.nack_reasons, strict=True):
+                if reason:
+                    self._nack_reason(record.queue, seq << 16, reason)
+        for seq, fan in zip(seqs, fans, strict=False):
+            for i, reason in enumerate(fan.nack_reasons):
+                if reason:
+                    self._nack_reason(record.queue, seq << 16 | i, reason)
+
+    def _nack_reason(self, queue: str, key: int, reason: str) -> None:
+        self.nack_reasons.setdefault(queue, {})[key] = reason
 
     def _fanout(
         self,
@@ -286,6 +312,11 @@ class Replay:
                 if msg.expires_at:
                     expiring.setdefault(msg.expires_at, []).append(seq)
             q.add_ready(ready)
+            q.paused = name in self.paused
+            for key, reason in self.nack_reasons.get(name, {}).items():
+                held = unit_at(q, key)
+                if held is not None and held.state != DONE:
+                    q.nack_reasons[key] = reason
             for at, keys in due.items():
                 m.timers.schedule(at, partial(lifecycle.became_due, m, q, keys))
             for at, seqs in expiring.items():

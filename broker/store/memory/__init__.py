@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from broker.model import QueueConfig, check_duration
 from broker.store.base import (
     Claim,
+    DeadLetterFilter,
     Listener,
     MessageStatus,
     NewMessage,
@@ -55,6 +56,7 @@ class MemoryStore(Store):
         self.machine.listener = listener
 
     async def open(self) -> None:
+        self.machine.start_sampling()
         if self._run_timers:
             self.machine.timers.start()
 
@@ -156,10 +158,11 @@ class MemoryStore(Store):
         *,
         failure: bool = True,
         sync: bool = True,
+        reason: str = "",
     ) -> list[str]:
         if delay_s is not None:
             check_duration("delay", delay_s)
-        failed = settlement.requeue(self.machine, ack_ids, delay_s, failure)
+        failed = settlement.requeue(self.machine, ack_ids, delay_s, failure, reason)
         await self._commit(sync)
         return failed
 
@@ -186,19 +189,40 @@ class MemoryStore(Store):
         await self._commit()
         return count
 
-    async def redrive(self, queue: str, destination: str, limit: int) -> tuple[int, int]:
-        result = admin.redrive(self.machine, queue, destination, limit)
+    async def redrive(
+        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+    ) -> tuple[int, int]:
+        result = admin.redrive(self.machine, queue, destination, limit, reset_attempts)
         await self._commit()
         return result
 
     async def peek(self, queue: str, limit: int) -> list[Peeked]:
         return admin.peek(self.machine, queue, limit)
 
-    async def dead_letters(self, queue: str, limit: int) -> list[bytes]:
-        return admin.dead_letters(self.machine, queue, limit)
+    async def dead_letters(
+        self, queue: str, limit: int, *, where: DeadLetterFilter | None = None
+    ) -> list[bytes]:
+        return admin.dead_letters(self.machine, queue, limit, where)
 
     async def stats(self, queue: str) -> QueueStats:
         return admin.stats(self.machine, queue)
+
+    async def list_stats(self, prefix: str = "", *, lag: bool = False) -> list[QueueStats]:
+        return [
+            admin.stats(self.machine, name, lag)
+            for name in sorted(self.machine.queues)
+            if name.startswith(prefix)
+        ]
+
+    async def pause(self, queue: str) -> bool:
+        changed = admin.set_paused(self.machine, queue, True)
+        await self._commit()
+        return changed
+
+    async def resume(self, queue: str) -> bool:
+        changed = admin.set_paused(self.machine, queue, False)
+        await self._commit()
+        return changed
 
     async def status(self, queue: str, message_id: str) -> MessageStatus:
         return admin.status(self.machine, queue, message_id)

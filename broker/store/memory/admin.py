@@ -1,4 +1,5 @@
-"""Operator verbs over messages: cancel, purge, redrive, peek, dead letters, stats, status."""
+"""Operator verbs: cancel, purge, redrive, peek, dead letters, pause and resume, stats (with
+rates and per-subscription lag), status."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import itertools
 from broker import wire
 from broker.errors import FailedPrecondition, NotFound
 from broker.model import MessageState, QueueKind
-from broker.store.base import MessageStatus, Peeked, QueueStats
+from broker.store.base import (
+    DeadLetterFilter,
+    MessageStatus,
+    Peeked,
+    QueueStats,
+    SubscriptionLag,
+)
 from broker.store.ids import parse_message_id
 from broker.store.memory import deadletters, lifecycle, messages
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
-from broker.store.memory.records import DELAYED, IN_FLIGHT, Msg, Unit, units
+from broker.store.memory.rates import WINDOWS_S
+from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit, units
 from broker.store.memory.status import attempts, live_state, status_of
 
 REASON_CANCELLED = "cancelled"
@@ -69,10 +77,13 @@ def purge(m: Machine, queue: str) -> int:
     return len(doomed)
 
 
-def redrive(m: Machine, queue: str, destination: str, limit: int) -> tuple[int, int]:
+def redrive(
+    m: Machine, queue: str, destination: str, limit: int, reset_attempts: bool = False
+) -> tuple[int, int]:
     """Moves dead letters (to ``destination``, or each one's source queue, back to the one
     subscription it failed for when that still exists); skips what cannot move: no origin, a
-    missing or full target, itself, or in flight."""
+    missing or full target, itself, or in flight. Each keeps the attempts it had made (its
+    next delivery is attempt n + 1) unless ``reset_attempts``."""
     q = m.queue(queue)
     if destination:
         m.queue(destination)
@@ -104,6 +115,9 @@ def redrive(m: Machine, queue: str, destination: str, limit: int) -> tuple[int, 
             0.0,
             [one] if one else None,
         )
+        if not reset_attempts:
+            for unit in units(new):
+                unit.attempts = info.attempts
         target.counters.sent += 1
         m.journal.published(target, (new,), ())
         moved.append(msg)
@@ -129,16 +143,94 @@ def peek(m: Machine, queue: str, limit: int) -> list[Peeked]:
     return out
 
 
-def dead_letters(m: Machine, queue: str, limit: int) -> list[bytes]:
+def dead_letters(
+    m: Machine, queue: str, limit: int, where: DeadLetterFilter | None = None
+) -> list[bytes]:
     q = m.queue(queue)
-    found = (msg.data for msg in q.messages.values() if deadletters.origin(msg.data))
+    where = where or DeadLetterFilter()
+
+    def wanted(data: bytes) -> bool:
+        info = deadletters.origin(data)
+        return (
+            info is not None
+            and (not where.reason or int(info.reason_code) == int(where.reason))
+            and (not where.source_queue or info.source_queue == where.source_queue)
+            and (not where.source_subscription or info.subscription == where.source_subscription)
+        )
+
+    found = (msg.data for msg in q.messages.values() if wanted(msg.data))
     return list(itertools.islice(found, limit))
 
 
-def stats(m: Machine, queue: str) -> QueueStats:
+def set_paused(m: Machine, queue: str, paused: bool) -> bool:
+    """Pauses or resumes a queue; returns False when it already was so. Resuming signals
+    every subscription (their consumers were left waiting)."""
+    q = m.queue(queue)
+    if q.paused == paused:
+        return False
+    q.paused = paused
+    m.journal.queue_paused(q.name, paused)
+    if not paused and q.subs:
+        q.signals.update(q.subs)
+        m.signalled.add(q)
+        m.notify()
+    return True
+
+
+LAG_SCAN_LIMIT = 100_000
+"""Messages one stats call looks at for per-subscription lag (oldest first)."""
+
+
+def lag(m: Machine, q: QueueState, now: float) -> tuple[SubscriptionLag, ...]:
+    """Per subscription: ready, delayed and in-flight units it owns or may take, and the age
+    of its oldest unfinished one. A queue with one subscription taking every topic reads
+    its counts; otherwise one pass over (at most ``LAG_SCAN_LIMIT``) messages."""
+    subs = q.subs
+    if not subs:
+        return ()
+    if len(subs) == 1:
+        (sub,) = subs.values()
+        if sub.matches_all:
+            oldest = q.oldest_publish_time()
+            age = max(0.0, now - oldest) if oldest is not None else 0.0
+            return (SubscriptionLag(sub.name, q.ready_count, q.delayed_count, sub.in_flight, age),)
+    counts = {name: [0, 0, 0] for name in subs}  # ready, delayed, in flight
+    oldest_of: dict[str, float] = {}
+    partial = len(q.messages) > LAG_SCAN_LIMIT
+    for msg in itertools.islice(q.messages.values(), LAG_SCAN_LIMIT):
+        for unit in units(msg):
+            state = unit.state
+            if state == DONE:
+                continue
+            if state == IN_FLIGHT or msg.copies is not None:
+                owners: list[str] = (
+                    [unit.sub] if unit.sub is not None and unit.sub in counts else []
+                )
+            else:
+                owners = q.matching(msg.topic)
+            column = 0 if state == READY else 1 if state == DELAYED else 2
+            for name in owners:
+                counts[name][column] += 1
+                oldest_of.setdefault(name, msg.publish_time)
+    return tuple(
+        SubscriptionLag(
+            name,
+            c[0],
+            c[1],
+            c[2],
+            max(0.0, now - oldest_of[name]) if name in oldest_of else 0.0,
+            partial,
+        )
+        for name, c in sorted(counts.items())
+    )
+
+
+def stats(m: Machine, queue: str, with_lag: bool = True) -> QueueStats:
     q = m.queue(queue)
     c = q.counters
     oldest = q.oldest_publish_time()
+    now = m.clock()
+    short, long = WINDOWS_S
     return QueueStats(
         ready=q.ready_count,
         delayed=q.delayed_count,
@@ -155,4 +247,10 @@ def stats(m: Machine, queue: str) -> QueueStats:
         expired=c.expired,
         dropped=c.dropped,
         duplicates=c.duplicates,
+        queue=q.name,
+        kind=int(q.config.kind),
+        paused=q.paused,
+        rates_1m=q.rates.rates(now, c, short),
+        rates_5m=q.rates.rates(now, c, long),
+        lag=lag(m, q, now) if with_lag else (),
     )

@@ -9,6 +9,7 @@ same batch, so a batch larger than the queue keeps its newest messages.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache, partial
 
@@ -22,6 +23,7 @@ from broker.store.memory import lifecycle, messages
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
 from broker.store.memory.records import IN_FLIGHT, READY, Msg, Unit, units
+from conveyor.v1 import types_pb2
 
 REASON_DROPPED = "dropped: queue full (DROP_OLDEST)"
 
@@ -38,10 +40,21 @@ _ID_PREFIX = [wire.M_ID + wire.varint(n) for n in range(64)]
 class _Plan:
     """What storing one message in one queue needs, decided before anything is stored."""
 
-    __slots__ = ("delay", "duplicate", "extra", "q", "required", "subs", "ttl", "victim")
+    __slots__ = (
+        "dedup_id",
+        "delay",
+        "duplicate",
+        "extra",
+        "q",
+        "required",
+        "subs",
+        "ttl",
+        "victim",
+    )
 
     def __init__(self, q: QueueState) -> None:
         self.q = q
+        self.dedup_id = ""
         self.duplicate: int | None = None
         self.victim: Msg | None = None
         self.subs: list[str] | None = None
@@ -94,7 +107,13 @@ class _Express:
     @staticmethod
     def usable(q: QueueState, watch: bool) -> bool:
         config = q.config
-        return not (watch or config.default_delay_s or config.message_ttl_s or config.max_depth)
+        return not (
+            watch
+            or config.default_delay_s
+            or config.message_ttl_s
+            or config.max_depth
+            or config.dedup_by_content
+        )
 
     def store(self, item: NewMessage) -> str | None:
         """The new message's id, or None when the message needs the general path."""
@@ -209,10 +228,10 @@ def publish(
             )
             q.counters.sent += 1
             done.msgs.append(msg)
-            if item.dedup_id:
+            if plan.dedup_id:
                 until = now + q.config.dedup_window_s
-                q.dedup.remember(item.dedup_id, seq, until)
-                done.dedup.append((item.dedup_id, seq, until))
+                q.dedup.remember(plan.dedup_id, seq, until)
+                done.dedup.append((plan.dedup_id, seq, until))
             if due > now:
                 done.delayed.setdefault(due, []).append(seq << 16)
             if expires:
@@ -273,11 +292,13 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
         raise ResourceExhausted(
             f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
         )
-    if item.dedup_id:
-        first = q.dedup.lookup(item.dedup_id, now)
+    dedup_id = item.dedup_id or (content_id(item) if config.dedup_by_content else "")
+    if dedup_id:
+        first = q.dedup.lookup(dedup_id, now)
         if first is not None:
             plan.duplicate = first
             return plan
+        plan.dedup_id = dedup_id
     if item.delay_s is None:
         plan.delay = config.default_delay_s
         if plan.delay:
@@ -318,6 +339,18 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
             )
         plan.victim = victim
     return plan
+
+
+def content_id(item: NewMessage) -> str:
+    """The dedup id of a message in a ``dedup_by_content`` queue that sets none: a SHA-256 of
+    its topic, ordering key and payload (lengths first, so no two triples run together)."""
+    payload = types_pb2.Message.FromString(item.raw).payload
+    digest = hashlib.sha256()
+    for part in (item.topic.encode(), item.ordering_key.encode()):
+        digest.update(b"%d:" % len(part))
+        digest.update(part)
+    digest.update(payload)
+    return "sha256:" + digest.hexdigest()
 
 
 def _droppable(q: QueueState) -> Msg | None:

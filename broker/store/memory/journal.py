@@ -28,6 +28,9 @@ class Journal:
     def queue_delete(self, name: str) -> None:
         """A queue was deleted, with its messages, bindings and subscriptions."""
 
+    def queue_paused(self, name: str, paused: bool) -> None:
+        """A queue was paused or resumed."""
+
     def binding_put(self, pattern: str, queue: str) -> None: ...
 
     def binding_delete(self, pattern: str, queue: str) -> None: ...

@@ -39,6 +39,8 @@ def claim(
         raise NotFound(f"subscription {subscription!r} of queue {queue!r} does not exist")
     now = m.clock()
     deadline = now + lease_s
+    if q.paused:
+        return Claim(deadline, [])
     ready = sub.ready
     lease = Lease(new_token(), 0)
     taken: list[Unit] = []

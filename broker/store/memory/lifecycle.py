@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from broker.model import Guarantee, MessageState
+from broker.model import DeadLetterReason, Guarantee, MessageState
 from broker.store.memory import deadletters
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.machine import Machine
@@ -77,6 +77,8 @@ def finish(
     all its units are done. Returns True when the message is gone."""
     if unit.state == IN_FLIGHT:
         release(q, unit)
+    if q.nack_reasons:
+        q.nack_reasons.pop(unit_key(unit), None)
     q.set_state(unit, DONE)
     unit.final = final
     if q.fifo:
@@ -136,7 +138,7 @@ def retry(
         return
     config = q.config
     if failure and config.max_deliveries and unit.attempts >= config.max_deliveries:
-        dead_letter(m, q, unit, REASON_MAX_DELIVERIES)
+        dead_letter(m, q, unit, REASON_MAX_DELIVERIES, DeadLetterReason.MAX_DELIVERIES)
         if finished is not None:
             finished.append(unit)
         return
@@ -152,10 +154,10 @@ def retry(
         requeued.append(unit)
 
 
-def dead_letter(m: Machine, q: QueueState, unit: Unit, reason: str) -> None:
+def dead_letter(m: Machine, q: QueueState, unit: Unit, reason: str, code: DeadLetterReason) -> None:
     """Moves one unit to the dead-letter queue (or drops it, counted, without one)."""
     q.counters.dead_lettered += 1
-    deadletters.move(m, q, unit.msg, unit, reason)
+    deadletters.move(m, q, unit.msg, unit, reason, code)
     finish(m, q, unit, MessageState.DEAD_LETTERED, reason)
 
 
@@ -205,7 +207,7 @@ def expire(m: Machine, q: QueueState, seqs: list[int]) -> None:
         if msg is None or not msg.expires_at or msg.expires_at > now:
             continue
         q.counters.expired += 1
-        deadletters.move(m, q, msg, None, REASON_EXPIRED)
+        deadletters.move(m, q, msg, None, REASON_EXPIRED, DeadLetterReason.EXPIRED)
         ended += end(m, q, msg, MessageState.EXPIRED, REASON_EXPIRED)
         changed.append(seq)
     m.journal.finished(q, ended, MessageState.EXPIRED)

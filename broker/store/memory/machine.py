@@ -19,6 +19,7 @@ from broker.store.base import Listener
 from broker.store.ids import first_seq, parse_ack_id
 from broker.store.memory.journal import Journal
 from broker.store.memory.queue import QueueState
+from broker.store.memory.rates import SAMPLE_EVERY_S
 from broker.store.memory.records import IN_FLIGHT, Unit
 from broker.store.memory.status import StatusBoard, status_of
 from broker.store.memory.timers import Timers
@@ -58,7 +59,18 @@ class Machine:
     def new_queue(self, q: QueueState) -> QueueState:
         q.signalled = self.signalled
         self.queues[q.name] = q
+        q.rates.sample(self.clock(), q.counters)
         return q
+
+    def start_sampling(self) -> None:
+        """Samples every queue's counters for its rates once a second from now on."""
+        self.timers.schedule(self.clock() + SAMPLE_EVERY_S, self._sample)
+
+    def _sample(self) -> None:
+        now = self.clock()
+        for q in self.queues.values():
+            q.rates.sample(now, q.counters)
+        self.timers.schedule(now + SAMPLE_EVERY_S, self._sample)
 
     def take_seqs(self, count: int) -> int:
         """Reserves ``count`` sequence numbers; returns the first."""

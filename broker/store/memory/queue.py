@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from broker.model import QueueConfig, QueueKind
 from broker.routing import PatternTrie
 from broker.store.memory.dedup import DedupWindow
+from broker.store.memory.rates import RateRing
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, READY, Msg, Unit
 from broker.wire import queue_field
 
@@ -185,6 +186,12 @@ class QueueState:
         self._matching: dict[str, list[str]] = {}
         self.signalled: set[QueueState] = set()
         """The machine's set of queues with signals (shared by every queue)."""
+        self.paused = False
+        """While True, claims hand out nothing (``leases.claim``); durable (its own record)."""
+        self.nack_reasons: dict[int, str] = {}
+        """Last nack reason per unit (``unit_key``), for the units nacked with one: shown on
+        their dead letter. Empty for almost every queue, so checking it costs nothing."""
+        self.rates = RateRing()
 
     def reconfigure(self, config: QueueConfig) -> None:
         kind_changed = config.kind is not self.config.kind

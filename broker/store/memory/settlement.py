@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from broker.model import MessageState
+from broker.model import DeadLetterReason, MessageState
 from broker.store.memory import leases, lifecycle
 from broker.store.memory.machine import Machine
 from broker.store.memory.queue import QueueState
-from broker.store.memory.records import Unit
+from broker.store.memory.records import Unit, unit_key
 
 _DELIVERED = MessageState.DELIVERED
 
@@ -54,12 +54,17 @@ def settle(m: Machine, ack_ids: Sequence[str]) -> list[str]:
     return failed
 
 
-def requeue(m: Machine, ack_ids: Sequence[str], delay: float | None, failure: bool) -> list[str]:
+def requeue(
+    m: Machine, ack_ids: Sequence[str], delay: float | None, failure: bool, reason: str = ""
+) -> list[str]:
     found, failed = _resolve(m, ack_ids)
     now = m.clock()
     for q, group in found.items():
         if failure:
             q.counters.nacked += len(group)
+        if reason:
+            for unit in group:
+                q.nack_reasons[unit_key(unit)] = reason
         requeued: list[Unit] = []
         finished: list[Unit] = []
         for unit in group:
@@ -80,7 +85,9 @@ def dead_letter(m: Machine, ack_ids: Sequence[str], reason: str) -> list[str]:
     for q, group in found.items():
         q.counters.nacked += len(group)
         for unit in group:
-            lifecycle.dead_letter(m, q, unit, reason or lifecycle.REASON_NACKED)
+            lifecycle.dead_letter(
+                m, q, unit, reason or lifecycle.REASON_NACKED, DeadLetterReason.NACKED
+            )
         m.journal.finished(q, group, MessageState.DEAD_LETTERED)
         if m.board.watched:
             m.touched(q, [u.msg.seq for u in group], reason or lifecycle.REASON_NACKED)

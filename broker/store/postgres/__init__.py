@@ -49,6 +49,7 @@ from broker.model import (
 from broker.routing import PatternTrie, validate_pattern, validate_topic
 from broker.store.base import (
     Claim,
+    DeadLetterFilter,
     Listener,
     MessageStatus,
     NewMessage,
@@ -981,6 +982,7 @@ class PostgresStore(Store):
         *,
         failure: bool = True,
         sync: bool = True,
+        reason: str = "",
     ) -> list[str]:
         if delay_s is not None:
             check_duration("delay", delay_s)
@@ -1132,7 +1134,9 @@ class PostgresStore(Store):
         await self._report(signals)
         return len({r["seq"] for r in rows})
 
-    async def redrive(self, queue: str, destination: str, limit: int) -> tuple[int, int]:
+    async def redrive(
+        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+    ) -> tuple[int, int]:
         now = self.clock()
         signals = Signals()
         counts = _Counts()
@@ -1249,7 +1253,9 @@ class PostgresStore(Store):
             )
         return out
 
-    async def dead_letters(self, queue: str, limit: int) -> list[bytes]:
+    async def dead_letters(
+        self, queue: str, limit: int, *, where: DeadLetterFilter | None = None
+    ) -> list[bytes]:
         async with self._db() as conn:
             q = await self._queue(conn, queue)
             rows = await conn.fetch(
@@ -1274,7 +1280,17 @@ class PostgresStore(Store):
             depth=live["depth"],
             oldest_age_s=max(0.0, now - oldest) if oldest is not None else 0.0,
             subscriptions=len(q.subs),
-            **{name: int(c[name]) for name in _COUNTERS},
+            sent=int(c["sent"]),
+            delivered=int(c["delivered"]),
+            acked=int(c["acked"]),
+            nacked=int(c["nacked"]),
+            redelivered=int(c["redelivered"]),
+            dead_lettered=int(c["dead_lettered"]),
+            expired=int(c["expired"]),
+            dropped=int(c["dropped"]),
+            duplicates=int(c["duplicates"]),
+            queue=queue,
+            kind=int(q.config.kind),
         )
 
     async def status(self, queue: str, message_id_: str) -> MessageStatus:

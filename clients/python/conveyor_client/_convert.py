@@ -49,6 +49,7 @@ class QueueConfig(TypedDict, total=False):
     max_depth: int | None
     overflow_policy: types_pb2.OverflowPolicy.ValueType | None
     max_payload_bytes: int | None
+    dedup_by_content: bool | None
 
 
 def to_duration(value: DurationLike) -> duration_pb2.Duration:
@@ -126,6 +127,7 @@ def build_queue(name: str, config: QueueConfig) -> types_pb2.Queue:
         max_depth=config.get("max_depth") or 0,
         overflow_policy=config.get("overflow_policy") or types_pb2.OVERFLOW_POLICY_UNSPECIFIED,
         max_payload_bytes=config.get("max_payload_bytes") or 0,
+        dedup_by_content=bool(config.get("dedup_by_content")),
     )
 
 

@@ -303,17 +303,58 @@ class AsyncClient:
         return list((await self._unary(self._admin.PeekMessages, request)).messages)
 
     async def list_dead_letters(
-        self, queue: str, max_messages: int = 100
+        self,
+        queue: str,
+        max_messages: int = 100,
+        *,
+        reason: types_pb2.DeadLetterReason.ValueType = types_pb2.DEAD_LETTER_REASON_UNSPECIFIED,
+        source_queue: str = "",
+        source_subscription: str = "",
     ) -> list[types_pb2.Message]:
         """See ``Client.list_dead_letters``."""
-        request = admin_pb2.ListDeadLettersRequest(queue=queue, max_messages=max_messages)
+        request = admin_pb2.ListDeadLettersRequest(
+            queue=queue,
+            max_messages=max_messages,
+            reason=reason,
+            source_queue=source_queue,
+            source_subscription=source_subscription,
+        )
         return list((await self._unary(self._admin.ListDeadLetters, request)).messages)
 
     async def redrive(
-        self, queue: str, *, destination: str = "", max_messages: int = 0
+        self,
+        queue: str,
+        *,
+        destination: str = "",
+        max_messages: int = 0,
+        reset_attempts: bool = False,
     ) -> admin_pb2.RedriveDeadLettersResponse:
         """See ``Client.redrive``."""
         request = admin_pb2.RedriveDeadLettersRequest(
-            queue=queue, destination=destination, max_messages=max_messages
+            queue=queue,
+            destination=destination,
+            max_messages=max_messages,
+            reset_attempts=reset_attempts,
         )
         return await self._unary(self._admin.RedriveDeadLetters, request)
+
+    # --- Admin: operating queues --------------------------------------------------------------
+
+    async def pause_queue(self, queue: str) -> bool:
+        """See ``Client.pause_queue``."""
+        request = admin_pb2.PauseQueueRequest(queue=queue)
+        return (await self._unary(self._admin.PauseQueue, request)).changed
+
+    async def resume_queue(self, queue: str) -> bool:
+        """See ``Client.resume_queue``."""
+        request = admin_pb2.ResumeQueueRequest(queue=queue)
+        return (await self._unary(self._admin.ResumeQueue, request)).changed
+
+    async def list_queue_stats(
+        self, prefix: str = "", *, include_subscriptions: bool = False
+    ) -> list[admin_pb2.GetQueueStatsResponse]:
+        """See ``Client.list_queue_stats``."""
+        request = admin_pb2.ListQueueStatsRequest(
+            prefix=prefix, include_subscriptions=include_subscriptions
+        )
+        return list((await self._unary(self._admin.ListQueueStats, request)).queues)

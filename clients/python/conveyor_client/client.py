@@ -285,16 +285,60 @@ class Client:
         request = admin_pb2.PeekMessagesRequest(queue=queue, max_messages=max_messages)
         return list(self._unary(self._admin.PeekMessages, request).messages)
 
-    def list_dead_letters(self, queue: str, max_messages: int = 100) -> list[types_pb2.Message]:
-        """Messages of a dead-letter queue; each one's ``dead_letter`` says why it is there."""
-        request = admin_pb2.ListDeadLettersRequest(queue=queue, max_messages=max_messages)
+    def list_dead_letters(
+        self,
+        queue: str,
+        max_messages: int = 100,
+        *,
+        reason: types_pb2.DeadLetterReason.ValueType = types_pb2.DEAD_LETTER_REASON_UNSPECIFIED,
+        source_queue: str = "",
+        source_subscription: str = "",
+    ) -> list[types_pb2.Message]:
+        """Messages of a dead-letter queue; each one's ``dead_letter`` says why it is there.
+        ``reason``, ``source_queue`` and ``source_subscription`` list only those that match."""
+        request = admin_pb2.ListDeadLettersRequest(
+            queue=queue,
+            max_messages=max_messages,
+            reason=reason,
+            source_queue=source_queue,
+            source_subscription=source_subscription,
+        )
         return list(self._unary(self._admin.ListDeadLetters, request).messages)
 
     def redrive(
-        self, queue: str, *, destination: str = "", max_messages: int = 0
+        self,
+        queue: str,
+        *,
+        destination: str = "",
+        max_messages: int = 0,
+        reset_attempts: bool = False,
     ) -> admin_pb2.RedriveDeadLettersResponse:
-        """Moves dead letters back to their source queue (or ``destination``); 0 moves all."""
+        """Moves dead letters back to their source queue (or ``destination``); 0 moves all.
+        Each keeps its attempt count unless ``reset_attempts``."""
         request = admin_pb2.RedriveDeadLettersRequest(
-            queue=queue, destination=destination, max_messages=max_messages
+            queue=queue,
+            destination=destination,
+            max_messages=max_messages,
+            reset_attempts=reset_attempts,
         )
         return self._unary(self._admin.RedriveDeadLetters, request)
+
+    # --- Admin: operating queues --------------------------------------------------------------
+
+    def pause_queue(self, queue: str) -> bool:
+        """Stops deliveries from ``queue`` (sends are still stored); False if already paused."""
+        return self._unary(self._admin.PauseQueue, admin_pb2.PauseQueueRequest(queue=queue)).changed
+
+    def resume_queue(self, queue: str) -> bool:
+        """Lets a paused queue deliver again; False if it was not paused."""
+        request = admin_pb2.ResumeQueueRequest(queue=queue)
+        return self._unary(self._admin.ResumeQueue, request).changed
+
+    def list_queue_stats(
+        self, prefix: str = "", *, include_subscriptions: bool = False
+    ) -> list[admin_pb2.GetQueueStatsResponse]:
+        """Every queue's stats (whose name starts with ``prefix``), by name, with rates."""
+        request = admin_pb2.ListQueueStatsRequest(
+            prefix=prefix, include_subscriptions=include_subscriptions
+        )
+        return list(self._unary(self._admin.ListQueueStats, request).queues)

@@ -20,9 +20,58 @@ async def _opened(kind: str, tmp_path: Path, dsn: str = "") -> AsyncIterator[Sto
         await e.store.close()
 
 
+POSTGRES_NOT_YET = {
+    **dict.fromkeys(
+        (
+            "test_the_same_content_inside_the_window_is_stored_once",
+            "test_content_means_topic_ordering_key_and_payload",
+            "test_after_the_window_the_same_content_is_new",
+            "test_queues_without_it_keep_every_copy",
+        ),
+        "content-based dedup",
+    ),
+    **dict.fromkeys(
+        (
+            "test_max_deliveries_keeps_the_last_nack_reason",
+            "test_a_lease_that_runs_out_keeps_the_nack_reason_before_it",
+            "test_nack_to_dead_letters_and_expiry_have_their_codes",
+            "test_dead_letters_filter_by_reason_and_source",
+            "test_redrive_keeps_the_attempt_count_by_default",
+            "test_redriving_a_broadcast_copy_keeps_its_attempts",
+        ),
+        "dead-letter reason codes, nack reasons, filters, redrive keeping attempts",
+    ),
+    **dict.fromkeys(
+        (
+            "test_a_paused_queue_stores_sends_and_delivers_nothing",
+            "test_leases_in_flight_run_on_while_paused",
+            "test_pause_names_an_existing_queue",
+        ),
+        "pause/resume",
+    ),
+    **dict.fromkeys(
+        (
+            "test_rates_after_a_known_workload",
+            "test_rates_fall_to_zero_when_traffic_stops",
+            "test_lag_per_subscription",
+            "test_lag_of_the_one_subscription_of_a_queue",
+            "test_list_stats_covers_every_queue",
+        ),
+        "rates and per-subscription lag in stats",
+    ),
+}
+"""Verbs and options that came to the store contract after the PostgreSQL store was written
+and that it does not implement yet (the contract's defaults raise ``Unimplemented``): their
+tests are skipped for it, by name, so the gap shows in every run's summary."""
+
+
 @pytest.fixture(params=STORES)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
     dsn = ""
+    if request.param == "postgres":
+        missing = POSTGRES_NOT_YET.get(request.node.originalname)
+        if missing:
+            pytest.skip(f"not implemented by the PostgreSQL store yet: {missing}")
     if request.param == "postgres":  # a fresh database of the session's throwaway cluster
         dsn = request.getfixturevalue("postgres_cluster").database()
     async for e in _opened(request.param, tmp_path, dsn):

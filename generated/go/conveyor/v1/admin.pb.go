@@ -1133,6 +1133,19 @@ type GetQueueStatsResponse struct {
 	Depth uint64 `protobuf:"varint,14,opt,name=depth,proto3" json:"depth,omitempty"`
 	// Subscriptions of the queue.
 	Subscriptions uint32 `protobuf:"varint,15,opt,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	// True while the queue is paused (PauseQueue): nothing is delivered from it.
+	Paused bool `protobuf:"varint,30,opt,name=paused,proto3" json:"paused,omitempty"`
+	// Per-second rates over the last minute (or since the server started, if later).
+	Rates_1M *QueueRates `protobuf:"bytes,31,opt,name=rates_1m,json=rates1m,proto3" json:"rates_1m,omitempty"`
+	// Per-second rates over the last 5 minutes (or since the server started, if later).
+	Rates_5M *QueueRates `protobuf:"bytes,32,opt,name=rates_5m,json=rates5m,proto3" json:"rates_5m,omitempty"`
+	// Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+	// `include_subscriptions`.
+	SubscriptionLag []*SubscriptionLag `protobuf:"bytes,33,rep,name=subscription_lag,json=subscriptionLag,proto3" json:"subscription_lag,omitempty"`
+	// The queue's name (set by GetQueueStats and ListQueueStats).
+	Queue string `protobuf:"bytes,34,opt,name=queue,proto3" json:"queue,omitempty"`
+	// The queue's kind.
+	Kind          QueueKind `protobuf:"varint,35,opt,name=kind,proto3,enum=conveyor.v1.QueueKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1272,6 +1285,510 @@ func (x *GetQueueStatsResponse) GetSubscriptions() uint32 {
 	return 0
 }
 
+func (x *GetQueueStatsResponse) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *GetQueueStatsResponse) GetRates_1M() *QueueRates {
+	if x != nil {
+		return x.Rates_1M
+	}
+	return nil
+}
+
+func (x *GetQueueStatsResponse) GetRates_5M() *QueueRates {
+	if x != nil {
+		return x.Rates_5M
+	}
+	return nil
+}
+
+func (x *GetQueueStatsResponse) GetSubscriptionLag() []*SubscriptionLag {
+	if x != nil {
+		return x.SubscriptionLag
+	}
+	return nil
+}
+
+func (x *GetQueueStatsResponse) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *GetQueueStatsResponse) GetKind() QueueKind {
+	if x != nil {
+		return x.Kind
+	}
+	return QueueKind_QUEUE_KIND_UNSPECIFIED
+}
+
+// QueueRates are per-second rates of a queue's counters over a window (a ring of per-second
+// samples kept in memory: they start again from zero when the server restarts).
+type QueueRates struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Messages accepted per second.
+	Sent float64 `protobuf:"fixed64,1,opt,name=sent,proto3" json:"sent,omitempty"`
+	// Deliveries handed out per second (first attempts and redeliveries).
+	Delivered float64 `protobuf:"fixed64,2,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	// Deliveries acked per second.
+	Acked float64 `protobuf:"fixed64,3,opt,name=acked,proto3" json:"acked,omitempty"`
+	// Messages dead-lettered (or dropped for lack of a dead-letter queue) per second.
+	DeadLettered float64 `protobuf:"fixed64,4,opt,name=dead_lettered,json=deadLettered,proto3" json:"dead_lettered,omitempty"`
+	// The span the rates cover: the window, or less when the server started within it.
+	Window        *durationpb.Duration `protobuf:"bytes,5,opt,name=window,proto3" json:"window,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueRates) Reset() {
+	*x = QueueRates{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueRates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueRates) ProtoMessage() {}
+
+func (x *QueueRates) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueRates.ProtoReflect.Descriptor instead.
+func (*QueueRates) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *QueueRates) GetSent() float64 {
+	if x != nil {
+		return x.Sent
+	}
+	return 0
+}
+
+func (x *QueueRates) GetDelivered() float64 {
+	if x != nil {
+		return x.Delivered
+	}
+	return 0
+}
+
+func (x *QueueRates) GetAcked() float64 {
+	if x != nil {
+		return x.Acked
+	}
+	return 0
+}
+
+func (x *QueueRates) GetDeadLettered() float64 {
+	if x != nil {
+		return x.DeadLettered
+	}
+	return 0
+}
+
+func (x *QueueRates) GetWindow() *durationpb.Duration {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+// SubscriptionLag is how far one subscription is behind: what it could take now, what waits
+// for a deliver time, what it holds, and how old its oldest unfinished message is.
+type SubscriptionLag struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription.
+	Subscription string `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// Messages this subscription could be handed now (matching its filter).
+	Ready uint64 `protobuf:"varint,2,opt,name=ready,proto3" json:"ready,omitempty"`
+	// Messages waiting for a deliver time (delay or retry backoff) that it will be offered.
+	Delayed uint64 `protobuf:"varint,3,opt,name=delayed,proto3" json:"delayed,omitempty"`
+	// Deliveries leased to its consumers.
+	InFlight uint64 `protobuf:"varint,4,opt,name=in_flight,json=inFlight,proto3" json:"in_flight,omitempty"`
+	// Age of the oldest message it has not finished (ready, delayed or in flight); zero when
+	// it is caught up.
+	OldestAge *durationpb.Duration `protobuf:"bytes,5,opt,name=oldest_age,json=oldestAge,proto3" json:"oldest_age,omitempty"`
+	// True when the queue held more messages than one stats call counts (100,000, oldest
+	// first): the counts are then lower bounds.
+	Partial       bool `protobuf:"varint,6,opt,name=partial,proto3" json:"partial,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscriptionLag) Reset() {
+	*x = SubscriptionLag{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscriptionLag) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscriptionLag) ProtoMessage() {}
+
+func (x *SubscriptionLag) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscriptionLag.ProtoReflect.Descriptor instead.
+func (*SubscriptionLag) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SubscriptionLag) GetSubscription() string {
+	if x != nil {
+		return x.Subscription
+	}
+	return ""
+}
+
+func (x *SubscriptionLag) GetReady() uint64 {
+	if x != nil {
+		return x.Ready
+	}
+	return 0
+}
+
+func (x *SubscriptionLag) GetDelayed() uint64 {
+	if x != nil {
+		return x.Delayed
+	}
+	return 0
+}
+
+func (x *SubscriptionLag) GetInFlight() uint64 {
+	if x != nil {
+		return x.InFlight
+	}
+	return 0
+}
+
+func (x *SubscriptionLag) GetOldestAge() *durationpb.Duration {
+	if x != nil {
+		return x.OldestAge
+	}
+	return nil
+}
+
+func (x *SubscriptionLag) GetPartial() bool {
+	if x != nil {
+		return x.Partial
+	}
+	return false
+}
+
+// PauseQueueRequest names a queue.
+type PauseQueueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Queue name.
+	Queue         string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseQueueRequest) Reset() {
+	*x = PauseQueueRequest{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseQueueRequest) ProtoMessage() {}
+
+func (x *PauseQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseQueueRequest.ProtoReflect.Descriptor instead.
+func (*PauseQueueRequest) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PauseQueueRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+// PauseQueueResponse says whether anything changed.
+type PauseQueueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when the queue was paused already.
+	Changed       bool `protobuf:"varint,1,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseQueueResponse) Reset() {
+	*x = PauseQueueResponse{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseQueueResponse) ProtoMessage() {}
+
+func (x *PauseQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseQueueResponse.ProtoReflect.Descriptor instead.
+func (*PauseQueueResponse) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PauseQueueResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// ResumeQueueRequest names a queue.
+type ResumeQueueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Queue name.
+	Queue         string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeQueueRequest) Reset() {
+	*x = ResumeQueueRequest{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeQueueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeQueueRequest) ProtoMessage() {}
+
+func (x *ResumeQueueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeQueueRequest.ProtoReflect.Descriptor instead.
+func (*ResumeQueueRequest) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ResumeQueueRequest) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+// ResumeQueueResponse says whether anything changed.
+type ResumeQueueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False when the queue was not paused.
+	Changed       bool `protobuf:"varint,1,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeQueueResponse) Reset() {
+	*x = ResumeQueueResponse{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeQueueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeQueueResponse) ProtoMessage() {}
+
+func (x *ResumeQueueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeQueueResponse.ProtoReflect.Descriptor instead.
+func (*ResumeQueueResponse) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ResumeQueueResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
+// ListQueueStatsRequest lists the stats of many queues.
+type ListQueueStatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only queues whose name starts with this.
+	Prefix string `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// Also fill in each queue's `subscription_lag` (costs a pass over large queues).
+	IncludeSubscriptions bool `protobuf:"varint,2,opt,name=include_subscriptions,json=includeSubscriptions,proto3" json:"include_subscriptions,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *ListQueueStatsRequest) Reset() {
+	*x = ListQueueStatsRequest{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueStatsRequest) ProtoMessage() {}
+
+func (x *ListQueueStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueStatsRequest.ProtoReflect.Descriptor instead.
+func (*ListQueueStatsRequest) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListQueueStatsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListQueueStatsRequest) GetIncludeSubscriptions() bool {
+	if x != nil {
+		return x.IncludeSubscriptions
+	}
+	return false
+}
+
+// ListQueueStatsResponse has one entry per queue, by name.
+type ListQueueStatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each queue's stats, `queue` naming it.
+	Queues        []*GetQueueStatsResponse `protobuf:"bytes,1,rep,name=queues,proto3" json:"queues,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQueueStatsResponse) Reset() {
+	*x = ListQueueStatsResponse{}
+	mi := &file_conveyor_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQueueStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQueueStatsResponse) ProtoMessage() {}
+
+func (x *ListQueueStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_conveyor_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQueueStatsResponse.ProtoReflect.Descriptor instead.
+func (*ListQueueStatsResponse) Descriptor() ([]byte, []int) {
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListQueueStatsResponse) GetQueues() []*GetQueueStatsResponse {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
 // PeekMessagesRequest reads messages without delivering them.
 type PeekMessagesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1285,7 +1802,7 @@ type PeekMessagesRequest struct {
 
 func (x *PeekMessagesRequest) Reset() {
 	*x = PeekMessagesRequest{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[24]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1814,7 @@ func (x *PeekMessagesRequest) String() string {
 func (*PeekMessagesRequest) ProtoMessage() {}
 
 func (x *PeekMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[24]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1827,7 @@ func (x *PeekMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeekMessagesRequest.ProtoReflect.Descriptor instead.
 func (*PeekMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PeekMessagesRequest) GetQueue() string {
@@ -1344,7 +1861,7 @@ type PeekedMessage struct {
 
 func (x *PeekedMessage) Reset() {
 	*x = PeekedMessage{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[25]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1873,7 @@ func (x *PeekedMessage) String() string {
 func (*PeekedMessage) ProtoMessage() {}
 
 func (x *PeekedMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[25]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1886,7 @@ func (x *PeekedMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeekedMessage.ProtoReflect.Descriptor instead.
 func (*PeekedMessage) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PeekedMessage) GetMessage() *Message {
@@ -1411,7 +1928,7 @@ type PeekMessagesResponse struct {
 
 func (x *PeekMessagesResponse) Reset() {
 	*x = PeekMessagesResponse{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[26]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1940,7 @@ func (x *PeekMessagesResponse) String() string {
 func (*PeekMessagesResponse) ProtoMessage() {}
 
 func (x *PeekMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[26]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1953,7 @@ func (x *PeekMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeekMessagesResponse.ProtoReflect.Descriptor instead.
 func (*PeekMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PeekMessagesResponse) GetMessages() []*PeekedMessage {
@@ -1452,14 +1969,20 @@ type ListDeadLettersRequest struct {
 	// The dead-letter queue.
 	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
 	// Most messages to return; default 100, at most 1000.
-	MaxMessages   uint32 `protobuf:"varint,2,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxMessages uint32 `protobuf:"varint,2,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
+	// Only dead letters with this reason; unspecified lists every reason.
+	Reason DeadLetterReason `protobuf:"varint,30,opt,name=reason,proto3,enum=conveyor.v1.DeadLetterReason" json:"reason,omitempty"`
+	// Only dead letters from this source queue; empty: any.
+	SourceQueue string `protobuf:"bytes,31,opt,name=source_queue,json=sourceQueue,proto3" json:"source_queue,omitempty"`
+	// Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+	SourceSubscription string `protobuf:"bytes,32,opt,name=source_subscription,json=sourceSubscription,proto3" json:"source_subscription,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[27]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1994,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[27]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +2007,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListDeadLettersRequest) GetQueue() string {
@@ -1501,6 +2024,27 @@ func (x *ListDeadLettersRequest) GetMaxMessages() uint32 {
 	return 0
 }
 
+func (x *ListDeadLettersRequest) GetReason() DeadLetterReason {
+	if x != nil {
+		return x.Reason
+	}
+	return DeadLetterReason_DEAD_LETTER_REASON_UNSPECIFIED
+}
+
+func (x *ListDeadLettersRequest) GetSourceQueue() string {
+	if x != nil {
+		return x.SourceQueue
+	}
+	return ""
+}
+
+func (x *ListDeadLettersRequest) GetSourceSubscription() string {
+	if x != nil {
+		return x.SourceSubscription
+	}
+	return ""
+}
+
 // ListDeadLettersResponse lists dead letters; each message's `dead_letter` says why.
 type ListDeadLettersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1512,7 +2056,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[28]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +2068,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[28]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +2081,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListDeadLettersResponse) GetMessages() []*Message {
@@ -1555,14 +2099,18 @@ type RedriveDeadLettersRequest struct {
 	// Where to; empty sends each message back to the queue it came from.
 	Destination string `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"`
 	// Most messages to move; 0 moves all.
-	MaxMessages   uint64 `protobuf:"varint,3,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
+	MaxMessages uint64 `protobuf:"varint,3,opt,name=max_messages,json=maxMessages,proto3" json:"max_messages,omitempty"`
+	// False (the default) keeps each message's attempt count: its next delivery is attempt
+	// n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+	// starts it again from zero attempts, so it gets the full max_deliveries again.
+	ResetAttempts bool `protobuf:"varint,30,opt,name=reset_attempts,json=resetAttempts,proto3" json:"reset_attempts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RedriveDeadLettersRequest) Reset() {
 	*x = RedriveDeadLettersRequest{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[29]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +2122,7 @@ func (x *RedriveDeadLettersRequest) String() string {
 func (*RedriveDeadLettersRequest) ProtoMessage() {}
 
 func (x *RedriveDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[29]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +2135,7 @@ func (x *RedriveDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedriveDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*RedriveDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RedriveDeadLettersRequest) GetQueue() string {
@@ -1611,6 +2159,13 @@ func (x *RedriveDeadLettersRequest) GetMaxMessages() uint64 {
 	return 0
 }
 
+func (x *RedriveDeadLettersRequest) GetResetAttempts() bool {
+	if x != nil {
+		return x.ResetAttempts
+	}
+	return false
+}
+
 // RedriveDeadLettersResponse says how many moved.
 type RedriveDeadLettersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1624,7 +2179,7 @@ type RedriveDeadLettersResponse struct {
 
 func (x *RedriveDeadLettersResponse) Reset() {
 	*x = RedriveDeadLettersResponse{}
-	mi := &file_conveyor_v1_admin_proto_msgTypes[30]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +2191,7 @@ func (x *RedriveDeadLettersResponse) String() string {
 func (*RedriveDeadLettersResponse) ProtoMessage() {}
 
 func (x *RedriveDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_conveyor_v1_admin_proto_msgTypes[30]
+	mi := &file_conveyor_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +2204,7 @@ func (x *RedriveDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedriveDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*RedriveDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_conveyor_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RedriveDeadLettersResponse) GetRedriven() uint64 {
@@ -1719,7 +2274,7 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\"\x1c\n" +
 	"\x1aDeleteSubscriptionResponse\",\n" +
 	"\x14GetQueueStatsRequest\x12\x14\n" +
-	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xd5\x03\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\"\xe0\x05\n" +
 	"\x15GetQueueStatsResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\x04R\x05ready\x12\x18\n" +
 	"\adelayed\x18\x02 \x01(\x04R\adelayed\x12\x1b\n" +
@@ -1739,7 +2294,41 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"duplicates\x18\r \x01(\x04R\n" +
 	"duplicates\x12\x14\n" +
 	"\x05depth\x18\x0e \x01(\x04R\x05depth\x12$\n" +
-	"\rsubscriptions\x18\x0f \x01(\rR\rsubscriptions\"N\n" +
+	"\rsubscriptions\x18\x0f \x01(\rR\rsubscriptions\x12\x16\n" +
+	"\x06paused\x18\x1e \x01(\bR\x06paused\x122\n" +
+	"\brates_1m\x18\x1f \x01(\v2\x17.conveyor.v1.QueueRatesR\arates1m\x122\n" +
+	"\brates_5m\x18  \x01(\v2\x17.conveyor.v1.QueueRatesR\arates5m\x12G\n" +
+	"\x10subscription_lag\x18! \x03(\v2\x1c.conveyor.v1.SubscriptionLagR\x0fsubscriptionLag\x12\x14\n" +
+	"\x05queue\x18\" \x01(\tR\x05queue\x12*\n" +
+	"\x04kind\x18# \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\"\xac\x01\n" +
+	"\n" +
+	"QueueRates\x12\x12\n" +
+	"\x04sent\x18\x01 \x01(\x01R\x04sent\x12\x1c\n" +
+	"\tdelivered\x18\x02 \x01(\x01R\tdelivered\x12\x14\n" +
+	"\x05acked\x18\x03 \x01(\x01R\x05acked\x12#\n" +
+	"\rdead_lettered\x18\x04 \x01(\x01R\fdeadLettered\x121\n" +
+	"\x06window\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x06window\"\xd6\x01\n" +
+	"\x0fSubscriptionLag\x12\"\n" +
+	"\fsubscription\x18\x01 \x01(\tR\fsubscription\x12\x14\n" +
+	"\x05ready\x18\x02 \x01(\x04R\x05ready\x12\x18\n" +
+	"\adelayed\x18\x03 \x01(\x04R\adelayed\x12\x1b\n" +
+	"\tin_flight\x18\x04 \x01(\x04R\binFlight\x128\n" +
+	"\n" +
+	"oldest_age\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\toldestAge\x12\x18\n" +
+	"\apartial\x18\x06 \x01(\bR\apartial\")\n" +
+	"\x11PauseQueueRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\".\n" +
+	"\x12PauseQueueResponse\x12\x18\n" +
+	"\achanged\x18\x01 \x01(\bR\achanged\"*\n" +
+	"\x12ResumeQueueRequest\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\"/\n" +
+	"\x13ResumeQueueResponse\x12\x18\n" +
+	"\achanged\x18\x01 \x01(\bR\achanged\"d\n" +
+	"\x15ListQueueStatsRequest\x12\x16\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x123\n" +
+	"\x15include_subscriptions\x18\x02 \x01(\bR\x14includeSubscriptions\"T\n" +
+	"\x16ListQueueStatsResponse\x12:\n" +
+	"\x06queues\x18\x01 \x03(\v2\".conveyor.v1.GetQueueStatsResponseR\x06queues\"N\n" +
 	"\x13PeekMessagesRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12!\n" +
 	"\fmax_messages\x18\x02 \x01(\rR\vmaxMessages\"\xbe\x01\n" +
@@ -1749,20 +2338,23 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\battempts\x18\x03 \x01(\rR\battempts\x120\n" +
 	"\x06due_in\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05dueIn\"N\n" +
 	"\x14PeekMessagesResponse\x126\n" +
-	"\bmessages\x18\x01 \x03(\v2\x1a.conveyor.v1.PeekedMessageR\bmessages\"Q\n" +
+	"\bmessages\x18\x01 \x03(\v2\x1a.conveyor.v1.PeekedMessageR\bmessages\"\xdc\x01\n" +
 	"\x16ListDeadLettersRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12!\n" +
-	"\fmax_messages\x18\x02 \x01(\rR\vmaxMessages\"K\n" +
+	"\fmax_messages\x18\x02 \x01(\rR\vmaxMessages\x125\n" +
+	"\x06reason\x18\x1e \x01(\x0e2\x1d.conveyor.v1.DeadLetterReasonR\x06reason\x12!\n" +
+	"\fsource_queue\x18\x1f \x01(\tR\vsourceQueue\x12/\n" +
+	"\x13source_subscription\x18  \x01(\tR\x12sourceSubscription\"K\n" +
 	"\x17ListDeadLettersResponse\x120\n" +
-	"\bmessages\x18\x01 \x03(\v2\x14.conveyor.v1.MessageR\bmessages\"v\n" +
+	"\bmessages\x18\x01 \x03(\v2\x14.conveyor.v1.MessageR\bmessages\"\x9d\x01\n" +
 	"\x19RedriveDeadLettersRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12!\n" +
-	"\fmax_messages\x18\x03 \x01(\x04R\vmaxMessages\"R\n" +
+	"\fmax_messages\x18\x03 \x01(\x04R\vmaxMessages\x12%\n" +
+	"\x0ereset_attempts\x18\x1e \x01(\bR\rresetAttempts\"R\n" +
 	"\x1aRedriveDeadLettersResponse\x12\x1a\n" +
 	"\bredriven\x18\x01 \x01(\x04R\bredriven\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\x04R\askipped2\xa6\n" +
-	"\n" +
+	"\askipped\x18\x02 \x01(\x04R\askipped2\xa2\f\n" +
 	"\x05Admin\x12P\n" +
 	"\vCreateQueue\x12\x1f.conveyor.v1.CreateQueueRequest\x1a .conveyor.v1.CreateQueueResponse\x12G\n" +
 	"\bGetQueue\x12\x1c.conveyor.v1.GetQueueRequest\x1a\x1d.conveyor.v1.GetQueueResponse\x12M\n" +
@@ -1780,7 +2372,11 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\rGetQueueStats\x12!.conveyor.v1.GetQueueStatsRequest\x1a\".conveyor.v1.GetQueueStatsResponse\x12S\n" +
 	"\fPeekMessages\x12 .conveyor.v1.PeekMessagesRequest\x1a!.conveyor.v1.PeekMessagesResponse\x12\\\n" +
 	"\x0fListDeadLetters\x12#.conveyor.v1.ListDeadLettersRequest\x1a$.conveyor.v1.ListDeadLettersResponse\x12e\n" +
-	"\x12RedriveDeadLetters\x12&.conveyor.v1.RedriveDeadLettersRequest\x1a'.conveyor.v1.RedriveDeadLettersResponseB\\\n" +
+	"\x12RedriveDeadLetters\x12&.conveyor.v1.RedriveDeadLettersRequest\x1a'.conveyor.v1.RedriveDeadLettersResponse\x12M\n" +
+	"\n" +
+	"PauseQueue\x12\x1e.conveyor.v1.PauseQueueRequest\x1a\x1f.conveyor.v1.PauseQueueResponse\x12P\n" +
+	"\vResumeQueue\x12\x1f.conveyor.v1.ResumeQueueRequest\x1a .conveyor.v1.ResumeQueueResponse\x12Y\n" +
+	"\x0eListQueueStats\x12\".conveyor.v1.ListQueueStatsRequest\x1a#.conveyor.v1.ListQueueStatsResponseB\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -1795,7 +2391,7 @@ func file_conveyor_v1_admin_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_admin_proto_rawDescData
 }
 
-var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_conveyor_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*CreateQueueRequest)(nil),         // 0: conveyor.v1.CreateQueueRequest
 	(*CreateQueueResponse)(nil),        // 1: conveyor.v1.CreateQueueResponse
@@ -1821,73 +2417,97 @@ var file_conveyor_v1_admin_proto_goTypes = []any{
 	(*DeleteSubscriptionResponse)(nil), // 21: conveyor.v1.DeleteSubscriptionResponse
 	(*GetQueueStatsRequest)(nil),       // 22: conveyor.v1.GetQueueStatsRequest
 	(*GetQueueStatsResponse)(nil),      // 23: conveyor.v1.GetQueueStatsResponse
-	(*PeekMessagesRequest)(nil),        // 24: conveyor.v1.PeekMessagesRequest
-	(*PeekedMessage)(nil),              // 25: conveyor.v1.PeekedMessage
-	(*PeekMessagesResponse)(nil),       // 26: conveyor.v1.PeekMessagesResponse
-	(*ListDeadLettersRequest)(nil),     // 27: conveyor.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),    // 28: conveyor.v1.ListDeadLettersResponse
-	(*RedriveDeadLettersRequest)(nil),  // 29: conveyor.v1.RedriveDeadLettersRequest
-	(*RedriveDeadLettersResponse)(nil), // 30: conveyor.v1.RedriveDeadLettersResponse
-	(*Queue)(nil),                      // 31: conveyor.v1.Queue
-	(*fieldmaskpb.FieldMask)(nil),      // 32: google.protobuf.FieldMask
-	(*Binding)(nil),                    // 33: conveyor.v1.Binding
-	(*Subscription)(nil),               // 34: conveyor.v1.Subscription
-	(*durationpb.Duration)(nil),        // 35: google.protobuf.Duration
-	(*Message)(nil),                    // 36: conveyor.v1.Message
-	(MessageState)(0),                  // 37: conveyor.v1.MessageState
+	(*QueueRates)(nil),                 // 24: conveyor.v1.QueueRates
+	(*SubscriptionLag)(nil),            // 25: conveyor.v1.SubscriptionLag
+	(*PauseQueueRequest)(nil),          // 26: conveyor.v1.PauseQueueRequest
+	(*PauseQueueResponse)(nil),         // 27: conveyor.v1.PauseQueueResponse
+	(*ResumeQueueRequest)(nil),         // 28: conveyor.v1.ResumeQueueRequest
+	(*ResumeQueueResponse)(nil),        // 29: conveyor.v1.ResumeQueueResponse
+	(*ListQueueStatsRequest)(nil),      // 30: conveyor.v1.ListQueueStatsRequest
+	(*ListQueueStatsResponse)(nil),     // 31: conveyor.v1.ListQueueStatsResponse
+	(*PeekMessagesRequest)(nil),        // 32: conveyor.v1.PeekMessagesRequest
+	(*PeekedMessage)(nil),              // 33: conveyor.v1.PeekedMessage
+	(*PeekMessagesResponse)(nil),       // 34: conveyor.v1.PeekMessagesResponse
+	(*ListDeadLettersRequest)(nil),     // 35: conveyor.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),    // 36: conveyor.v1.ListDeadLettersResponse
+	(*RedriveDeadLettersRequest)(nil),  // 37: conveyor.v1.RedriveDeadLettersRequest
+	(*RedriveDeadLettersResponse)(nil), // 38: conveyor.v1.RedriveDeadLettersResponse
+	(*Queue)(nil),                      // 39: conveyor.v1.Queue
+	(*fieldmaskpb.FieldMask)(nil),      // 40: google.protobuf.FieldMask
+	(*Binding)(nil),                    // 41: conveyor.v1.Binding
+	(*Subscription)(nil),               // 42: conveyor.v1.Subscription
+	(*durationpb.Duration)(nil),        // 43: google.protobuf.Duration
+	(QueueKind)(0),                     // 44: conveyor.v1.QueueKind
+	(*Message)(nil),                    // 45: conveyor.v1.Message
+	(MessageState)(0),                  // 46: conveyor.v1.MessageState
+	(DeadLetterReason)(0),              // 47: conveyor.v1.DeadLetterReason
 }
 var file_conveyor_v1_admin_proto_depIdxs = []int32{
-	31, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	31, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	31, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
-	31, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
-	31, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
-	32, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
-	33, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
-	33, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
-	34, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
-	35, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
-	36, // 11: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
-	37, // 12: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
-	35, // 13: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
-	25, // 14: conveyor.v1.PeekMessagesResponse.messages:type_name -> conveyor.v1.PeekedMessage
-	36, // 15: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
-	0,  // 16: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
-	2,  // 17: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
-	4,  // 18: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
-	6,  // 19: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
-	8,  // 20: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
-	10, // 21: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
-	12, // 22: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
-	14, // 23: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
-	16, // 24: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
-	18, // 25: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
-	20, // 26: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
-	22, // 27: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
-	24, // 28: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
-	27, // 29: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
-	29, // 30: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
-	1,  // 31: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
-	3,  // 32: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
-	5,  // 33: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
-	7,  // 34: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
-	9,  // 35: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
-	11, // 36: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
-	13, // 37: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
-	15, // 38: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
-	17, // 39: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
-	19, // 40: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
-	21, // 41: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
-	23, // 42: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
-	26, // 43: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
-	28, // 44: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
-	30, // 45: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
-	31, // [31:46] is the sub-list for method output_type
-	16, // [16:31] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	39, // 0: conveyor.v1.CreateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	39, // 1: conveyor.v1.CreateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	39, // 2: conveyor.v1.GetQueueResponse.queue:type_name -> conveyor.v1.Queue
+	39, // 3: conveyor.v1.ListQueuesResponse.queues:type_name -> conveyor.v1.Queue
+	39, // 4: conveyor.v1.UpdateQueueRequest.queue:type_name -> conveyor.v1.Queue
+	40, // 5: conveyor.v1.UpdateQueueRequest.update_mask:type_name -> google.protobuf.FieldMask
+	39, // 6: conveyor.v1.UpdateQueueResponse.queue:type_name -> conveyor.v1.Queue
+	41, // 7: conveyor.v1.CreateBindingResponse.binding:type_name -> conveyor.v1.Binding
+	41, // 8: conveyor.v1.ListBindingsResponse.bindings:type_name -> conveyor.v1.Binding
+	42, // 9: conveyor.v1.ListSubscriptionsResponse.subscriptions:type_name -> conveyor.v1.Subscription
+	43, // 10: conveyor.v1.GetQueueStatsResponse.oldest_age:type_name -> google.protobuf.Duration
+	24, // 11: conveyor.v1.GetQueueStatsResponse.rates_1m:type_name -> conveyor.v1.QueueRates
+	24, // 12: conveyor.v1.GetQueueStatsResponse.rates_5m:type_name -> conveyor.v1.QueueRates
+	25, // 13: conveyor.v1.GetQueueStatsResponse.subscription_lag:type_name -> conveyor.v1.SubscriptionLag
+	44, // 14: conveyor.v1.GetQueueStatsResponse.kind:type_name -> conveyor.v1.QueueKind
+	43, // 15: conveyor.v1.QueueRates.window:type_name -> google.protobuf.Duration
+	43, // 16: conveyor.v1.SubscriptionLag.oldest_age:type_name -> google.protobuf.Duration
+	23, // 17: conveyor.v1.ListQueueStatsResponse.queues:type_name -> conveyor.v1.GetQueueStatsResponse
+	45, // 18: conveyor.v1.PeekedMessage.message:type_name -> conveyor.v1.Message
+	46, // 19: conveyor.v1.PeekedMessage.state:type_name -> conveyor.v1.MessageState
+	43, // 20: conveyor.v1.PeekedMessage.due_in:type_name -> google.protobuf.Duration
+	33, // 21: conveyor.v1.PeekMessagesResponse.messages:type_name -> conveyor.v1.PeekedMessage
+	47, // 22: conveyor.v1.ListDeadLettersRequest.reason:type_name -> conveyor.v1.DeadLetterReason
+	45, // 23: conveyor.v1.ListDeadLettersResponse.messages:type_name -> conveyor.v1.Message
+	0,  // 24: conveyor.v1.Admin.CreateQueue:input_type -> conveyor.v1.CreateQueueRequest
+	2,  // 25: conveyor.v1.Admin.GetQueue:input_type -> conveyor.v1.GetQueueRequest
+	4,  // 26: conveyor.v1.Admin.ListQueues:input_type -> conveyor.v1.ListQueuesRequest
+	6,  // 27: conveyor.v1.Admin.UpdateQueue:input_type -> conveyor.v1.UpdateQueueRequest
+	8,  // 28: conveyor.v1.Admin.DeleteQueue:input_type -> conveyor.v1.DeleteQueueRequest
+	10, // 29: conveyor.v1.Admin.PurgeQueue:input_type -> conveyor.v1.PurgeQueueRequest
+	12, // 30: conveyor.v1.Admin.CreateBinding:input_type -> conveyor.v1.CreateBindingRequest
+	14, // 31: conveyor.v1.Admin.DeleteBinding:input_type -> conveyor.v1.DeleteBindingRequest
+	16, // 32: conveyor.v1.Admin.ListBindings:input_type -> conveyor.v1.ListBindingsRequest
+	18, // 33: conveyor.v1.Admin.ListSubscriptions:input_type -> conveyor.v1.ListSubscriptionsRequest
+	20, // 34: conveyor.v1.Admin.DeleteSubscription:input_type -> conveyor.v1.DeleteSubscriptionRequest
+	22, // 35: conveyor.v1.Admin.GetQueueStats:input_type -> conveyor.v1.GetQueueStatsRequest
+	32, // 36: conveyor.v1.Admin.PeekMessages:input_type -> conveyor.v1.PeekMessagesRequest
+	35, // 37: conveyor.v1.Admin.ListDeadLetters:input_type -> conveyor.v1.ListDeadLettersRequest
+	37, // 38: conveyor.v1.Admin.RedriveDeadLetters:input_type -> conveyor.v1.RedriveDeadLettersRequest
+	26, // 39: conveyor.v1.Admin.PauseQueue:input_type -> conveyor.v1.PauseQueueRequest
+	28, // 40: conveyor.v1.Admin.ResumeQueue:input_type -> conveyor.v1.ResumeQueueRequest
+	30, // 41: conveyor.v1.Admin.ListQueueStats:input_type -> conveyor.v1.ListQueueStatsRequest
+	1,  // 42: conveyor.v1.Admin.CreateQueue:output_type -> conveyor.v1.CreateQueueResponse
+	3,  // 43: conveyor.v1.Admin.GetQueue:output_type -> conveyor.v1.GetQueueResponse
+	5,  // 44: conveyor.v1.Admin.ListQueues:output_type -> conveyor.v1.ListQueuesResponse
+	7,  // 45: conveyor.v1.Admin.UpdateQueue:output_type -> conveyor.v1.UpdateQueueResponse
+	9,  // 46: conveyor.v1.Admin.DeleteQueue:output_type -> conveyor.v1.DeleteQueueResponse
+	11, // 47: conveyor.v1.Admin.PurgeQueue:output_type -> conveyor.v1.PurgeQueueResponse
+	13, // 48: conveyor.v1.Admin.CreateBinding:output_type -> conveyor.v1.CreateBindingResponse
+	15, // 49: conveyor.v1.Admin.DeleteBinding:output_type -> conveyor.v1.DeleteBindingResponse
+	17, // 50: conveyor.v1.Admin.ListBindings:output_type -> conveyor.v1.ListBindingsResponse
+	19, // 51: conveyor.v1.Admin.ListSubscriptions:output_type -> conveyor.v1.ListSubscriptionsResponse
+	21, // 52: conveyor.v1.Admin.DeleteSubscription:output_type -> conveyor.v1.DeleteSubscriptionResponse
+	23, // 53: conveyor.v1.Admin.GetQueueStats:output_type -> conveyor.v1.GetQueueStatsResponse
+	34, // 54: conveyor.v1.Admin.PeekMessages:output_type -> conveyor.v1.PeekMessagesResponse
+	36, // 55: conveyor.v1.Admin.ListDeadLetters:output_type -> conveyor.v1.ListDeadLettersResponse
+	38, // 56: conveyor.v1.Admin.RedriveDeadLetters:output_type -> conveyor.v1.RedriveDeadLettersResponse
+	27, // 57: conveyor.v1.Admin.PauseQueue:output_type -> conveyor.v1.PauseQueueResponse
+	29, // 58: conveyor.v1.Admin.ResumeQueue:output_type -> conveyor.v1.ResumeQueueResponse
+	31, // 59: conveyor.v1.Admin.ListQueueStats:output_type -> conveyor.v1.ListQueueStatsResponse
+	42, // [42:60] is the sub-list for method output_type
+	24, // [24:42] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_admin_proto_init() }
@@ -1902,7 +2522,7 @@ func file_conveyor_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_admin_proto_rawDesc), len(file_conveyor_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   31,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

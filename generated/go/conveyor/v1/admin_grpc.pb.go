@@ -34,6 +34,9 @@ const (
 	Admin_PeekMessages_FullMethodName       = "/conveyor.v1.Admin/PeekMessages"
 	Admin_ListDeadLetters_FullMethodName    = "/conveyor.v1.Admin/ListDeadLetters"
 	Admin_RedriveDeadLetters_FullMethodName = "/conveyor.v1.Admin/RedriveDeadLetters"
+	Admin_PauseQueue_FullMethodName         = "/conveyor.v1.Admin/PauseQueue"
+	Admin_ResumeQueue_FullMethodName        = "/conveyor.v1.Admin/ResumeQueue"
+	Admin_ListQueueStats_FullMethodName     = "/conveyor.v1.Admin/ListQueueStats"
 )
 
 // AdminClient is the client API for Admin service.
@@ -72,6 +75,16 @@ type AdminClient interface {
 	ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error)
 	// RedriveDeadLetters moves dead letters back to their source queue (or a destination).
 	RedriveDeadLetters(ctx context.Context, in *RedriveDeadLettersRequest, opts ...grpc.CallOption) (*RedriveDeadLettersResponse, error)
+	// PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+	// streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+	// count, an expired lease makes its message ready again without redelivering it). Durable
+	// across restarts. Pausing a paused queue changes nothing.
+	PauseQueue(ctx context.Context, in *PauseQueueRequest, opts ...grpc.CallOption) (*PauseQueueResponse, error)
+	// ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+	ResumeQueue(ctx context.Context, in *ResumeQueueRequest, opts ...grpc.CallOption) (*ResumeQueueResponse, error)
+	// ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+	// by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+	ListQueueStats(ctx context.Context, in *ListQueueStatsRequest, opts ...grpc.CallOption) (*ListQueueStatsResponse, error)
 }
 
 type adminClient struct {
@@ -232,6 +245,36 @@ func (c *adminClient) RedriveDeadLetters(ctx context.Context, in *RedriveDeadLet
 	return out, nil
 }
 
+func (c *adminClient) PauseQueue(ctx context.Context, in *PauseQueueRequest, opts ...grpc.CallOption) (*PauseQueueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PauseQueueResponse)
+	err := c.cc.Invoke(ctx, Admin_PauseQueue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ResumeQueue(ctx context.Context, in *ResumeQueueRequest, opts ...grpc.CallOption) (*ResumeQueueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeQueueResponse)
+	err := c.cc.Invoke(ctx, Admin_ResumeQueue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListQueueStats(ctx context.Context, in *ListQueueStatsRequest, opts ...grpc.CallOption) (*ListQueueStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListQueueStatsResponse)
+	err := c.cc.Invoke(ctx, Admin_ListQueueStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -268,6 +311,16 @@ type AdminServer interface {
 	ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error)
 	// RedriveDeadLetters moves dead letters back to their source queue (or a destination).
 	RedriveDeadLetters(context.Context, *RedriveDeadLettersRequest) (*RedriveDeadLettersResponse, error)
+	// PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+	// streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+	// count, an expired lease makes its message ready again without redelivering it). Durable
+	// across restarts. Pausing a paused queue changes nothing.
+	PauseQueue(context.Context, *PauseQueueRequest) (*PauseQueueResponse, error)
+	// ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+	ResumeQueue(context.Context, *ResumeQueueRequest) (*ResumeQueueResponse, error)
+	// ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+	// by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+	ListQueueStats(context.Context, *ListQueueStatsRequest) (*ListQueueStatsResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -322,6 +375,15 @@ func (UnimplementedAdminServer) ListDeadLetters(context.Context, *ListDeadLetter
 }
 func (UnimplementedAdminServer) RedriveDeadLetters(context.Context, *RedriveDeadLettersRequest) (*RedriveDeadLettersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RedriveDeadLetters not implemented")
+}
+func (UnimplementedAdminServer) PauseQueue(context.Context, *PauseQueueRequest) (*PauseQueueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PauseQueue not implemented")
+}
+func (UnimplementedAdminServer) ResumeQueue(context.Context, *ResumeQueueRequest) (*ResumeQueueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeQueue not implemented")
+}
+func (UnimplementedAdminServer) ListQueueStats(context.Context, *ListQueueStatsRequest) (*ListQueueStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListQueueStats not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -614,6 +676,60 @@ func _Admin_RedriveDeadLetters_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_PauseQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PauseQueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).PauseQueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_PauseQueue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).PauseQueue(ctx, req.(*PauseQueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ResumeQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeQueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ResumeQueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ResumeQueue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ResumeQueue(ctx, req.(*ResumeQueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListQueueStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListQueueStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListQueueStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListQueueStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListQueueStats(ctx, req.(*ListQueueStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -680,6 +796,18 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RedriveDeadLetters",
 			Handler:    _Admin_RedriveDeadLetters_Handler,
+		},
+		{
+			MethodName: "PauseQueue",
+			Handler:    _Admin_PauseQueue_Handler,
+		},
+		{
+			MethodName: "ResumeQueue",
+			Handler:    _Admin_ResumeQueue_Handler,
+		},
+		{
+			MethodName: "ListQueueStats",
+			Handler:    _Admin_ListQueueStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

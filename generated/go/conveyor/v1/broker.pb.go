@@ -964,7 +964,8 @@ type NackRequest struct {
 	Delay *durationpb.Duration `protobuf:"bytes,2,opt,name=delay,proto3" json:"delay,omitempty"`
 	// Send straight to the dead-letter queue instead of redelivering.
 	DeadLetter bool `protobuf:"varint,3,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
-	// With dead_letter: recorded as the dead-letter reason.
+	// With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+	// nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
 	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

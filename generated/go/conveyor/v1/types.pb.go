@@ -322,6 +322,64 @@ func (MessageState) EnumDescriptor() ([]byte, []int) {
 	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// DeadLetterReason classifies why a message was dead-lettered (DeadLetterInfo.reason says it
+// in words).
+type DeadLetterReason int32
+
+const (
+	// Not known (dead letters made before reasons were recorded).
+	DeadLetterReason_DEAD_LETTER_REASON_UNSPECIFIED DeadLetterReason = 0
+	// Its delivery attempts reached the queue's max_deliveries.
+	DeadLetterReason_DEAD_LETTER_REASON_MAX_DELIVERIES DeadLetterReason = 1
+	// A consumer nacked it with `dead_letter` set.
+	DeadLetterReason_DEAD_LETTER_REASON_NACKED DeadLetterReason = 2
+	// Its TTL ran out.
+	DeadLetterReason_DEAD_LETTER_REASON_EXPIRED DeadLetterReason = 3
+)
+
+// Enum value maps for DeadLetterReason.
+var (
+	DeadLetterReason_name = map[int32]string{
+		0: "DEAD_LETTER_REASON_UNSPECIFIED",
+		1: "DEAD_LETTER_REASON_MAX_DELIVERIES",
+		2: "DEAD_LETTER_REASON_NACKED",
+		3: "DEAD_LETTER_REASON_EXPIRED",
+	}
+	DeadLetterReason_value = map[string]int32{
+		"DEAD_LETTER_REASON_UNSPECIFIED":    0,
+		"DEAD_LETTER_REASON_MAX_DELIVERIES": 1,
+		"DEAD_LETTER_REASON_NACKED":         2,
+		"DEAD_LETTER_REASON_EXPIRED":        3,
+	}
+)
+
+func (x DeadLetterReason) Enum() *DeadLetterReason {
+	p := new(DeadLetterReason)
+	*p = x
+	return p
+}
+
+func (x DeadLetterReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeadLetterReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_conveyor_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (DeadLetterReason) Type() protoreflect.EnumType {
+	return &file_conveyor_v1_types_proto_enumTypes[5]
+}
+
+func (x DeadLetterReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeadLetterReason.Descriptor instead.
+func (DeadLetterReason) EnumDescriptor() ([]byte, []int) {
+	return file_conveyor_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // Message is what producers send and consumers receive.
 type Message struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -500,8 +558,13 @@ type DeadLetterInfo struct {
 	Subscription string `protobuf:"bytes,5,opt,name=subscription,proto3" json:"subscription,omitempty"`
 	// The id the message had in its source queue.
 	SourceMessageId string `protobuf:"bytes,6,opt,name=source_message_id,json=sourceMessageId,proto3" json:"source_message_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Why, as a value to filter on (ListDeadLettersRequest.reason).
+	ReasonCode DeadLetterReason `protobuf:"varint,30,opt,name=reason_code,json=reasonCode,proto3,enum=conveyor.v1.DeadLetterReason" json:"reason_code,omitempty"`
+	// The reason given with the last Nack of the message (NackRequest.reason), if any: with
+	// max deliveries reached, why the consumers kept failing it.
+	LastNackReason string `protobuf:"bytes,31,opt,name=last_nack_reason,json=lastNackReason,proto3" json:"last_nack_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeadLetterInfo) Reset() {
@@ -572,6 +635,20 @@ func (x *DeadLetterInfo) GetSubscription() string {
 func (x *DeadLetterInfo) GetSourceMessageId() string {
 	if x != nil {
 		return x.SourceMessageId
+	}
+	return ""
+}
+
+func (x *DeadLetterInfo) GetReasonCode() DeadLetterReason {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return DeadLetterReason_DEAD_LETTER_REASON_UNSPECIFIED
+}
+
+func (x *DeadLetterInfo) GetLastNackReason() string {
+	if x != nil {
+		return x.LastNackReason
 	}
 	return ""
 }
@@ -770,9 +847,13 @@ type Queue struct {
 	// Largest payload accepted; 0 means the server's limit.
 	MaxPayloadBytes uint64 `protobuf:"varint,12,opt,name=max_payload_bytes,json=maxPayloadBytes,proto3" json:"max_payload_bytes,omitempty"`
 	// When the queue was created; output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+	// payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+	// content-based deduplication). A dedup_id set on a message still wins.
+	DedupByContent bool `protobuf:"varint,30,opt,name=dedup_by_content,json=dedupByContent,proto3" json:"dedup_by_content,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Queue) Reset() {
@@ -894,6 +975,13 @@ func (x *Queue) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Queue) GetDedupByContent() bool {
+	if x != nil {
+		return x.DedupByContent
+	}
+	return false
 }
 
 // Binding routes messages sent to a matching topic into a queue.
@@ -1259,14 +1347,17 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"deadLetter\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe7\x02\n" +
 	"\x0eDeadLetterInfo\x12!\n" +
 	"\fsource_queue\x18\x01 \x01(\tR\vsourceQueue\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1a\n" +
 	"\battempts\x18\x03 \x01(\rR\battempts\x12D\n" +
 	"\x10dead_letter_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0edeadLetterTime\x12\"\n" +
 	"\fsubscription\x18\x05 \x01(\tR\fsubscription\x12*\n" +
-	"\x11source_message_id\x18\x06 \x01(\tR\x0fsourceMessageId\"\xd2\x01\n" +
+	"\x11source_message_id\x18\x06 \x01(\tR\x0fsourceMessageId\x12>\n" +
+	"\vreason_code\x18\x1e \x01(\x0e2\x1d.conveyor.v1.DeadLetterReasonR\n" +
+	"reasonCode\x12(\n" +
+	"\x10last_nack_reason\x18\x1f \x01(\tR\x0elastNackReason\"\xd2\x01\n" +
 	"\bDelivery\x12\x15\n" +
 	"\x06ack_id\x18\x01 \x01(\tR\x05ackId\x12.\n" +
 	"\amessage\x18\x02 \x01(\v2\x14.conveyor.v1.MessageR\amessage\x12\x18\n" +
@@ -1280,7 +1371,7 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"multiplier\x12+\n" +
 	"\x03max\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03max\x12\x16\n" +
 	"\x06jitter\x18\x04 \x01(\x01R\x06jitter\x121\n" +
-	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\x91\x05\n" +
+	"\x06delays\x18\x05 \x03(\v2\x19.google.protobuf.DurationR\x06delays\"\xbb\x05\n" +
 	"\x05Queue\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.conveyor.v1.QueueKindR\x04kind\x12/\n" +
@@ -1297,7 +1388,8 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x0foverflow_policy\x18\v \x01(\x0e2\x1b.conveyor.v1.OverflowPolicyR\x0eoverflowPolicy\x12*\n" +
 	"\x11max_payload_bytes\x18\f \x01(\x04R\x0fmaxPayloadBytes\x12;\n" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"9\n" +
+	"createTime\x12(\n" +
+	"\x10dedup_by_content\x18\x1e \x01(\bR\x0ededupByContent\"9\n" +
 	"\aBinding\x12\x18\n" +
 	"\apattern\x18\x01 \x01(\tR\apattern\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\"\xc8\x01\n" +
@@ -1354,7 +1446,12 @@ const file_conveyor_v1_types_proto_rawDesc = "" +
 	"\x1bMESSAGE_STATE_DEAD_LETTERED\x10\x04\x12\x19\n" +
 	"\x15MESSAGE_STATE_EXPIRED\x10\x05\x12\x1b\n" +
 	"\x17MESSAGE_STATE_CANCELLED\x10\x06\x12\x19\n" +
-	"\x15MESSAGE_STATE_DROPPED\x10\aB\\\n" +
+	"\x15MESSAGE_STATE_DROPPED\x10\a*\x9c\x01\n" +
+	"\x10DeadLetterReason\x12\"\n" +
+	"\x1eDEAD_LETTER_REASON_UNSPECIFIED\x10\x00\x12%\n" +
+	"!DEAD_LETTER_REASON_MAX_DELIVERIES\x10\x01\x12\x1d\n" +
+	"\x19DEAD_LETTER_REASON_NACKED\x10\x02\x12\x1e\n" +
+	"\x1aDEAD_LETTER_REASON_EXPIRED\x10\x03B\\\n" +
 	"\x0fdev.conveyor.v1P\x01ZGgithub.com/conveyor-broker/conveyor/generated/go/conveyor/v1;conveyorv1b\x06proto3"
 
 var (
@@ -1369,7 +1466,7 @@ func file_conveyor_v1_types_proto_rawDescGZIP() []byte {
 	return file_conveyor_v1_types_proto_rawDescData
 }
 
-var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_conveyor_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_conveyor_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_conveyor_v1_types_proto_goTypes = []any{
 	(Guarantee)(0),                     // 0: conveyor.v1.Guarantee
@@ -1377,51 +1474,53 @@ var file_conveyor_v1_types_proto_goTypes = []any{
 	(OverflowPolicy)(0),                // 2: conveyor.v1.OverflowPolicy
 	(WaitFor)(0),                       // 3: conveyor.v1.WaitFor
 	(MessageState)(0),                  // 4: conveyor.v1.MessageState
-	(*Message)(nil),                    // 5: conveyor.v1.Message
-	(*DeadLetterInfo)(nil),             // 6: conveyor.v1.DeadLetterInfo
-	(*Delivery)(nil),                   // 7: conveyor.v1.Delivery
-	(*RetryBackoff)(nil),               // 8: conveyor.v1.RetryBackoff
-	(*Queue)(nil),                      // 9: conveyor.v1.Queue
-	(*Binding)(nil),                    // 10: conveyor.v1.Binding
-	(*Subscription)(nil),               // 11: conveyor.v1.Subscription
-	(*SubscriptionDeliveryStatus)(nil), // 12: conveyor.v1.SubscriptionDeliveryStatus
-	(*MessageStatus)(nil),              // 13: conveyor.v1.MessageStatus
-	nil,                                // 14: conveyor.v1.Message.AttributesEntry
-	(*durationpb.Duration)(nil),        // 15: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(DeadLetterReason)(0),              // 5: conveyor.v1.DeadLetterReason
+	(*Message)(nil),                    // 6: conveyor.v1.Message
+	(*DeadLetterInfo)(nil),             // 7: conveyor.v1.DeadLetterInfo
+	(*Delivery)(nil),                   // 8: conveyor.v1.Delivery
+	(*RetryBackoff)(nil),               // 9: conveyor.v1.RetryBackoff
+	(*Queue)(nil),                      // 10: conveyor.v1.Queue
+	(*Binding)(nil),                    // 11: conveyor.v1.Binding
+	(*Subscription)(nil),               // 12: conveyor.v1.Subscription
+	(*SubscriptionDeliveryStatus)(nil), // 13: conveyor.v1.SubscriptionDeliveryStatus
+	(*MessageStatus)(nil),              // 14: conveyor.v1.MessageStatus
+	nil,                                // 15: conveyor.v1.Message.AttributesEntry
+	(*durationpb.Duration)(nil),        // 16: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),      // 17: google.protobuf.Timestamp
 }
 var file_conveyor_v1_types_proto_depIdxs = []int32{
-	14, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
+	15, // 0: conveyor.v1.Message.attributes:type_name -> conveyor.v1.Message.AttributesEntry
 	0,  // 1: conveyor.v1.Message.guarantee:type_name -> conveyor.v1.Guarantee
-	15, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
-	15, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
-	16, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
-	6,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
-	16, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
-	16, // 8: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
-	15, // 9: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
-	15, // 10: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
-	15, // 11: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
-	1,  // 12: conveyor.v1.Queue.kind:type_name -> conveyor.v1.QueueKind
-	15, // 13: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
-	8,  // 14: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
-	15, // 15: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
-	15, // 16: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
-	15, // 17: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
-	2,  // 18: conveyor.v1.Queue.overflow_policy:type_name -> conveyor.v1.OverflowPolicy
-	16, // 19: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
-	16, // 20: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 21: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
-	4,  // 22: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
-	12, // 23: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
-	16, // 24: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 25: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	16, // 2: conveyor.v1.Message.delay:type_name -> google.protobuf.Duration
+	16, // 3: conveyor.v1.Message.ttl:type_name -> google.protobuf.Duration
+	17, // 4: conveyor.v1.Message.publish_time:type_name -> google.protobuf.Timestamp
+	7,  // 5: conveyor.v1.Message.dead_letter:type_name -> conveyor.v1.DeadLetterInfo
+	17, // 6: conveyor.v1.DeadLetterInfo.dead_letter_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: conveyor.v1.DeadLetterInfo.reason_code:type_name -> conveyor.v1.DeadLetterReason
+	6,  // 8: conveyor.v1.Delivery.message:type_name -> conveyor.v1.Message
+	17, // 9: conveyor.v1.Delivery.lease_deadline:type_name -> google.protobuf.Timestamp
+	16, // 10: conveyor.v1.RetryBackoff.initial:type_name -> google.protobuf.Duration
+	16, // 11: conveyor.v1.RetryBackoff.max:type_name -> google.protobuf.Duration
+	16, // 12: conveyor.v1.RetryBackoff.delays:type_name -> google.protobuf.Duration
+	1,  // 13: conveyor.v1.Queue.kind:type_name -> conveyor.v1.QueueKind
+	16, // 14: conveyor.v1.Queue.lease:type_name -> google.protobuf.Duration
+	9,  // 15: conveyor.v1.Queue.retry_backoff:type_name -> conveyor.v1.RetryBackoff
+	16, // 16: conveyor.v1.Queue.dedup_window:type_name -> google.protobuf.Duration
+	16, // 17: conveyor.v1.Queue.message_ttl:type_name -> google.protobuf.Duration
+	16, // 18: conveyor.v1.Queue.default_delay:type_name -> google.protobuf.Duration
+	2,  // 19: conveyor.v1.Queue.overflow_policy:type_name -> conveyor.v1.OverflowPolicy
+	17, // 20: conveyor.v1.Queue.create_time:type_name -> google.protobuf.Timestamp
+	17, // 21: conveyor.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 22: conveyor.v1.SubscriptionDeliveryStatus.state:type_name -> conveyor.v1.MessageState
+	4,  // 23: conveyor.v1.MessageStatus.state:type_name -> conveyor.v1.MessageState
+	13, // 24: conveyor.v1.MessageStatus.subscriptions:type_name -> conveyor.v1.SubscriptionDeliveryStatus
+	17, // 25: conveyor.v1.MessageStatus.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 26: conveyor.v1.MessageStatus.guarantee:type_name -> conveyor.v1.Guarantee
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_conveyor_v1_types_proto_init() }
@@ -1434,7 +1533,7 @@ func file_conveyor_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_conveyor_v1_types_proto_rawDesc), len(file_conveyor_v1_types_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -576,6 +576,12 @@ class GetQueueStatsResponse(_message.Message):
     DUPLICATES_FIELD_NUMBER: _builtins.int
     DEPTH_FIELD_NUMBER: _builtins.int
     SUBSCRIPTIONS_FIELD_NUMBER: _builtins.int
+    PAUSED_FIELD_NUMBER: _builtins.int
+    RATES_1M_FIELD_NUMBER: _builtins.int
+    RATES_5M_FIELD_NUMBER: _builtins.int
+    SUBSCRIPTION_LAG_FIELD_NUMBER: _builtins.int
+    QUEUE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
     ready: _builtins.int
     """Messages that can be delivered now."""
     delayed: _builtins.int
@@ -604,9 +610,29 @@ class GetQueueStatsResponse(_message.Message):
     """Messages held, in any state."""
     subscriptions: _builtins.int
     """Subscriptions of the queue."""
+    paused: _builtins.bool
+    """True while the queue is paused (PauseQueue): nothing is delivered from it."""
+    queue: _builtins.str
+    """The queue's name (set by GetQueueStats and ListQueueStats)."""
+    kind: _types_pb2.QueueKind.ValueType
+    """The queue's kind."""
     @_builtins.property
     def oldest_age(self) -> _duration_pb2.Duration:
         """Age of the oldest message not yet done."""
+
+    @_builtins.property
+    def rates_1m(self) -> Global___QueueRates:
+        """Per-second rates over the last minute (or since the server started, if later)."""
+
+    @_builtins.property
+    def rates_5m(self) -> Global___QueueRates:
+        """Per-second rates over the last 5 minutes (or since the server started, if later)."""
+
+    @_builtins.property
+    def subscription_lag(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubscriptionLag]:
+        """Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+        `include_subscriptions`.
+        """
 
     def __init__(
         self,
@@ -626,14 +652,250 @@ class GetQueueStatsResponse(_message.Message):
         duplicates: _builtins.int = ...,
         depth: _builtins.int = ...,
         subscriptions: _builtins.int = ...,
+        paused: _builtins.bool = ...,
+        rates_1m: Global___QueueRates | None = ...,
+        rates_5m: Global___QueueRates | None = ...,
+        subscription_lag: _abc.Iterable[Global___SubscriptionLag] | None = ...,
+        queue: _builtins.str = ...,
+        kind: _types_pb2.QueueKind.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_age", b"oldest_age"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_age", b"oldest_age", "rates_1m", b"rates_1m", "rates_5m", b"rates_5m"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "dead_lettered", b"dead_lettered", "delayed", b"delayed", "delivered", b"delivered", "depth", b"depth", "dropped", b"dropped", "duplicates", b"duplicates", "expired", b"expired", "in_flight", b"in_flight", "nacked", b"nacked", "oldest_age", b"oldest_age", "ready", b"ready", "redelivered", b"redelivered", "sent", b"sent", "subscriptions", b"subscriptions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "dead_lettered", b"dead_lettered", "delayed", b"delayed", "delivered", b"delivered", "depth", b"depth", "dropped", b"dropped", "duplicates", b"duplicates", "expired", b"expired", "in_flight", b"in_flight", "kind", b"kind", "nacked", b"nacked", "oldest_age", b"oldest_age", "paused", b"paused", "queue", b"queue", "rates_1m", b"rates_1m", "rates_5m", b"rates_5m", "ready", b"ready", "redelivered", b"redelivered", "sent", b"sent", "subscription_lag", b"subscription_lag", "subscriptions", b"subscriptions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetQueueStatsResponse: _TypeAlias = GetQueueStatsResponse  # noqa: Y015
+
+@_typing.final
+class QueueRates(_message.Message):
+    """QueueRates are per-second rates of a queue's counters over a window (a ring of per-second
+    samples kept in memory: they start again from zero when the server restarts).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SENT_FIELD_NUMBER: _builtins.int
+    DELIVERED_FIELD_NUMBER: _builtins.int
+    ACKED_FIELD_NUMBER: _builtins.int
+    DEAD_LETTERED_FIELD_NUMBER: _builtins.int
+    WINDOW_FIELD_NUMBER: _builtins.int
+    sent: _builtins.float
+    """Messages accepted per second."""
+    delivered: _builtins.float
+    """Deliveries handed out per second (first attempts and redeliveries)."""
+    acked: _builtins.float
+    """Deliveries acked per second."""
+    dead_lettered: _builtins.float
+    """Messages dead-lettered (or dropped for lack of a dead-letter queue) per second."""
+    @_builtins.property
+    def window(self) -> _duration_pb2.Duration:
+        """The span the rates cover: the window, or less when the server started within it."""
+
+    def __init__(
+        self,
+        *,
+        sent: _builtins.float = ...,
+        delivered: _builtins.float = ...,
+        acked: _builtins.float = ...,
+        dead_lettered: _builtins.float = ...,
+        window: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window", b"window"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked", b"acked", "dead_lettered", b"dead_lettered", "delivered", b"delivered", "sent", b"sent", "window", b"window"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueRates: _TypeAlias = QueueRates  # noqa: Y015
+
+@_typing.final
+class SubscriptionLag(_message.Message):
+    """SubscriptionLag is how far one subscription is behind: what it could take now, what waits
+    for a deliver time, what it holds, and how old its oldest unfinished message is.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBSCRIPTION_FIELD_NUMBER: _builtins.int
+    READY_FIELD_NUMBER: _builtins.int
+    DELAYED_FIELD_NUMBER: _builtins.int
+    IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    OLDEST_AGE_FIELD_NUMBER: _builtins.int
+    PARTIAL_FIELD_NUMBER: _builtins.int
+    subscription: _builtins.str
+    """The subscription."""
+    ready: _builtins.int
+    """Messages this subscription could be handed now (matching its filter)."""
+    delayed: _builtins.int
+    """Messages waiting for a deliver time (delay or retry backoff) that it will be offered."""
+    in_flight: _builtins.int
+    """Deliveries leased to its consumers."""
+    partial: _builtins.bool
+    """True when the queue held more messages than one stats call counts (100,000, oldest
+    first): the counts are then lower bounds.
+    """
+    @_builtins.property
+    def oldest_age(self) -> _duration_pb2.Duration:
+        """Age of the oldest message it has not finished (ready, delayed or in flight); zero when
+        it is caught up.
+        """
+
+    def __init__(
+        self,
+        *,
+        subscription: _builtins.str = ...,
+        ready: _builtins.int = ...,
+        delayed: _builtins.int = ...,
+        in_flight: _builtins.int = ...,
+        oldest_age: _duration_pb2.Duration | None = ...,
+        partial: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["oldest_age", b"oldest_age"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delayed", b"delayed", "in_flight", b"in_flight", "oldest_age", b"oldest_age", "partial", b"partial", "ready", b"ready", "subscription", b"subscription"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubscriptionLag: _TypeAlias = SubscriptionLag  # noqa: Y015
+
+@_typing.final
+class PauseQueueRequest(_message.Message):
+    """PauseQueueRequest names a queue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    """Queue name."""
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queue", b"queue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PauseQueueRequest: _TypeAlias = PauseQueueRequest  # noqa: Y015
+
+@_typing.final
+class PauseQueueResponse(_message.Message):
+    """PauseQueueResponse says whether anything changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGED_FIELD_NUMBER: _builtins.int
+    changed: _builtins.bool
+    """False when the queue was paused already."""
+    def __init__(
+        self,
+        *,
+        changed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PauseQueueResponse: _TypeAlias = PauseQueueResponse  # noqa: Y015
+
+@_typing.final
+class ResumeQueueRequest(_message.Message):
+    """ResumeQueueRequest names a queue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUE_FIELD_NUMBER: _builtins.int
+    queue: _builtins.str
+    """Queue name."""
+    def __init__(
+        self,
+        *,
+        queue: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queue", b"queue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResumeQueueRequest: _TypeAlias = ResumeQueueRequest  # noqa: Y015
+
+@_typing.final
+class ResumeQueueResponse(_message.Message):
+    """ResumeQueueResponse says whether anything changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGED_FIELD_NUMBER: _builtins.int
+    changed: _builtins.bool
+    """False when the queue was not paused."""
+    def __init__(
+        self,
+        *,
+        changed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResumeQueueResponse: _TypeAlias = ResumeQueueResponse  # noqa: Y015
+
+@_typing.final
+class ListQueueStatsRequest(_message.Message):
+    """ListQueueStatsRequest lists the stats of many queues."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFIX_FIELD_NUMBER: _builtins.int
+    INCLUDE_SUBSCRIPTIONS_FIELD_NUMBER: _builtins.int
+    prefix: _builtins.str
+    """Only queues whose name starts with this."""
+    include_subscriptions: _builtins.bool
+    """Also fill in each queue's `subscription_lag` (costs a pass over large queues)."""
+    def __init__(
+        self,
+        *,
+        prefix: _builtins.str = ...,
+        include_subscriptions: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_subscriptions", b"include_subscriptions", "prefix", b"prefix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListQueueStatsRequest: _TypeAlias = ListQueueStatsRequest  # noqa: Y015
+
+@_typing.final
+class ListQueueStatsResponse(_message.Message):
+    """ListQueueStatsResponse has one entry per queue, by name."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def queues(self) -> _containers.RepeatedCompositeFieldContainer[Global___GetQueueStatsResponse]:
+        """Each queue's stats, `queue` naming it."""
+
+    def __init__(
+        self,
+        *,
+        queues: _abc.Iterable[Global___GetQueueStatsResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queues", b"queues"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListQueueStatsResponse: _TypeAlias = ListQueueStatsResponse  # noqa: Y015
 
 @_typing.final
 class PeekMessagesRequest(_message.Message):
@@ -731,19 +993,31 @@ class ListDeadLettersRequest(_message.Message):
 
     QUEUE_FIELD_NUMBER: _builtins.int
     MAX_MESSAGES_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SOURCE_QUEUE_FIELD_NUMBER: _builtins.int
+    SOURCE_SUBSCRIPTION_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The dead-letter queue."""
     max_messages: _builtins.int
     """Most messages to return; default 100, at most 1000."""
+    reason: _types_pb2.DeadLetterReason.ValueType
+    """Only dead letters with this reason; unspecified lists every reason."""
+    source_queue: _builtins.str
+    """Only dead letters from this source queue; empty: any."""
+    source_subscription: _builtins.str
+    """Only dead letters of this subscription's copies (broadcast and quorum); empty: any."""
     def __init__(
         self,
         *,
         queue: _builtins.str = ...,
         max_messages: _builtins.int = ...,
+        reason: _types_pb2.DeadLetterReason.ValueType = ...,
+        source_queue: _builtins.str = ...,
+        source_subscription: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_messages", b"max_messages", "queue", b"queue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_messages", b"max_messages", "queue", b"queue", "reason", b"reason", "source_queue", b"source_queue", "source_subscription", b"source_subscription"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -782,22 +1056,29 @@ class RedriveDeadLettersRequest(_message.Message):
     QUEUE_FIELD_NUMBER: _builtins.int
     DESTINATION_FIELD_NUMBER: _builtins.int
     MAX_MESSAGES_FIELD_NUMBER: _builtins.int
+    RESET_ATTEMPTS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The dead-letter queue."""
     destination: _builtins.str
     """Where to; empty sends each message back to the queue it came from."""
     max_messages: _builtins.int
     """Most messages to move; 0 moves all."""
+    reset_attempts: _builtins.bool
+    """False (the default) keeps each message's attempt count: its next delivery is attempt
+    n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+    starts it again from zero attempts, so it gets the full max_deliveries again.
+    """
     def __init__(
         self,
         *,
         queue: _builtins.str = ...,
         destination: _builtins.str = ...,
         max_messages: _builtins.int = ...,
+        reset_attempts: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "max_messages", b"max_messages", "queue", b"queue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "max_messages", b"max_messages", "queue", b"queue", "reset_attempts", b"reset_attempts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -110,6 +110,21 @@ class AdminStub:
                 request_serializer=conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersRequest.SerializeToString,
                 response_deserializer=conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersResponse.FromString,
                 _registered_method=True)
+        self.PauseQueue = channel.unary_unary(
+                '/conveyor.v1.Admin/PauseQueue',
+                request_serializer=conveyor_dot_v1_dot_admin__pb2.PauseQueueRequest.SerializeToString,
+                response_deserializer=conveyor_dot_v1_dot_admin__pb2.PauseQueueResponse.FromString,
+                _registered_method=True)
+        self.ResumeQueue = channel.unary_unary(
+                '/conveyor.v1.Admin/ResumeQueue',
+                request_serializer=conveyor_dot_v1_dot_admin__pb2.ResumeQueueRequest.SerializeToString,
+                response_deserializer=conveyor_dot_v1_dot_admin__pb2.ResumeQueueResponse.FromString,
+                _registered_method=True)
+        self.ListQueueStats = channel.unary_unary(
+                '/conveyor.v1.Admin/ListQueueStats',
+                request_serializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.SerializeToString,
+                response_deserializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -221,6 +236,31 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PauseQueue(self, request, context):
+        """PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+        streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+        count, an expired lease makes its message ready again without redelivering it). Durable
+        across restarts. Pausing a paused queue changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeQueue(self, request, context):
+        """ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQueueStats(self, request, context):
+        """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+        by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -298,6 +338,21 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.RedriveDeadLetters,
                     request_deserializer=conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersRequest.FromString,
                     response_serializer=conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersResponse.SerializeToString,
+            ),
+            'PauseQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseQueue,
+                    request_deserializer=conveyor_dot_v1_dot_admin__pb2.PauseQueueRequest.FromString,
+                    response_serializer=conveyor_dot_v1_dot_admin__pb2.PauseQueueResponse.SerializeToString,
+            ),
+            'ResumeQueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeQueue,
+                    request_deserializer=conveyor_dot_v1_dot_admin__pb2.ResumeQueueRequest.FromString,
+                    response_serializer=conveyor_dot_v1_dot_admin__pb2.ResumeQueueResponse.SerializeToString,
+            ),
+            'ListQueueStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQueueStats,
+                    request_deserializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.FromString,
+                    response_serializer=conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -706,6 +761,87 @@ class Admin:
             '/conveyor.v1.Admin/RedriveDeadLetters',
             conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersRequest.SerializeToString,
             conveyor_dot_v1_dot_admin__pb2.RedriveDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/conveyor.v1.Admin/PauseQueue',
+            conveyor_dot_v1_dot_admin__pb2.PauseQueueRequest.SerializeToString,
+            conveyor_dot_v1_dot_admin__pb2.PauseQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeQueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/conveyor.v1.Admin/ResumeQueue',
+            conveyor_dot_v1_dot_admin__pb2.ResumeQueueRequest.SerializeToString,
+            conveyor_dot_v1_dot_admin__pb2.ResumeQueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQueueStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/conveyor.v1.Admin/ListQueueStats',
+            conveyor_dot_v1_dot_admin__pb2.ListQueueStatsRequest.SerializeToString,
+            conveyor_dot_v1_dot_admin__pb2.ListQueueStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,18 @@ class AdminStub:
     """ListDeadLetters lists the messages of a dead-letter queue with why they are there."""
     RedriveDeadLetters: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RedriveDeadLettersRequest, _admin_pb2.RedriveDeadLettersResponse]
     """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+    PauseQueue: _grpc.UnaryUnaryMultiCallable[_admin_pb2.PauseQueueRequest, _admin_pb2.PauseQueueResponse]
+    """PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+    streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+    count, an expired lease makes its message ready again without redelivering it). Durable
+    across restarts. Pausing a paused queue changes nothing.
+    """
+    ResumeQueue: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ResumeQueueRequest, _admin_pb2.ResumeQueueResponse]
+    """ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once)."""
+    ListQueueStats: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListQueueStatsRequest, _admin_pb2.ListQueueStatsResponse]
+    """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+    by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+    """
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -99,6 +111,18 @@ class AdminAsyncStub(AdminStub):
     """ListDeadLetters lists the messages of a dead-letter queue with why they are there."""
     RedriveDeadLetters: _aio.UnaryUnaryMultiCallable[_admin_pb2.RedriveDeadLettersRequest, _admin_pb2.RedriveDeadLettersResponse]  # type: ignore[assignment]
     """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+    PauseQueue: _aio.UnaryUnaryMultiCallable[_admin_pb2.PauseQueueRequest, _admin_pb2.PauseQueueResponse]  # type: ignore[assignment]
+    """PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+    streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+    count, an expired lease makes its message ready again without redelivering it). Durable
+    across restarts. Pausing a paused queue changes nothing.
+    """
+    ResumeQueue: _aio.UnaryUnaryMultiCallable[_admin_pb2.ResumeQueueRequest, _admin_pb2.ResumeQueueResponse]  # type: ignore[assignment]
+    """ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once)."""
+    ListQueueStats: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListQueueStatsRequest, _admin_pb2.ListQueueStatsResponse]  # type: ignore[assignment]
+    """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+    by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+    """
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     """Admin is the control plane: queues, bindings, subscriptions, stats and dead letters."""
@@ -222,5 +246,35 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.RedriveDeadLettersResponse, _abc.Awaitable[_admin_pb2.RedriveDeadLettersResponse]]:
         """RedriveDeadLetters moves dead letters back to their source queue (or a destination)."""
+
+    @_abc_1.abstractmethod
+    def PauseQueue(
+        self,
+        request: _admin_pb2.PauseQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.PauseQueueResponse, _abc.Awaitable[_admin_pb2.PauseQueueResponse]]:
+        """PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+        streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+        count, an expired lease makes its message ready again without redelivering it). Durable
+        across restarts. Pausing a paused queue changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def ResumeQueue(
+        self,
+        request: _admin_pb2.ResumeQueueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ResumeQueueResponse, _abc.Awaitable[_admin_pb2.ResumeQueueResponse]]:
+        """ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once)."""
+
+    @_abc_1.abstractmethod
+    def ListQueueStats(
+        self,
+        request: _admin_pb2.ListQueueStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListQueueStatsResponse, _abc.Awaitable[_admin_pb2.ListQueueStatsResponse]]:
+        """ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+        by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+        """
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

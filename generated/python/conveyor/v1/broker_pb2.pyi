@@ -516,7 +516,9 @@ class NackRequest(_message.Message):
     dead_letter: _builtins.bool
     """Send straight to the dead-letter queue instead of redelivering."""
     reason: _builtins.str
-    """With dead_letter: recorded as the dead-letter reason."""
+    """With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+    nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
+    """
     @_builtins.property
     def ack_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Deliveries to return."""

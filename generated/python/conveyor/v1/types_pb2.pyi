@@ -181,6 +181,36 @@ MESSAGE_STATE_DROPPED: MessageState.ValueType  # 7
 """Dropped to make room under OVERFLOW_POLICY_DROP_OLDEST."""
 Global___MessageState: _TypeAlias = MessageState  # noqa: Y015
 
+class _DeadLetterReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeadLetterReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeadLetterReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DEAD_LETTER_REASON_UNSPECIFIED: _DeadLetterReason.ValueType  # 0
+    """Not known (dead letters made before reasons were recorded)."""
+    DEAD_LETTER_REASON_MAX_DELIVERIES: _DeadLetterReason.ValueType  # 1
+    """Its delivery attempts reached the queue's max_deliveries."""
+    DEAD_LETTER_REASON_NACKED: _DeadLetterReason.ValueType  # 2
+    """A consumer nacked it with `dead_letter` set."""
+    DEAD_LETTER_REASON_EXPIRED: _DeadLetterReason.ValueType  # 3
+    """Its TTL ran out."""
+
+class DeadLetterReason(_DeadLetterReason, metaclass=_DeadLetterReasonEnumTypeWrapper):
+    """DeadLetterReason classifies why a message was dead-lettered (DeadLetterInfo.reason says it
+    in words).
+    """
+
+DEAD_LETTER_REASON_UNSPECIFIED: DeadLetterReason.ValueType  # 0
+"""Not known (dead letters made before reasons were recorded)."""
+DEAD_LETTER_REASON_MAX_DELIVERIES: DeadLetterReason.ValueType  # 1
+"""Its delivery attempts reached the queue's max_deliveries."""
+DEAD_LETTER_REASON_NACKED: DeadLetterReason.ValueType  # 2
+"""A consumer nacked it with `dead_letter` set."""
+DEAD_LETTER_REASON_EXPIRED: DeadLetterReason.ValueType  # 3
+"""Its TTL ran out."""
+Global___DeadLetterReason: _TypeAlias = DeadLetterReason  # noqa: Y015
+
 @_typing.final
 class Message(_message.Message):
     """Message is what producers send and consumers receive."""
@@ -297,6 +327,8 @@ class DeadLetterInfo(_message.Message):
     DEAD_LETTER_TIME_FIELD_NUMBER: _builtins.int
     SUBSCRIPTION_FIELD_NUMBER: _builtins.int
     SOURCE_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    REASON_CODE_FIELD_NUMBER: _builtins.int
+    LAST_NACK_REASON_FIELD_NUMBER: _builtins.int
     source_queue: _builtins.str
     """The queue the message was dead-lettered from."""
     reason: _builtins.str
@@ -307,6 +339,12 @@ class DeadLetterInfo(_message.Message):
     """The subscription whose copy failed, for broadcast and quorum messages."""
     source_message_id: _builtins.str
     """The id the message had in its source queue."""
+    reason_code: Global___DeadLetterReason.ValueType
+    """Why, as a value to filter on (ListDeadLettersRequest.reason)."""
+    last_nack_reason: _builtins.str
+    """The reason given with the last Nack of the message (NackRequest.reason), if any: with
+    max deliveries reached, why the consumers kept failing it.
+    """
     @_builtins.property
     def dead_letter_time(self) -> _timestamp_pb2.Timestamp:
         """When it was dead-lettered."""
@@ -320,10 +358,12 @@ class DeadLetterInfo(_message.Message):
         dead_letter_time: _timestamp_pb2.Timestamp | None = ...,
         subscription: _builtins.str = ...,
         source_message_id: _builtins.str = ...,
+        reason_code: Global___DeadLetterReason.ValueType = ...,
+        last_nack_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["dead_letter_time", b"dead_letter_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "dead_letter_time", b"dead_letter_time", "reason", b"reason", "source_message_id", b"source_message_id", "source_queue", b"source_queue", "subscription", b"subscription"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "dead_letter_time", b"dead_letter_time", "last_nack_reason", b"last_nack_reason", "reason", b"reason", "reason_code", b"reason_code", "source_message_id", b"source_message_id", "source_queue", b"source_queue", "subscription", b"subscription"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -437,6 +477,7 @@ class Queue(_message.Message):
     OVERFLOW_POLICY_FIELD_NUMBER: _builtins.int
     MAX_PAYLOAD_BYTES_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    DEDUP_BY_CONTENT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name: letters, digits, `_`, `-` and `.`, 1 to 255 bytes."""
     kind: Global___QueueKind.ValueType
@@ -451,6 +492,11 @@ class Queue(_message.Message):
     """What a full queue does with a new message."""
     max_payload_bytes: _builtins.int
     """Largest payload accepted; 0 means the server's limit."""
+    dedup_by_content: _builtins.bool
+    """With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+    payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+    content-based deduplication). A dedup_id set on a message still wins.
+    """
     @_builtins.property
     def lease(self) -> _duration_pb2.Duration:
         """Default lease (visibility timeout); default 30 s."""
@@ -491,10 +537,11 @@ class Queue(_message.Message):
         overflow_policy: Global___OverflowPolicy.ValueType = ...,
         max_payload_bytes: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        dedup_by_content: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "lease", b"lease", "message_ttl", b"message_ttl", "retry_backoff", b"retry_backoff"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "dead_letter_queue", b"dead_letter_queue", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "kind", b"kind", "lease", b"lease", "max_deliveries", b"max_deliveries", "max_depth", b"max_depth", "max_payload_bytes", b"max_payload_bytes", "message_ttl", b"message_ttl", "name", b"name", "overflow_policy", b"overflow_policy", "retry_backoff", b"retry_backoff"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "dead_letter_queue", b"dead_letter_queue", "dedup_by_content", b"dedup_by_content", "dedup_window", b"dedup_window", "default_delay", b"default_delay", "kind", b"kind", "lease", b"lease", "max_deliveries", b"max_deliveries", "max_depth", b"max_depth", "max_payload_bytes", b"max_payload_bytes", "message_ttl", b"message_ttl", "name", b"name", "overflow_policy", b"overflow_policy", "retry_backoff", b"retry_backoff"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

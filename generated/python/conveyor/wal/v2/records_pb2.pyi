@@ -53,6 +53,7 @@ class Published(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _builtins.int
     PUBLISH_TIMES_NS_FIELD_NUMBER: _builtins.int
     IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    NACK_REASONS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The queue they are in."""
     publish_time_ns: _builtins.int
@@ -115,7 +116,7 @@ class Published(_message.Message):
 
     @_builtins.property
     def attempts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """Snapshots: attempts so far; empty: none."""
+        """Attempts so far (snapshots, and messages redriven with their count kept); empty: none."""
 
     @_builtins.property
     def publish_times_ns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
@@ -124,6 +125,10 @@ class Published(_message.Message):
     @_builtins.property
     def in_flight(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
         """Snapshots: leased when written (a restart treats the lease as expired); empty: none."""
+
+    @_builtins.property
+    def nack_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Snapshots: each message's last nack reason; empty: none."""
 
     def __init__(
         self,
@@ -146,10 +151,11 @@ class Published(_message.Message):
         attempts: _abc.Iterable[_builtins.int] | None = ...,
         publish_times_ns: _abc.Iterable[_builtins.int] | None = ...,
         in_flight: _abc.Iterable[_builtins.bool] | None = ...,
+        nack_reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "copies", b"copies", "dedup_ids", b"dedup_ids", "dedup_seqs", b"dedup_seqs", "dedup_until_ns", b"dedup_until_ns", "due_ns", b"due_ns", "expires_at_ns", b"expires_at_ns", "guarantees", b"guarantees", "in_flight", b"in_flight", "messages", b"messages", "ordering_keys", b"ordering_keys", "priorities", b"priorities", "publish_time_ns", b"publish_time_ns", "publish_times_ns", b"publish_times_ns", "queue", b"queue", "seqs", b"seqs", "sizes", b"sizes", "topics", b"topics"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "copies", b"copies", "dedup_ids", b"dedup_ids", "dedup_seqs", b"dedup_seqs", "dedup_until_ns", b"dedup_until_ns", "due_ns", b"due_ns", "expires_at_ns", b"expires_at_ns", "guarantees", b"guarantees", "in_flight", b"in_flight", "messages", b"messages", "nack_reasons", b"nack_reasons", "ordering_keys", b"ordering_keys", "priorities", b"priorities", "publish_time_ns", b"publish_time_ns", "publish_times_ns", b"publish_times_ns", "queue", b"queue", "seqs", b"seqs", "sizes", b"sizes", "topics", b"topics"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -167,6 +173,7 @@ class Copies(_message.Message):
     FINALS_FIELD_NUMBER: _builtins.int
     DUE_NS_FIELD_NUMBER: _builtins.int
     IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    NACK_REASONS_FIELD_NUMBER: _builtins.int
     required_acks: _builtins.int
     """Acks needed for the message to be delivered."""
     @_builtins.property
@@ -175,7 +182,7 @@ class Copies(_message.Message):
 
     @_builtins.property
     def attempts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """Snapshots: attempts per copy."""
+        """Attempts per copy (snapshots, and copies redriven with their count kept)."""
 
     @_builtins.property
     def finals(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
@@ -189,6 +196,10 @@ class Copies(_message.Message):
     def in_flight(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bool]:
         """Snapshots: leased when written."""
 
+    @_builtins.property
+    def nack_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Snapshots: each copy's last nack reason; empty: none."""
+
     def __init__(
         self,
         *,
@@ -198,10 +209,11 @@ class Copies(_message.Message):
         finals: _abc.Iterable[_builtins.int] | None = ...,
         due_ns: _abc.Iterable[_builtins.int] | None = ...,
         in_flight: _abc.Iterable[_builtins.bool] | None = ...,
+        nack_reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "due_ns", b"due_ns", "finals", b"finals", "in_flight", b"in_flight", "required_acks", b"required_acks", "subscriptions", b"subscriptions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "due_ns", b"due_ns", "finals", b"finals", "in_flight", b"in_flight", "nack_reasons", b"nack_reasons", "required_acks", b"required_acks", "subscriptions", b"subscriptions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -258,6 +270,7 @@ class Requeued(_message.Message):
     COPIES_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
     DUE_NS_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """Their queue."""
     @_builtins.property
@@ -276,6 +289,10 @@ class Requeued(_message.Message):
     def due_ns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """When each becomes deliverable again, Unix nanoseconds."""
 
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The reason given with each nack (its last nack reason from then on); empty: none."""
+
     def __init__(
         self,
         *,
@@ -284,10 +301,11 @@ class Requeued(_message.Message):
         copies: _abc.Iterable[_builtins.int] | None = ...,
         attempts: _abc.Iterable[_builtins.int] | None = ...,
         due_ns: _abc.Iterable[_builtins.int] | None = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "copies", b"copies", "due_ns", b"due_ns", "queue", b"queue", "seqs", b"seqs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "copies", b"copies", "due_ns", b"due_ns", "queue", b"queue", "reasons", b"reasons", "seqs", b"seqs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

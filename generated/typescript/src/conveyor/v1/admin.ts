@@ -20,7 +20,21 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { FieldMask } from "../../google/protobuf/field_mask";
-import { Binding, Message, MessageState, messageStateFromJSON, messageStateToJSON, Queue, Subscription } from "./types";
+import {
+  Binding,
+  DeadLetterReason,
+  deadLetterReasonFromJSON,
+  deadLetterReasonToJSON,
+  Message,
+  MessageState,
+  messageStateFromJSON,
+  messageStateToJSON,
+  Queue,
+  QueueKind,
+  queueKindFromJSON,
+  queueKindToJSON,
+  Subscription,
+} from "./types";
 
 export const protobufPackage = "conveyor.v1";
 
@@ -207,6 +221,107 @@ export interface GetQueueStatsResponse {
   depth: number;
   /** Subscriptions of the queue. */
   subscriptions: number;
+  /** True while the queue is paused (PauseQueue): nothing is delivered from it. */
+  paused: boolean;
+  /** Per-second rates over the last minute (or since the server started, if later). */
+  rates1m?:
+    | QueueRates
+    | undefined;
+  /** Per-second rates over the last 5 minutes (or since the server started, if later). */
+  rates5m?:
+    | QueueRates
+    | undefined;
+  /**
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   */
+  subscriptionLag: SubscriptionLag[];
+  /** The queue's name (set by GetQueueStats and ListQueueStats). */
+  queue: string;
+  /** The queue's kind. */
+  kind: QueueKind;
+}
+
+/**
+ * QueueRates are per-second rates of a queue's counters over a window (a ring of per-second
+ * samples kept in memory: they start again from zero when the server restarts).
+ */
+export interface QueueRates {
+  /** Messages accepted per second. */
+  sent: number;
+  /** Deliveries handed out per second (first attempts and redeliveries). */
+  delivered: number;
+  /** Deliveries acked per second. */
+  acked: number;
+  /** Messages dead-lettered (or dropped for lack of a dead-letter queue) per second. */
+  deadLettered: number;
+  /** The span the rates cover: the window, or less when the server started within it. */
+  window?: Duration | undefined;
+}
+
+/**
+ * SubscriptionLag is how far one subscription is behind: what it could take now, what waits
+ * for a deliver time, what it holds, and how old its oldest unfinished message is.
+ */
+export interface SubscriptionLag {
+  /** The subscription. */
+  subscription: string;
+  /** Messages this subscription could be handed now (matching its filter). */
+  ready: number;
+  /** Messages waiting for a deliver time (delay or retry backoff) that it will be offered. */
+  delayed: number;
+  /** Deliveries leased to its consumers. */
+  inFlight: number;
+  /**
+   * Age of the oldest message it has not finished (ready, delayed or in flight); zero when
+   * it is caught up.
+   */
+  oldestAge?:
+    | Duration
+    | undefined;
+  /**
+   * True when the queue held more messages than one stats call counts (100,000, oldest
+   * first): the counts are then lower bounds.
+   */
+  partial: boolean;
+}
+
+/** PauseQueueRequest names a queue. */
+export interface PauseQueueRequest {
+  /** Queue name. */
+  queue: string;
+}
+
+/** PauseQueueResponse says whether anything changed. */
+export interface PauseQueueResponse {
+  /** False when the queue was paused already. */
+  changed: boolean;
+}
+
+/** ResumeQueueRequest names a queue. */
+export interface ResumeQueueRequest {
+  /** Queue name. */
+  queue: string;
+}
+
+/** ResumeQueueResponse says whether anything changed. */
+export interface ResumeQueueResponse {
+  /** False when the queue was not paused. */
+  changed: boolean;
+}
+
+/** ListQueueStatsRequest lists the stats of many queues. */
+export interface ListQueueStatsRequest {
+  /** Only queues whose name starts with this. */
+  prefix: string;
+  /** Also fill in each queue's `subscription_lag` (costs a pass over large queues). */
+  includeSubscriptions: boolean;
+}
+
+/** ListQueueStatsResponse has one entry per queue, by name. */
+export interface ListQueueStatsResponse {
+  /** Each queue's stats, `queue` naming it. */
+  queues: GetQueueStatsResponse[];
 }
 
 /** PeekMessagesRequest reads messages without delivering them. */
@@ -243,6 +358,12 @@ export interface ListDeadLettersRequest {
   queue: string;
   /** Most messages to return; default 100, at most 1000. */
   maxMessages: number;
+  /** Only dead letters with this reason; unspecified lists every reason. */
+  reason: DeadLetterReason;
+  /** Only dead letters from this source queue; empty: any. */
+  sourceQueue: string;
+  /** Only dead letters of this subscription's copies (broadcast and quorum); empty: any. */
+  sourceSubscription: string;
 }
 
 /** ListDeadLettersResponse lists dead letters; each message's `dead_letter` says why. */
@@ -259,6 +380,12 @@ export interface RedriveDeadLettersRequest {
   destination: string;
   /** Most messages to move; 0 moves all. */
   maxMessages: number;
+  /**
+   * False (the default) keeps each message's attempt count: its next delivery is attempt
+   * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+   * starts it again from zero attempts, so it gets the full max_deliveries again.
+   */
+  resetAttempts: boolean;
 }
 
 /** RedriveDeadLettersResponse says how many moved. */
@@ -1887,6 +2014,12 @@ function createBaseGetQueueStatsResponse(): GetQueueStatsResponse {
     duplicates: 0,
     depth: 0,
     subscriptions: 0,
+    paused: false,
+    rates1m: undefined,
+    rates5m: undefined,
+    subscriptionLag: [],
+    queue: "",
+    kind: 0,
   };
 }
 
@@ -1936,6 +2069,24 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     }
     if (message.subscriptions !== 0) {
       writer.uint32(120).uint32(message.subscriptions);
+    }
+    if (message.paused !== false) {
+      writer.uint32(240).bool(message.paused);
+    }
+    if (message.rates1m !== undefined) {
+      QueueRates.encode(message.rates1m, writer.uint32(250).fork()).join();
+    }
+    if (message.rates5m !== undefined) {
+      QueueRates.encode(message.rates5m, writer.uint32(258).fork()).join();
+    }
+    for (const v of message.subscriptionLag) {
+      SubscriptionLag.encode(v!, writer.uint32(266).fork()).join();
+    }
+    if (message.queue !== "") {
+      writer.uint32(274).string(message.queue);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(280).int32(message.kind);
     }
     return writer;
   },
@@ -2073,6 +2224,54 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
             message.subscriptions = reader.uint32();
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.rates1m = QueueRates.decode(reader, reader.uint32());
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.rates5m = QueueRates.decode(reader, reader.uint32());
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.subscriptionLag.push(SubscriptionLag.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 35: {
+            if (tag !== 280) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2114,6 +2313,24 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
       duplicates: isSet(object.duplicates) ? globalThis.Number(object.duplicates) : 0,
       depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
       subscriptions: isSet(object.subscriptions) ? globalThis.Number(object.subscriptions) : 0,
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      rates1m: isSet(object.rates1m)
+        ? QueueRates.fromJSON(object.rates1m)
+        : isSet(object.rates_1m)
+        ? QueueRates.fromJSON(object.rates_1m)
+        : undefined,
+      rates5m: isSet(object.rates5m)
+        ? QueueRates.fromJSON(object.rates5m)
+        : isSet(object.rates_5m)
+        ? QueueRates.fromJSON(object.rates_5m)
+        : undefined,
+      subscriptionLag: globalThis.Array.isArray(object?.subscriptionLag)
+        ? object.subscriptionLag.map((e: any) => SubscriptionLag.fromJSON(e))
+        : globalThis.Array.isArray(object?.subscription_lag)
+        ? object.subscription_lag.map((e: any) => SubscriptionLag.fromJSON(e))
+        : [],
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      kind: isSet(object.kind) ? queueKindFromJSON(object.kind) : 0,
     };
   },
 
@@ -2164,6 +2381,24 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     if (message.subscriptions !== 0) {
       obj.subscriptions = Math.round(message.subscriptions);
     }
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.rates1m !== undefined) {
+      obj.rates1m = QueueRates.toJSON(message.rates1m);
+    }
+    if (message.rates5m !== undefined) {
+      obj.rates5m = QueueRates.toJSON(message.rates5m);
+    }
+    if (message.subscriptionLag?.length) {
+      obj.subscriptionLag = message.subscriptionLag.map((e) => SubscriptionLag.toJSON(e));
+    }
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.kind !== 0) {
+      obj.kind = queueKindToJSON(message.kind);
+    }
     return obj;
   },
 
@@ -2189,6 +2424,742 @@ export const GetQueueStatsResponse: MessageFns<GetQueueStatsResponse> = {
     message.duplicates = object.duplicates ?? 0;
     message.depth = object.depth ?? 0;
     message.subscriptions = object.subscriptions ?? 0;
+    message.paused = object.paused ?? false;
+    message.rates1m = (object.rates1m !== undefined && object.rates1m !== null)
+      ? QueueRates.fromPartial(object.rates1m)
+      : undefined;
+    message.rates5m = (object.rates5m !== undefined && object.rates5m !== null)
+      ? QueueRates.fromPartial(object.rates5m)
+      : undefined;
+    message.subscriptionLag = object.subscriptionLag?.map((e) => SubscriptionLag.fromPartial(e)) || [];
+    message.queue = object.queue ?? "";
+    message.kind = object.kind ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueueRates(): QueueRates {
+  return { sent: 0, delivered: 0, acked: 0, deadLettered: 0, window: undefined };
+}
+
+export const QueueRates: MessageFns<QueueRates> = {
+  encode(message: QueueRates, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sent !== 0) {
+      writer.uint32(9).double(message.sent);
+    }
+    if (message.delivered !== 0) {
+      writer.uint32(17).double(message.delivered);
+    }
+    if (message.acked !== 0) {
+      writer.uint32(25).double(message.acked);
+    }
+    if (message.deadLettered !== 0) {
+      writer.uint32(33).double(message.deadLettered);
+    }
+    if (message.window !== undefined) {
+      Duration.encode(message.window, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueueRates {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueueRates();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.sent = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.delivered = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.acked = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.deadLettered = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.window = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueueRates {
+    return {
+      sent: isSet(object.sent) ? globalThis.Number(object.sent) : 0,
+      delivered: isSet(object.delivered) ? globalThis.Number(object.delivered) : 0,
+      acked: isSet(object.acked) ? globalThis.Number(object.acked) : 0,
+      deadLettered: isSet(object.deadLettered)
+        ? globalThis.Number(object.deadLettered)
+        : isSet(object.dead_lettered)
+        ? globalThis.Number(object.dead_lettered)
+        : 0,
+      window: isSet(object.window) ? Duration.fromJSON(object.window) : undefined,
+    };
+  },
+
+  toJSON(message: QueueRates): unknown {
+    const obj: any = {};
+    if (message.sent !== 0) {
+      obj.sent = floatToJson(message.sent);
+    }
+    if (message.delivered !== 0) {
+      obj.delivered = floatToJson(message.delivered);
+    }
+    if (message.acked !== 0) {
+      obj.acked = floatToJson(message.acked);
+    }
+    if (message.deadLettered !== 0) {
+      obj.deadLettered = floatToJson(message.deadLettered);
+    }
+    if (message.window !== undefined) {
+      obj.window = Duration.toJSON(message.window);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueueRates>, I>>(base?: I): QueueRates {
+    return QueueRates.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueueRates>, I>>(object: I): QueueRates {
+    const message = createBaseQueueRates();
+    message.sent = object.sent ?? 0;
+    message.delivered = object.delivered ?? 0;
+    message.acked = object.acked ?? 0;
+    message.deadLettered = object.deadLettered ?? 0;
+    message.window = (object.window !== undefined && object.window !== null)
+      ? Duration.fromPartial(object.window)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubscriptionLag(): SubscriptionLag {
+  return { subscription: "", ready: 0, delayed: 0, inFlight: 0, oldestAge: undefined, partial: false };
+}
+
+export const SubscriptionLag: MessageFns<SubscriptionLag> = {
+  encode(message: SubscriptionLag, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subscription !== "") {
+      writer.uint32(10).string(message.subscription);
+    }
+    if (message.ready !== 0) {
+      writer.uint32(16).uint64(message.ready);
+    }
+    if (message.delayed !== 0) {
+      writer.uint32(24).uint64(message.delayed);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(32).uint64(message.inFlight);
+    }
+    if (message.oldestAge !== undefined) {
+      Duration.encode(message.oldestAge, writer.uint32(42).fork()).join();
+    }
+    if (message.partial !== false) {
+      writer.uint32(48).bool(message.partial);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubscriptionLag {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubscriptionLag();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ready = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.delayed = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.inFlight = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.oldestAge = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubscriptionLag {
+    return {
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      ready: isSet(object.ready) ? globalThis.Number(object.ready) : 0,
+      delayed: isSet(object.delayed) ? globalThis.Number(object.delayed) : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      oldestAge: isSet(object.oldestAge)
+        ? Duration.fromJSON(object.oldestAge)
+        : isSet(object.oldest_age)
+        ? Duration.fromJSON(object.oldest_age)
+        : undefined,
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
+    };
+  },
+
+  toJSON(message: SubscriptionLag): unknown {
+    const obj: any = {};
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.ready !== 0) {
+      obj.ready = Math.round(message.ready);
+    }
+    if (message.delayed !== 0) {
+      obj.delayed = Math.round(message.delayed);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.oldestAge !== undefined) {
+      obj.oldestAge = Duration.toJSON(message.oldestAge);
+    }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubscriptionLag>, I>>(base?: I): SubscriptionLag {
+    return SubscriptionLag.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubscriptionLag>, I>>(object: I): SubscriptionLag {
+    const message = createBaseSubscriptionLag();
+    message.subscription = object.subscription ?? "";
+    message.ready = object.ready ?? 0;
+    message.delayed = object.delayed ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    message.oldestAge = (object.oldestAge !== undefined && object.oldestAge !== null)
+      ? Duration.fromPartial(object.oldestAge)
+      : undefined;
+    message.partial = object.partial ?? false;
+    return message;
+  },
+};
+
+function createBasePauseQueueRequest(): PauseQueueRequest {
+  return { queue: "" };
+}
+
+export const PauseQueueRequest: MessageFns<PauseQueueRequest> = {
+  encode(message: PauseQueueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseQueueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseQueueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseQueueRequest {
+    return { queue: isSet(object.queue) ? globalThis.String(object.queue) : "" };
+  },
+
+  toJSON(message: PauseQueueRequest): unknown {
+    const obj: any = {};
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseQueueRequest>, I>>(base?: I): PauseQueueRequest {
+    return PauseQueueRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseQueueRequest>, I>>(object: I): PauseQueueRequest {
+    const message = createBasePauseQueueRequest();
+    message.queue = object.queue ?? "";
+    return message;
+  },
+};
+
+function createBasePauseQueueResponse(): PauseQueueResponse {
+  return { changed: false };
+}
+
+export const PauseQueueResponse: MessageFns<PauseQueueResponse> = {
+  encode(message: PauseQueueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.changed !== false) {
+      writer.uint32(8).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseQueueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseQueueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseQueueResponse {
+    return { changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false };
+  },
+
+  toJSON(message: PauseQueueResponse): unknown {
+    const obj: any = {};
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseQueueResponse>, I>>(base?: I): PauseQueueResponse {
+    return PauseQueueResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseQueueResponse>, I>>(object: I): PauseQueueResponse {
+    const message = createBasePauseQueueResponse();
+    message.changed = object.changed ?? false;
+    return message;
+  },
+};
+
+function createBaseResumeQueueRequest(): ResumeQueueRequest {
+  return { queue: "" };
+}
+
+export const ResumeQueueRequest: MessageFns<ResumeQueueRequest> = {
+  encode(message: ResumeQueueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeQueueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeQueueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeQueueRequest {
+    return { queue: isSet(object.queue) ? globalThis.String(object.queue) : "" };
+  },
+
+  toJSON(message: ResumeQueueRequest): unknown {
+    const obj: any = {};
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeQueueRequest>, I>>(base?: I): ResumeQueueRequest {
+    return ResumeQueueRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeQueueRequest>, I>>(object: I): ResumeQueueRequest {
+    const message = createBaseResumeQueueRequest();
+    message.queue = object.queue ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeQueueResponse(): ResumeQueueResponse {
+  return { changed: false };
+}
+
+export const ResumeQueueResponse: MessageFns<ResumeQueueResponse> = {
+  encode(message: ResumeQueueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.changed !== false) {
+      writer.uint32(8).bool(message.changed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeQueueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeQueueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeQueueResponse {
+    return { changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false };
+  },
+
+  toJSON(message: ResumeQueueResponse): unknown {
+    const obj: any = {};
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeQueueResponse>, I>>(base?: I): ResumeQueueResponse {
+    return ResumeQueueResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeQueueResponse>, I>>(object: I): ResumeQueueResponse {
+    const message = createBaseResumeQueueResponse();
+    message.changed = object.changed ?? false;
+    return message;
+  },
+};
+
+function createBaseListQueueStatsRequest(): ListQueueStatsRequest {
+  return { prefix: "", includeSubscriptions: false };
+}
+
+export const ListQueueStatsRequest: MessageFns<ListQueueStatsRequest> = {
+  encode(message: ListQueueStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prefix !== "") {
+      writer.uint32(10).string(message.prefix);
+    }
+    if (message.includeSubscriptions !== false) {
+      writer.uint32(16).bool(message.includeSubscriptions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQueueStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQueueStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeSubscriptions = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQueueStatsRequest {
+    return {
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      includeSubscriptions: isSet(object.includeSubscriptions)
+        ? globalThis.Boolean(object.includeSubscriptions)
+        : isSet(object.include_subscriptions)
+        ? globalThis.Boolean(object.include_subscriptions)
+        : false,
+    };
+  },
+
+  toJSON(message: ListQueueStatsRequest): unknown {
+    const obj: any = {};
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    if (message.includeSubscriptions !== false) {
+      obj.includeSubscriptions = message.includeSubscriptions;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQueueStatsRequest>, I>>(base?: I): ListQueueStatsRequest {
+    return ListQueueStatsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQueueStatsRequest>, I>>(object: I): ListQueueStatsRequest {
+    const message = createBaseListQueueStatsRequest();
+    message.prefix = object.prefix ?? "";
+    message.includeSubscriptions = object.includeSubscriptions ?? false;
+    return message;
+  },
+};
+
+function createBaseListQueueStatsResponse(): ListQueueStatsResponse {
+  return { queues: [] };
+}
+
+export const ListQueueStatsResponse: MessageFns<ListQueueStatsResponse> = {
+  encode(message: ListQueueStatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.queues) {
+      GetQueueStatsResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQueueStatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQueueStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queues.push(GetQueueStatsResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQueueStatsResponse {
+    return {
+      queues: globalThis.Array.isArray(object?.queues)
+        ? object.queues.map((e: any) => GetQueueStatsResponse.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListQueueStatsResponse): unknown {
+    const obj: any = {};
+    if (message.queues?.length) {
+      obj.queues = message.queues.map((e) => GetQueueStatsResponse.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQueueStatsResponse>, I>>(base?: I): ListQueueStatsResponse {
+    return ListQueueStatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQueueStatsResponse>, I>>(object: I): ListQueueStatsResponse {
+    const message = createBaseListQueueStatsResponse();
+    message.queues = object.queues?.map((e) => GetQueueStatsResponse.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2479,7 +3450,7 @@ export const PeekMessagesResponse: MessageFns<PeekMessagesResponse> = {
 };
 
 function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
-  return { queue: "", maxMessages: 0 };
+  return { queue: "", maxMessages: 0, reason: 0, sourceQueue: "", sourceSubscription: "" };
 }
 
 export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
@@ -2489,6 +3460,15 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     }
     if (message.maxMessages !== 0) {
       writer.uint32(16).uint32(message.maxMessages);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(240).int32(message.reason);
+    }
+    if (message.sourceQueue !== "") {
+      writer.uint32(250).string(message.sourceQueue);
+    }
+    if (message.sourceSubscription !== "") {
+      writer.uint32(258).string(message.sourceSubscription);
     }
     return writer;
   },
@@ -2522,6 +3502,30 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
             message.maxMessages = reader.uint32();
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.sourceQueue = reader.string();
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.sourceSubscription = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2542,6 +3546,17 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
         : isSet(object.max_messages)
         ? globalThis.Number(object.max_messages)
         : 0,
+      reason: isSet(object.reason) ? deadLetterReasonFromJSON(object.reason) : 0,
+      sourceQueue: isSet(object.sourceQueue)
+        ? globalThis.String(object.sourceQueue)
+        : isSet(object.source_queue)
+        ? globalThis.String(object.source_queue)
+        : "",
+      sourceSubscription: isSet(object.sourceSubscription)
+        ? globalThis.String(object.sourceSubscription)
+        : isSet(object.source_subscription)
+        ? globalThis.String(object.source_subscription)
+        : "",
     };
   },
 
@@ -2553,6 +3568,15 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     if (message.maxMessages !== 0) {
       obj.maxMessages = Math.round(message.maxMessages);
     }
+    if (message.reason !== 0) {
+      obj.reason = deadLetterReasonToJSON(message.reason);
+    }
+    if (message.sourceQueue !== "") {
+      obj.sourceQueue = message.sourceQueue;
+    }
+    if (message.sourceSubscription !== "") {
+      obj.sourceSubscription = message.sourceSubscription;
+    }
     return obj;
   },
 
@@ -2563,6 +3587,9 @@ export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
     const message = createBaseListDeadLettersRequest();
     message.queue = object.queue ?? "";
     message.maxMessages = object.maxMessages ?? 0;
+    message.reason = object.reason ?? 0;
+    message.sourceQueue = object.sourceQueue ?? "";
+    message.sourceSubscription = object.sourceSubscription ?? "";
     return message;
   },
 };
@@ -2637,7 +3664,7 @@ export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
 };
 
 function createBaseRedriveDeadLettersRequest(): RedriveDeadLettersRequest {
-  return { queue: "", destination: "", maxMessages: 0 };
+  return { queue: "", destination: "", maxMessages: 0, resetAttempts: false };
 }
 
 export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = {
@@ -2650,6 +3677,9 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     }
     if (message.maxMessages !== 0) {
       writer.uint32(24).uint64(message.maxMessages);
+    }
+    if (message.resetAttempts !== false) {
+      writer.uint32(240).bool(message.resetAttempts);
     }
     return writer;
   },
@@ -2691,6 +3721,14 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
             message.maxMessages = longToNumber(reader.uint64());
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.resetAttempts = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2712,6 +3750,11 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
         : isSet(object.max_messages)
         ? globalThis.Number(object.max_messages)
         : 0,
+      resetAttempts: isSet(object.resetAttempts)
+        ? globalThis.Boolean(object.resetAttempts)
+        : isSet(object.reset_attempts)
+        ? globalThis.Boolean(object.reset_attempts)
+        : false,
     };
   },
 
@@ -2726,6 +3769,9 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     if (message.maxMessages !== 0) {
       obj.maxMessages = Math.round(message.maxMessages);
     }
+    if (message.resetAttempts !== false) {
+      obj.resetAttempts = message.resetAttempts;
+    }
     return obj;
   },
 
@@ -2737,6 +3783,7 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     message.queue = object.queue ?? "";
     message.destination = object.destination ?? "";
     message.maxMessages = object.maxMessages ?? 0;
+    message.resetAttempts = object.resetAttempts ?? false;
     return message;
   },
 };
@@ -2992,6 +4039,46 @@ export const AdminService = {
       Buffer.from(RedriveDeadLettersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RedriveDeadLettersResponse => RedriveDeadLettersResponse.decode(value),
   },
+  /**
+   * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+   * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+   * count, an expired lease makes its message ready again without redelivering it). Durable
+   * across restarts. Pausing a paused queue changes nothing.
+   */
+  pauseQueue: {
+    path: "/conveyor.v1.Admin/PauseQueue" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseQueueRequest): Buffer => Buffer.from(PauseQueueRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseQueueRequest => PauseQueueRequest.decode(value),
+    responseSerialize: (value: PauseQueueResponse): Buffer => Buffer.from(PauseQueueResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseQueueResponse => PauseQueueResponse.decode(value),
+  },
+  /** ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once). */
+  resumeQueue: {
+    path: "/conveyor.v1.Admin/ResumeQueue" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeQueueRequest): Buffer => Buffer.from(ResumeQueueRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeQueueRequest => ResumeQueueRequest.decode(value),
+    responseSerialize: (value: ResumeQueueResponse): Buffer => Buffer.from(ResumeQueueResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeQueueResponse => ResumeQueueResponse.decode(value),
+  },
+  /**
+   * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+   * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+   */
+  listQueueStats: {
+    path: "/conveyor.v1.Admin/ListQueueStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListQueueStatsRequest): Buffer =>
+      Buffer.from(ListQueueStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListQueueStatsRequest => ListQueueStatsRequest.decode(value),
+    responseSerialize: (value: ListQueueStatsResponse): Buffer =>
+      Buffer.from(ListQueueStatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListQueueStatsResponse => ListQueueStatsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -3025,6 +4112,20 @@ export interface AdminServer extends UntypedServiceImplementation {
   listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
   /** RedriveDeadLetters moves dead letters back to their source queue (or a destination). */
   redriveDeadLetters: handleUnaryCall<RedriveDeadLettersRequest, RedriveDeadLettersResponse>;
+  /**
+   * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+   * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+   * count, an expired lease makes its message ready again without redelivering it). Durable
+   * across restarts. Pausing a paused queue changes nothing.
+   */
+  pauseQueue: handleUnaryCall<PauseQueueRequest, PauseQueueResponse>;
+  /** ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once). */
+  resumeQueue: handleUnaryCall<ResumeQueueRequest, ResumeQueueResponse>;
+  /**
+   * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+   * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+   */
+  listQueueStats: handleUnaryCall<ListQueueStatsRequest, ListQueueStatsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -3268,6 +4369,62 @@ export interface AdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RedriveDeadLettersResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+   * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+   * count, an expired lease makes its message ready again without redelivering it). Durable
+   * across restarts. Pausing a paused queue changes nothing.
+   */
+  pauseQueue(
+    request: PauseQueueRequest,
+    callback: (error: ServiceError | null, response: PauseQueueResponse) => void,
+  ): ClientUnaryCall;
+  pauseQueue(
+    request: PauseQueueRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PauseQueueResponse) => void,
+  ): ClientUnaryCall;
+  pauseQueue(
+    request: PauseQueueRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PauseQueueResponse) => void,
+  ): ClientUnaryCall;
+  /** ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once). */
+  resumeQueue(
+    request: ResumeQueueRequest,
+    callback: (error: ServiceError | null, response: ResumeQueueResponse) => void,
+  ): ClientUnaryCall;
+  resumeQueue(
+    request: ResumeQueueRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeQueueResponse) => void,
+  ): ClientUnaryCall;
+  resumeQueue(
+    request: ResumeQueueRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeQueueResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+   * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+   */
+  listQueueStats(
+    request: ListQueueStatsRequest,
+    callback: (error: ServiceError | null, response: ListQueueStatsResponse) => void,
+  ): ClientUnaryCall;
+  listQueueStats(
+    request: ListQueueStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListQueueStatsResponse) => void,
+  ): ClientUnaryCall;
+  listQueueStats(
+    request: ListQueueStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListQueueStatsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminClient = makeGenericClientConstructor(AdminService, "conveyor.v1.Admin") as unknown as {
@@ -3275,6 +4432,10 @@ export const AdminClient = makeGenericClientConstructor(AdminService, "conveyor.
   service: typeof AdminService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

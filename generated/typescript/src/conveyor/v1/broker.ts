@@ -196,7 +196,10 @@ export interface NackRequest {
     | undefined;
   /** Send straight to the dead-letter queue instead of redelivering. */
   deadLetter: boolean;
-  /** With dead_letter: recorded as the dead-letter reason. */
+  /**
+   * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+   * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
+   */
   reason: string;
 }
 

@@ -290,6 +290,59 @@ export function messageStateToJSON(object: MessageState): string {
   }
 }
 
+/**
+ * DeadLetterReason classifies why a message was dead-lettered (DeadLetterInfo.reason says it
+ * in words).
+ */
+export enum DeadLetterReason {
+  /** DEAD_LETTER_REASON_UNSPECIFIED - Not known (dead letters made before reasons were recorded). */
+  DEAD_LETTER_REASON_UNSPECIFIED = 0,
+  /** DEAD_LETTER_REASON_MAX_DELIVERIES - Its delivery attempts reached the queue's max_deliveries. */
+  DEAD_LETTER_REASON_MAX_DELIVERIES = 1,
+  /** DEAD_LETTER_REASON_NACKED - A consumer nacked it with `dead_letter` set. */
+  DEAD_LETTER_REASON_NACKED = 2,
+  /** DEAD_LETTER_REASON_EXPIRED - Its TTL ran out. */
+  DEAD_LETTER_REASON_EXPIRED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function deadLetterReasonFromJSON(object: any): DeadLetterReason {
+  switch (object) {
+    case 0:
+    case "DEAD_LETTER_REASON_UNSPECIFIED":
+      return DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED;
+    case 1:
+    case "DEAD_LETTER_REASON_MAX_DELIVERIES":
+      return DeadLetterReason.DEAD_LETTER_REASON_MAX_DELIVERIES;
+    case 2:
+    case "DEAD_LETTER_REASON_NACKED":
+      return DeadLetterReason.DEAD_LETTER_REASON_NACKED;
+    case 3:
+    case "DEAD_LETTER_REASON_EXPIRED":
+      return DeadLetterReason.DEAD_LETTER_REASON_EXPIRED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DeadLetterReason.UNRECOGNIZED;
+  }
+}
+
+export function deadLetterReasonToJSON(object: DeadLetterReason): string {
+  switch (object) {
+    case DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED:
+      return "DEAD_LETTER_REASON_UNSPECIFIED";
+    case DeadLetterReason.DEAD_LETTER_REASON_MAX_DELIVERIES:
+      return "DEAD_LETTER_REASON_MAX_DELIVERIES";
+    case DeadLetterReason.DEAD_LETTER_REASON_NACKED:
+      return "DEAD_LETTER_REASON_NACKED";
+    case DeadLetterReason.DEAD_LETTER_REASON_EXPIRED:
+      return "DEAD_LETTER_REASON_EXPIRED";
+    case DeadLetterReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Message is what producers send and consumers receive. */
 export interface Message {
   /** Server-assigned unique id; ignored on Send. */
@@ -349,6 +402,13 @@ export interface DeadLetterInfo {
   subscription: string;
   /** The id the message had in its source queue. */
   sourceMessageId: string;
+  /** Why, as a value to filter on (ListDeadLettersRequest.reason). */
+  reasonCode: DeadLetterReason;
+  /**
+   * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+   * max deliveries reached, why the consumers kept failing it.
+   */
+  lastNackReason: string;
 }
 
 /** Delivery is one attempt to hand a message to a consumer. */
@@ -428,7 +488,15 @@ export interface Queue {
   /** Largest payload accepted; 0 means the server's limit. */
   maxPayloadBytes: number;
   /** When the queue was created; output only. */
-  createTime?: Date | undefined;
+  createTime?:
+    | Date
+    | undefined;
+  /**
+   * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+   * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+   * content-based deduplication). A dedup_id set on a message still wins.
+   */
+  dedupByContent: boolean;
 }
 
 /** Binding routes messages sent to a matching topic into a queue. */
@@ -925,7 +993,16 @@ export const Message_AttributesEntry: MessageFns<Message_AttributesEntry> = {
 };
 
 function createBaseDeadLetterInfo(): DeadLetterInfo {
-  return { sourceQueue: "", reason: "", attempts: 0, deadLetterTime: undefined, subscription: "", sourceMessageId: "" };
+  return {
+    sourceQueue: "",
+    reason: "",
+    attempts: 0,
+    deadLetterTime: undefined,
+    subscription: "",
+    sourceMessageId: "",
+    reasonCode: 0,
+    lastNackReason: "",
+  };
 }
 
 export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
@@ -947,6 +1024,12 @@ export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
     }
     if (message.sourceMessageId !== "") {
       writer.uint32(50).string(message.sourceMessageId);
+    }
+    if (message.reasonCode !== 0) {
+      writer.uint32(240).int32(message.reasonCode);
+    }
+    if (message.lastNackReason !== "") {
+      writer.uint32(250).string(message.lastNackReason);
     }
     return writer;
   },
@@ -1012,6 +1095,22 @@ export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
             message.sourceMessageId = reader.string();
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.reasonCode = reader.int32() as any;
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.lastNackReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1044,6 +1143,16 @@ export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
         : isSet(object.source_message_id)
         ? globalThis.String(object.source_message_id)
         : "",
+      reasonCode: isSet(object.reasonCode)
+        ? deadLetterReasonFromJSON(object.reasonCode)
+        : isSet(object.reason_code)
+        ? deadLetterReasonFromJSON(object.reason_code)
+        : 0,
+      lastNackReason: isSet(object.lastNackReason)
+        ? globalThis.String(object.lastNackReason)
+        : isSet(object.last_nack_reason)
+        ? globalThis.String(object.last_nack_reason)
+        : "",
     };
   },
 
@@ -1067,6 +1176,12 @@ export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
     if (message.sourceMessageId !== "") {
       obj.sourceMessageId = message.sourceMessageId;
     }
+    if (message.reasonCode !== 0) {
+      obj.reasonCode = deadLetterReasonToJSON(message.reasonCode);
+    }
+    if (message.lastNackReason !== "") {
+      obj.lastNackReason = message.lastNackReason;
+    }
     return obj;
   },
 
@@ -1081,6 +1196,8 @@ export const DeadLetterInfo: MessageFns<DeadLetterInfo> = {
     message.deadLetterTime = object.deadLetterTime ?? undefined;
     message.subscription = object.subscription ?? "";
     message.sourceMessageId = object.sourceMessageId ?? "";
+    message.reasonCode = object.reasonCode ?? 0;
+    message.lastNackReason = object.lastNackReason ?? "";
     return message;
   },
 };
@@ -1378,6 +1495,7 @@ function createBaseQueue(): Queue {
     overflowPolicy: 0,
     maxPayloadBytes: 0,
     createTime: undefined,
+    dedupByContent: false,
   };
 }
 
@@ -1421,6 +1539,9 @@ export const Queue: MessageFns<Queue> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(106).fork()).join();
+    }
+    if (message.dedupByContent !== false) {
+      writer.uint32(240).bool(message.dedupByContent);
     }
     return writer;
   },
@@ -1542,6 +1663,14 @@ export const Queue: MessageFns<Queue> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.dedupByContent = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1609,6 +1738,11 @@ export const Queue: MessageFns<Queue> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      dedupByContent: isSet(object.dedupByContent)
+        ? globalThis.Boolean(object.dedupByContent)
+        : isSet(object.dedup_by_content)
+        ? globalThis.Boolean(object.dedup_by_content)
+        : false,
     };
   },
 
@@ -1653,6 +1787,9 @@ export const Queue: MessageFns<Queue> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime.toISOString();
     }
+    if (message.dedupByContent !== false) {
+      obj.dedupByContent = message.dedupByContent;
+    }
     return obj;
   },
 
@@ -1684,6 +1821,7 @@ export const Queue: MessageFns<Queue> = {
     message.overflowPolicy = object.overflowPolicy ?? 0;
     message.maxPayloadBytes = object.maxPayloadBytes ?? 0;
     message.createTime = object.createTime ?? undefined;
+    message.dedupByContent = object.dedupByContent ?? false;
     return message;
   },
 };

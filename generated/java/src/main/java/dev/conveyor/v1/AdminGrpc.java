@@ -480,6 +480,99 @@ public final class AdminGrpc {
     return getRedriveDeadLettersMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.conveyor.v1.PauseQueueRequest,
+      dev.conveyor.v1.PauseQueueResponse> getPauseQueueMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "PauseQueue",
+      requestType = dev.conveyor.v1.PauseQueueRequest.class,
+      responseType = dev.conveyor.v1.PauseQueueResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.conveyor.v1.PauseQueueRequest,
+      dev.conveyor.v1.PauseQueueResponse> getPauseQueueMethod() {
+    io.grpc.MethodDescriptor<dev.conveyor.v1.PauseQueueRequest, dev.conveyor.v1.PauseQueueResponse> getPauseQueueMethod;
+    if ((getPauseQueueMethod = AdminGrpc.getPauseQueueMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getPauseQueueMethod = AdminGrpc.getPauseQueueMethod) == null) {
+          AdminGrpc.getPauseQueueMethod = getPauseQueueMethod =
+              io.grpc.MethodDescriptor.<dev.conveyor.v1.PauseQueueRequest, dev.conveyor.v1.PauseQueueResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "PauseQueue"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.PauseQueueRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.PauseQueueResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("PauseQueue"))
+              .build();
+        }
+      }
+    }
+    return getPauseQueueMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.conveyor.v1.ResumeQueueRequest,
+      dev.conveyor.v1.ResumeQueueResponse> getResumeQueueMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ResumeQueue",
+      requestType = dev.conveyor.v1.ResumeQueueRequest.class,
+      responseType = dev.conveyor.v1.ResumeQueueResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.conveyor.v1.ResumeQueueRequest,
+      dev.conveyor.v1.ResumeQueueResponse> getResumeQueueMethod() {
+    io.grpc.MethodDescriptor<dev.conveyor.v1.ResumeQueueRequest, dev.conveyor.v1.ResumeQueueResponse> getResumeQueueMethod;
+    if ((getResumeQueueMethod = AdminGrpc.getResumeQueueMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getResumeQueueMethod = AdminGrpc.getResumeQueueMethod) == null) {
+          AdminGrpc.getResumeQueueMethod = getResumeQueueMethod =
+              io.grpc.MethodDescriptor.<dev.conveyor.v1.ResumeQueueRequest, dev.conveyor.v1.ResumeQueueResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ResumeQueue"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.ResumeQueueRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.ResumeQueueResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ResumeQueue"))
+              .build();
+        }
+      }
+    }
+    return getResumeQueueMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.conveyor.v1.ListQueueStatsRequest,
+      dev.conveyor.v1.ListQueueStatsResponse> getListQueueStatsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListQueueStats",
+      requestType = dev.conveyor.v1.ListQueueStatsRequest.class,
+      responseType = dev.conveyor.v1.ListQueueStatsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.conveyor.v1.ListQueueStatsRequest,
+      dev.conveyor.v1.ListQueueStatsResponse> getListQueueStatsMethod() {
+    io.grpc.MethodDescriptor<dev.conveyor.v1.ListQueueStatsRequest, dev.conveyor.v1.ListQueueStatsResponse> getListQueueStatsMethod;
+    if ((getListQueueStatsMethod = AdminGrpc.getListQueueStatsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListQueueStatsMethod = AdminGrpc.getListQueueStatsMethod) == null) {
+          AdminGrpc.getListQueueStatsMethod = getListQueueStatsMethod =
+              io.grpc.MethodDescriptor.<dev.conveyor.v1.ListQueueStatsRequest, dev.conveyor.v1.ListQueueStatsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListQueueStats"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.ListQueueStatsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.conveyor.v1.ListQueueStatsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListQueueStats"))
+              .build();
+        }
+      }
+    }
+    return getListQueueStatsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -695,6 +788,40 @@ public final class AdminGrpc {
         io.grpc.stub.StreamObserver<dev.conveyor.v1.RedriveDeadLettersResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRedriveDeadLettersMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+     * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+     * count, an expired lease makes its message ready again without redelivering it). Durable
+     * across restarts. Pausing a paused queue changes nothing.
+     * </pre>
+     */
+    default void pauseQueue(dev.conveyor.v1.PauseQueueRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.PauseQueueResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getPauseQueueMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+     * </pre>
+     */
+    default void resumeQueue(dev.conveyor.v1.ResumeQueueRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.ResumeQueueResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getResumeQueueMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+     * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+     * </pre>
+     */
+    default void listQueueStats(dev.conveyor.v1.ListQueueStatsRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.ListQueueStatsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListQueueStatsMethod(), responseObserver);
+    }
   }
 
   /**
@@ -894,6 +1021,43 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getRedriveDeadLettersMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+     * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+     * count, an expired lease makes its message ready again without redelivering it). Durable
+     * across restarts. Pausing a paused queue changes nothing.
+     * </pre>
+     */
+    public void pauseQueue(dev.conveyor.v1.PauseQueueRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.PauseQueueResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getPauseQueueMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+     * </pre>
+     */
+    public void resumeQueue(dev.conveyor.v1.ResumeQueueRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.ResumeQueueResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getResumeQueueMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+     * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+     * </pre>
+     */
+    public void listQueueStats(dev.conveyor.v1.ListQueueStatsRequest request,
+        io.grpc.stub.StreamObserver<dev.conveyor.v1.ListQueueStatsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListQueueStatsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1064,6 +1228,40 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getRedriveDeadLettersMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+     * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+     * count, an expired lease makes its message ready again without redelivering it). Durable
+     * across restarts. Pausing a paused queue changes nothing.
+     * </pre>
+     */
+    public dev.conveyor.v1.PauseQueueResponse pauseQueue(dev.conveyor.v1.PauseQueueRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getPauseQueueMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+     * </pre>
+     */
+    public dev.conveyor.v1.ResumeQueueResponse resumeQueue(dev.conveyor.v1.ResumeQueueRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getResumeQueueMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+     * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+     * </pre>
+     */
+    public dev.conveyor.v1.ListQueueStatsResponse listQueueStats(dev.conveyor.v1.ListQueueStatsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListQueueStatsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1233,6 +1431,40 @@ public final class AdminGrpc {
     public dev.conveyor.v1.RedriveDeadLettersResponse redriveDeadLetters(dev.conveyor.v1.RedriveDeadLettersRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getRedriveDeadLettersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+     * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+     * count, an expired lease makes its message ready again without redelivering it). Durable
+     * across restarts. Pausing a paused queue changes nothing.
+     * </pre>
+     */
+    public dev.conveyor.v1.PauseQueueResponse pauseQueue(dev.conveyor.v1.PauseQueueRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getPauseQueueMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+     * </pre>
+     */
+    public dev.conveyor.v1.ResumeQueueResponse resumeQueue(dev.conveyor.v1.ResumeQueueRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getResumeQueueMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+     * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+     * </pre>
+     */
+    public dev.conveyor.v1.ListQueueStatsResponse listQueueStats(dev.conveyor.v1.ListQueueStatsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListQueueStatsMethod(), getCallOptions(), request);
     }
   }
 
@@ -1419,6 +1651,43 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getRedriveDeadLettersMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * PauseQueue stops deliveries from a queue: sends are still accepted and stored, Receive
+     * streams stay open but idle, Pull returns nothing; leases already handed out run on (acks
+     * count, an expired lease makes its message ready again without redelivering it). Durable
+     * across restarts. Pausing a paused queue changes nothing.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.conveyor.v1.PauseQueueResponse> pauseQueue(
+        dev.conveyor.v1.PauseQueueRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getPauseQueueMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ResumeQueue lets a paused queue deliver again (waiting consumers are woken at once).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.conveyor.v1.ResumeQueueResponse> resumeQueue(
+        dev.conveyor.v1.ResumeQueueRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getResumeQueueMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListQueueStats reads the stats of every queue (whose name starts with `prefix`) at once,
+     * by name: what an overview (`conveyor stats`, `conveyor top`, a console) shows.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.conveyor.v1.ListQueueStatsResponse> listQueueStats(
+        dev.conveyor.v1.ListQueueStatsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListQueueStatsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_QUEUE = 0;
@@ -1436,6 +1705,9 @@ public final class AdminGrpc {
   private static final int METHODID_PEEK_MESSAGES = 12;
   private static final int METHODID_LIST_DEAD_LETTERS = 13;
   private static final int METHODID_REDRIVE_DEAD_LETTERS = 14;
+  private static final int METHODID_PAUSE_QUEUE = 15;
+  private static final int METHODID_RESUME_QUEUE = 16;
+  private static final int METHODID_LIST_QUEUE_STATS = 17;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1513,6 +1785,18 @@ public final class AdminGrpc {
         case METHODID_REDRIVE_DEAD_LETTERS:
           serviceImpl.redriveDeadLetters((dev.conveyor.v1.RedriveDeadLettersRequest) request,
               (io.grpc.stub.StreamObserver<dev.conveyor.v1.RedriveDeadLettersResponse>) responseObserver);
+          break;
+        case METHODID_PAUSE_QUEUE:
+          serviceImpl.pauseQueue((dev.conveyor.v1.PauseQueueRequest) request,
+              (io.grpc.stub.StreamObserver<dev.conveyor.v1.PauseQueueResponse>) responseObserver);
+          break;
+        case METHODID_RESUME_QUEUE:
+          serviceImpl.resumeQueue((dev.conveyor.v1.ResumeQueueRequest) request,
+              (io.grpc.stub.StreamObserver<dev.conveyor.v1.ResumeQueueResponse>) responseObserver);
+          break;
+        case METHODID_LIST_QUEUE_STATS:
+          serviceImpl.listQueueStats((dev.conveyor.v1.ListQueueStatsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.conveyor.v1.ListQueueStatsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1637,6 +1921,27 @@ public final class AdminGrpc {
               dev.conveyor.v1.RedriveDeadLettersRequest,
               dev.conveyor.v1.RedriveDeadLettersResponse>(
                 service, METHODID_REDRIVE_DEAD_LETTERS)))
+        .addMethod(
+          getPauseQueueMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.conveyor.v1.PauseQueueRequest,
+              dev.conveyor.v1.PauseQueueResponse>(
+                service, METHODID_PAUSE_QUEUE)))
+        .addMethod(
+          getResumeQueueMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.conveyor.v1.ResumeQueueRequest,
+              dev.conveyor.v1.ResumeQueueResponse>(
+                service, METHODID_RESUME_QUEUE)))
+        .addMethod(
+          getListQueueStatsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              dev.conveyor.v1.ListQueueStatsRequest,
+              dev.conveyor.v1.ListQueueStatsResponse>(
+                service, METHODID_LIST_QUEUE_STATS)))
         .build();
   }
 
@@ -1700,6 +2005,9 @@ public final class AdminGrpc {
               .addMethod(getPeekMessagesMethod())
               .addMethod(getListDeadLettersMethod())
               .addMethod(getRedriveDeadLettersMethod())
+              .addMethod(getPauseQueueMethod())
+              .addMethod(getResumeQueueMethod())
+              .addMethod(getListQueueStatsMethod())
               .build();
         }
       }

@@ -147,6 +147,46 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_conveyor_v1_GetQueueStatsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_QueueRates_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_QueueRates_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_SubscriptionLag_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_SubscriptionLag_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_PauseQueueRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_PauseQueueRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_PauseQueueResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_PauseQueueResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_ResumeQueueRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_ResumeQueueRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_ResumeQueueResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_ResumeQueueResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_ListQueueStatsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_ListQueueStatsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_conveyor_v1_ListQueueStatsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_conveyor_v1_ListQueueStatsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_conveyor_v1_PeekMessagesRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -228,7 +268,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "ueue\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR" +
       "\014subscription\"\034\n\032DeleteSubscriptionRespo" +
       "nse\",\n\024GetQueueStatsRequest\022\024\n\005queue\030\001 \001" +
-      "(\tR\005queue\"\325\003\n\025GetQueueStatsResponse\022\024\n\005r" +
+      "(\tR\005queue\"\340\005\n\025GetQueueStatsResponse\022\024\n\005r" +
       "eady\030\001 \001(\004R\005ready\022\030\n\007delayed\030\002 \001(\004R\007dela" +
       "yed\022\033\n\tin_flight\030\003 \001(\004R\010inFlight\022#\n\rdead" +
       "_lettered\030\004 \001(\004R\014deadLettered\0228\n\noldest_" +
@@ -240,60 +280,97 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "red\022\030\n\007dropped\030\014 \001(\004R\007dropped\022\036\n\nduplica" +
       "tes\030\r \001(\004R\nduplicates\022\024\n\005depth\030\016 \001(\004R\005de" +
       "pth\022$\n\rsubscriptions\030\017 \001(\rR\rsubscription" +
-      "s\"N\n\023PeekMessagesRequest\022\024\n\005queue\030\001 \001(\tR" +
-      "\005queue\022!\n\014max_messages\030\002 \001(\rR\013maxMessage" +
-      "s\"\276\001\n\rPeekedMessage\022.\n\007message\030\001 \001(\0132\024.c" +
-      "onveyor.v1.MessageR\007message\022/\n\005state\030\002 \001" +
-      "(\0162\031.conveyor.v1.MessageStateR\005state\022\032\n\010" +
-      "attempts\030\003 \001(\rR\010attempts\0220\n\006due_in\030\004 \001(\013" +
-      "2\031.google.protobuf.DurationR\005dueIn\"N\n\024Pe" +
-      "ekMessagesResponse\0226\n\010messages\030\001 \003(\0132\032.c" +
-      "onveyor.v1.PeekedMessageR\010messages\"Q\n\026Li" +
-      "stDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005que" +
-      "ue\022!\n\014max_messages\030\002 \001(\rR\013maxMessages\"K\n" +
-      "\027ListDeadLettersResponse\0220\n\010messages\030\001 \003" +
-      "(\0132\024.conveyor.v1.MessageR\010messages\"v\n\031Re" +
-      "driveDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005" +
-      "queue\022 \n\013destination\030\002 \001(\tR\013destination\022" +
-      "!\n\014max_messages\030\003 \001(\004R\013maxMessages\"R\n\032Re" +
-      "driveDeadLettersResponse\022\032\n\010redriven\030\001 \001" +
-      "(\004R\010redriven\022\030\n\007skipped\030\002 \001(\004R\007skipped2\246" +
-      "\n\n\005Admin\022P\n\013CreateQueue\022\037.conveyor.v1.Cr" +
-      "eateQueueRequest\032 .conveyor.v1.CreateQue" +
-      "ueResponse\022G\n\010GetQueue\022\034.conveyor.v1.Get" +
-      "QueueRequest\032\035.conveyor.v1.GetQueueRespo" +
-      "nse\022M\n\nListQueues\022\036.conveyor.v1.ListQueu" +
-      "esRequest\032\037.conveyor.v1.ListQueuesRespon" +
-      "se\022P\n\013UpdateQueue\022\037.conveyor.v1.UpdateQu" +
-      "eueRequest\032 .conveyor.v1.UpdateQueueResp" +
-      "onse\022P\n\013DeleteQueue\022\037.conveyor.v1.Delete" +
-      "QueueRequest\032 .conveyor.v1.DeleteQueueRe" +
-      "sponse\022M\n\nPurgeQueue\022\036.conveyor.v1.Purge" +
-      "QueueRequest\032\037.conveyor.v1.PurgeQueueRes" +
-      "ponse\022V\n\rCreateBinding\022!.conveyor.v1.Cre" +
-      "ateBindingRequest\032\".conveyor.v1.CreateBi" +
-      "ndingResponse\022V\n\rDeleteBinding\022!.conveyo" +
-      "r.v1.DeleteBindingRequest\032\".conveyor.v1." +
-      "DeleteBindingResponse\022S\n\014ListBindings\022 ." +
-      "conveyor.v1.ListBindingsRequest\032!.convey" +
-      "or.v1.ListBindingsResponse\022b\n\021ListSubscr" +
-      "iptions\022%.conveyor.v1.ListSubscriptionsR" +
-      "equest\032&.conveyor.v1.ListSubscriptionsRe" +
-      "sponse\022e\n\022DeleteSubscription\022&.conveyor." +
-      "v1.DeleteSubscriptionRequest\032\'.conveyor." +
-      "v1.DeleteSubscriptionResponse\022V\n\rGetQueu" +
-      "eStats\022!.conveyor.v1.GetQueueStatsReques" +
-      "t\032\".conveyor.v1.GetQueueStatsResponse\022S\n" +
-      "\014PeekMessages\022 .conveyor.v1.PeekMessages" +
-      "Request\032!.conveyor.v1.PeekMessagesRespon" +
-      "se\022\\\n\017ListDeadLetters\022#.conveyor.v1.List" +
-      "DeadLettersRequest\032$.conveyor.v1.ListDea" +
-      "dLettersResponse\022e\n\022RedriveDeadLetters\022&" +
-      ".conveyor.v1.RedriveDeadLettersRequest\032\'" +
-      ".conveyor.v1.RedriveDeadLettersResponseB" +
-      "\\\n\017dev.conveyor.v1P\001ZGgithub.com/conveyo" +
-      "r-broker/conveyor/generated/go/conveyor/" +
-      "v1;conveyorv1b\006proto3"
+      "s\022\026\n\006paused\030\036 \001(\010R\006paused\0222\n\010rates_1m\030\037 " +
+      "\001(\0132\027.conveyor.v1.QueueRatesR\007rates1m\0222\n" +
+      "\010rates_5m\030  \001(\0132\027.conveyor.v1.QueueRates" +
+      "R\007rates5m\022G\n\020subscription_lag\030! \003(\0132\034.co" +
+      "nveyor.v1.SubscriptionLagR\017subscriptionL" +
+      "ag\022\024\n\005queue\030\" \001(\tR\005queue\022*\n\004kind\030# \001(\0162\026" +
+      ".conveyor.v1.QueueKindR\004kind\"\254\001\n\nQueueRa" +
+      "tes\022\022\n\004sent\030\001 \001(\001R\004sent\022\034\n\tdelivered\030\002 \001" +
+      "(\001R\tdelivered\022\024\n\005acked\030\003 \001(\001R\005acked\022#\n\rd" +
+      "ead_lettered\030\004 \001(\001R\014deadLettered\0221\n\006wind" +
+      "ow\030\005 \001(\0132\031.google.protobuf.DurationR\006win" +
+      "dow\"\326\001\n\017SubscriptionLag\022\"\n\014subscription\030" +
+      "\001 \001(\tR\014subscription\022\024\n\005ready\030\002 \001(\004R\005read" +
+      "y\022\030\n\007delayed\030\003 \001(\004R\007delayed\022\033\n\tin_flight" +
+      "\030\004 \001(\004R\010inFlight\0228\n\noldest_age\030\005 \001(\0132\031.g" +
+      "oogle.protobuf.DurationR\toldestAge\022\030\n\007pa" +
+      "rtial\030\006 \001(\010R\007partial\")\n\021PauseQueueReques" +
+      "t\022\024\n\005queue\030\001 \001(\tR\005queue\".\n\022PauseQueueRes" +
+      "ponse\022\030\n\007changed\030\001 \001(\010R\007changed\"*\n\022Resum" +
+      "eQueueRequest\022\024\n\005queue\030\001 \001(\tR\005queue\"/\n\023R" +
+      "esumeQueueResponse\022\030\n\007changed\030\001 \001(\010R\007cha" +
+      "nged\"d\n\025ListQueueStatsRequest\022\026\n\006prefix\030" +
+      "\001 \001(\tR\006prefix\0223\n\025include_subscriptions\030\002" +
+      " \001(\010R\024includeSubscriptions\"T\n\026ListQueueS" +
+      "tatsResponse\022:\n\006queues\030\001 \003(\0132\".conveyor." +
+      "v1.GetQueueStatsResponseR\006queues\"N\n\023Peek" +
+      "MessagesRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n" +
+      "\014max_messages\030\002 \001(\rR\013maxMessages\"\276\001\n\rPee" +
+      "kedMessage\022.\n\007message\030\001 \001(\0132\024.conveyor.v" +
+      "1.MessageR\007message\022/\n\005state\030\002 \001(\0162\031.conv" +
+      "eyor.v1.MessageStateR\005state\022\032\n\010attempts\030" +
+      "\003 \001(\rR\010attempts\0220\n\006due_in\030\004 \001(\0132\031.google" +
+      ".protobuf.DurationR\005dueIn\"N\n\024PeekMessage" +
+      "sResponse\0226\n\010messages\030\001 \003(\0132\032.conveyor.v" +
+      "1.PeekedMessageR\010messages\"\334\001\n\026ListDeadLe" +
+      "ttersRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022!\n\014ma" +
+      "x_messages\030\002 \001(\rR\013maxMessages\0225\n\006reason\030" +
+      "\036 \001(\0162\035.conveyor.v1.DeadLetterReasonR\006re" +
+      "ason\022!\n\014source_queue\030\037 \001(\tR\013sourceQueue\022" +
+      "/\n\023source_subscription\030  \001(\tR\022sourceSubs" +
+      "cription\"K\n\027ListDeadLettersResponse\0220\n\010m" +
+      "essages\030\001 \003(\0132\024.conveyor.v1.MessageR\010mes" +
+      "sages\"\235\001\n\031RedriveDeadLettersRequest\022\024\n\005q" +
+      "ueue\030\001 \001(\tR\005queue\022 \n\013destination\030\002 \001(\tR\013" +
+      "destination\022!\n\014max_messages\030\003 \001(\004R\013maxMe" +
+      "ssages\022%\n\016reset_attempts\030\036 \001(\010R\rresetAtt" +
+      "empts\"R\n\032RedriveDeadLettersResponse\022\032\n\010r" +
+      "edriven\030\001 \001(\004R\010redriven\022\030\n\007skipped\030\002 \001(\004" +
+      "R\007skipped2\242\014\n\005Admin\022P\n\013CreateQueue\022\037.con" +
+      "veyor.v1.CreateQueueRequest\032 .conveyor.v" +
+      "1.CreateQueueResponse\022G\n\010GetQueue\022\034.conv" +
+      "eyor.v1.GetQueueRequest\032\035.conveyor.v1.Ge" +
+      "tQueueResponse\022M\n\nListQueues\022\036.conveyor." +
+      "v1.ListQueuesRequest\032\037.conveyor.v1.ListQ" +
+      "ueuesResponse\022P\n\013UpdateQueue\022\037.conveyor." +
+      "v1.UpdateQueueRequest\032 .conveyor.v1.Upda" +
+      "teQueueResponse\022P\n\013DeleteQueue\022\037.conveyo" +
+      "r.v1.DeleteQueueRequest\032 .conveyor.v1.De" +
+      "leteQueueResponse\022M\n\nPurgeQueue\022\036.convey" +
+      "or.v1.PurgeQueueRequest\032\037.conveyor.v1.Pu" +
+      "rgeQueueResponse\022V\n\rCreateBinding\022!.conv" +
+      "eyor.v1.CreateBindingRequest\032\".conveyor." +
+      "v1.CreateBindingResponse\022V\n\rDeleteBindin" +
+      "g\022!.conveyor.v1.DeleteBindingRequest\032\".c" +
+      "onveyor.v1.DeleteBindingResponse\022S\n\014List" +
+      "Bindings\022 .conveyor.v1.ListBindingsReque" +
+      "st\032!.conveyor.v1.ListBindingsResponse\022b\n" +
+      "\021ListSubscriptions\022%.conveyor.v1.ListSub" +
+      "scriptionsRequest\032&.conveyor.v1.ListSubs" +
+      "criptionsResponse\022e\n\022DeleteSubscription\022" +
+      "&.conveyor.v1.DeleteSubscriptionRequest\032" +
+      "\'.conveyor.v1.DeleteSubscriptionResponse" +
+      "\022V\n\rGetQueueStats\022!.conveyor.v1.GetQueue" +
+      "StatsRequest\032\".conveyor.v1.GetQueueStats" +
+      "Response\022S\n\014PeekMessages\022 .conveyor.v1.P" +
+      "eekMessagesRequest\032!.conveyor.v1.PeekMes" +
+      "sagesResponse\022\\\n\017ListDeadLetters\022#.conve" +
+      "yor.v1.ListDeadLettersRequest\032$.conveyor" +
+      ".v1.ListDeadLettersResponse\022e\n\022RedriveDe" +
+      "adLetters\022&.conveyor.v1.RedriveDeadLette" +
+      "rsRequest\032\'.conveyor.v1.RedriveDeadLette" +
+      "rsResponse\022M\n\nPauseQueue\022\036.conveyor.v1.P" +
+      "auseQueueRequest\032\037.conveyor.v1.PauseQueu" +
+      "eResponse\022P\n\013ResumeQueue\022\037.conveyor.v1.R" +
+      "esumeQueueRequest\032 .conveyor.v1.ResumeQu" +
+      "eueResponse\022Y\n\016ListQueueStats\022\".conveyor" +
+      ".v1.ListQueueStatsRequest\032#.conveyor.v1." +
+      "ListQueueStatsResponseB\\\n\017dev.conveyor.v" +
+      "1P\001ZGgithub.com/conveyor-broker/conveyor" +
+      "/generated/go/conveyor/v1;conveyorv1b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -445,45 +522,93 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_GetQueueStatsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_GetQueueStatsResponse_descriptor,
-        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", });
-    internal_static_conveyor_v1_PeekMessagesRequest_descriptor =
+        new java.lang.String[] { "Ready", "Delayed", "InFlight", "DeadLettered", "OldestAge", "Sent", "Delivered", "Acked", "Nacked", "Redelivered", "Expired", "Dropped", "Duplicates", "Depth", "Subscriptions", "Paused", "Rates1M", "Rates5M", "SubscriptionLag", "Queue", "Kind", });
+    internal_static_conveyor_v1_QueueRates_descriptor =
       getDescriptor().getMessageType(24);
+    internal_static_conveyor_v1_QueueRates_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_QueueRates_descriptor,
+        new java.lang.String[] { "Sent", "Delivered", "Acked", "DeadLettered", "Window", });
+    internal_static_conveyor_v1_SubscriptionLag_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_conveyor_v1_SubscriptionLag_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_SubscriptionLag_descriptor,
+        new java.lang.String[] { "Subscription", "Ready", "Delayed", "InFlight", "OldestAge", "Partial", });
+    internal_static_conveyor_v1_PauseQueueRequest_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_conveyor_v1_PauseQueueRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_PauseQueueRequest_descriptor,
+        new java.lang.String[] { "Queue", });
+    internal_static_conveyor_v1_PauseQueueResponse_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_conveyor_v1_PauseQueueResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_PauseQueueResponse_descriptor,
+        new java.lang.String[] { "Changed", });
+    internal_static_conveyor_v1_ResumeQueueRequest_descriptor =
+      getDescriptor().getMessageType(28);
+    internal_static_conveyor_v1_ResumeQueueRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_ResumeQueueRequest_descriptor,
+        new java.lang.String[] { "Queue", });
+    internal_static_conveyor_v1_ResumeQueueResponse_descriptor =
+      getDescriptor().getMessageType(29);
+    internal_static_conveyor_v1_ResumeQueueResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_ResumeQueueResponse_descriptor,
+        new java.lang.String[] { "Changed", });
+    internal_static_conveyor_v1_ListQueueStatsRequest_descriptor =
+      getDescriptor().getMessageType(30);
+    internal_static_conveyor_v1_ListQueueStatsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_ListQueueStatsRequest_descriptor,
+        new java.lang.String[] { "Prefix", "IncludeSubscriptions", });
+    internal_static_conveyor_v1_ListQueueStatsResponse_descriptor =
+      getDescriptor().getMessageType(31);
+    internal_static_conveyor_v1_ListQueueStatsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_conveyor_v1_ListQueueStatsResponse_descriptor,
+        new java.lang.String[] { "Queues", });
+    internal_static_conveyor_v1_PeekMessagesRequest_descriptor =
+      getDescriptor().getMessageType(32);
     internal_static_conveyor_v1_PeekMessagesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_PeekMessagesRequest_descriptor,
         new java.lang.String[] { "Queue", "MaxMessages", });
     internal_static_conveyor_v1_PeekedMessage_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(33);
     internal_static_conveyor_v1_PeekedMessage_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_PeekedMessage_descriptor,
         new java.lang.String[] { "Message", "State", "Attempts", "DueIn", });
     internal_static_conveyor_v1_PeekMessagesResponse_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(34);
     internal_static_conveyor_v1_PeekMessagesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_PeekMessagesResponse_descriptor,
         new java.lang.String[] { "Messages", });
     internal_static_conveyor_v1_ListDeadLettersRequest_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(35);
     internal_static_conveyor_v1_ListDeadLettersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_ListDeadLettersRequest_descriptor,
-        new java.lang.String[] { "Queue", "MaxMessages", });
+        new java.lang.String[] { "Queue", "MaxMessages", "Reason", "SourceQueue", "SourceSubscription", });
     internal_static_conveyor_v1_ListDeadLettersResponse_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(36);
     internal_static_conveyor_v1_ListDeadLettersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_ListDeadLettersResponse_descriptor,
         new java.lang.String[] { "Messages", });
     internal_static_conveyor_v1_RedriveDeadLettersRequest_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(37);
     internal_static_conveyor_v1_RedriveDeadLettersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_RedriveDeadLettersRequest_descriptor,
-        new java.lang.String[] { "Queue", "Destination", "MaxMessages", });
+        new java.lang.String[] { "Queue", "Destination", "MaxMessages", "ResetAttempts", });
     internal_static_conveyor_v1_RedriveDeadLettersResponse_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(38);
     internal_static_conveyor_v1_RedriveDeadLettersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_RedriveDeadLettersResponse_descriptor,

@@ -36,6 +36,8 @@ private static final long serialVersionUID = 0L;
     reason_ = "";
     subscription_ = "";
     sourceMessageId_ = "";
+    reasonCode_ = 0;
+    lastNackReason_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -298,6 +300,81 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int REASON_CODE_FIELD_NUMBER = 30;
+  private int reasonCode_ = 0;
+  /**
+   * <pre>
+   * Why, as a value to filter on (ListDeadLettersRequest.reason).
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+   * @return The enum numeric value on the wire for reasonCode.
+   */
+  @java.lang.Override public int getReasonCodeValue() {
+    return reasonCode_;
+  }
+  /**
+   * <pre>
+   * Why, as a value to filter on (ListDeadLettersRequest.reason).
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+   * @return The reasonCode.
+   */
+  @java.lang.Override public dev.conveyor.v1.DeadLetterReason getReasonCode() {
+    dev.conveyor.v1.DeadLetterReason result = dev.conveyor.v1.DeadLetterReason.forNumber(reasonCode_);
+    return result == null ? dev.conveyor.v1.DeadLetterReason.UNRECOGNIZED : result;
+  }
+
+  public static final int LAST_NACK_REASON_FIELD_NUMBER = 31;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object lastNackReason_ = "";
+  /**
+   * <pre>
+   * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+   * max deliveries reached, why the consumers kept failing it.
+   * </pre>
+   *
+   * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+   * @return The lastNackReason.
+   */
+  @java.lang.Override
+  public java.lang.String getLastNackReason() {
+    java.lang.Object ref = lastNackReason_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      lastNackReason_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+   * max deliveries reached, why the consumers kept failing it.
+   * </pre>
+   *
+   * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+   * @return The bytes for lastNackReason.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getLastNackReasonBytes() {
+    java.lang.Object ref = lastNackReason_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      lastNackReason_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -330,6 +407,12 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceMessageId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 6, sourceMessageId_);
     }
+    if (reasonCode_ != dev.conveyor.v1.DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED.getNumber()) {
+      output.writeEnum(30, reasonCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(lastNackReason_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 31, lastNackReason_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -353,6 +436,13 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceMessageId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(6, sourceMessageId_);
+    }
+    if (reasonCode_ != dev.conveyor.v1.DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(30, reasonCode_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(lastNackReason_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(31, lastNackReason_);
     }
     return size;
   }
@@ -393,6 +483,9 @@ private static final long serialVersionUID = 0L;
         .equals(other.getSubscription())) return false;
     if (!getSourceMessageId()
         .equals(other.getSourceMessageId())) return false;
+    if (reasonCode_ != other.reasonCode_) return false;
+    if (!getLastNackReason()
+        .equals(other.getLastNackReason())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -418,6 +511,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getSubscription().hashCode();
     hash = (37 * hash) + SOURCE_MESSAGE_ID_FIELD_NUMBER;
     hash = (53 * hash) + getSourceMessageId().hashCode();
+    hash = (37 * hash) + REASON_CODE_FIELD_NUMBER;
+    hash = (53 * hash) + reasonCode_;
+    hash = (37 * hash) + LAST_NACK_REASON_FIELD_NUMBER;
+    hash = (53 * hash) + getLastNackReason().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -569,6 +666,8 @@ private static final long serialVersionUID = 0L;
       }
       subscription_ = "";
       sourceMessageId_ = "";
+      reasonCode_ = 0;
+      lastNackReason_ = "";
       return this;
     }
 
@@ -624,6 +723,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.sourceMessageId_ = sourceMessageId_;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.reasonCode_ = reasonCode_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.lastNackReason_ = lastNackReason_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -663,6 +768,14 @@ private static final long serialVersionUID = 0L;
       if (!other.getSourceMessageId().isEmpty()) {
         sourceMessageId_ = other.sourceMessageId_;
         bitField0_ |= 0x00000020;
+        onChanged();
+      }
+      if (other.reasonCode_ != 0) {
+        setReasonCodeValue(other.getReasonCodeValue());
+      }
+      if (!other.getLastNackReason().isEmpty()) {
+        lastNackReason_ = other.lastNackReason_;
+        bitField0_ |= 0x00000080;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -721,6 +834,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 240: {
+              reasonCode_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 240
+            case 250: {
+              lastNackReason_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 250
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1301,6 +1424,175 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       sourceMessageId_ = value;
       bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+
+    private int reasonCode_ = 0;
+    /**
+     * <pre>
+     * Why, as a value to filter on (ListDeadLettersRequest.reason).
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+     * @return The enum numeric value on the wire for reasonCode.
+     */
+    @java.lang.Override public int getReasonCodeValue() {
+      return reasonCode_;
+    }
+    /**
+     * <pre>
+     * Why, as a value to filter on (ListDeadLettersRequest.reason).
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+     * @param value The enum numeric value on the wire for reasonCode to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReasonCodeValue(int value) {
+      reasonCode_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why, as a value to filter on (ListDeadLettersRequest.reason).
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+     * @return The reasonCode.
+     */
+    @java.lang.Override
+    public dev.conveyor.v1.DeadLetterReason getReasonCode() {
+      dev.conveyor.v1.DeadLetterReason result = dev.conveyor.v1.DeadLetterReason.forNumber(reasonCode_);
+      return result == null ? dev.conveyor.v1.DeadLetterReason.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Why, as a value to filter on (ListDeadLettersRequest.reason).
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+     * @param value The reasonCode to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setReasonCode(dev.conveyor.v1.DeadLetterReason value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000040;
+      reasonCode_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why, as a value to filter on (ListDeadLettersRequest.reason).
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReasonCode() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      reasonCode_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object lastNackReason_ = "";
+    /**
+     * <pre>
+     * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+     * max deliveries reached, why the consumers kept failing it.
+     * </pre>
+     *
+     * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+     * @return The lastNackReason.
+     */
+    public java.lang.String getLastNackReason() {
+      java.lang.Object ref = lastNackReason_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        lastNackReason_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+     * max deliveries reached, why the consumers kept failing it.
+     * </pre>
+     *
+     * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+     * @return The bytes for lastNackReason.
+     */
+    public com.google.protobuf.ByteString
+        getLastNackReasonBytes() {
+      java.lang.Object ref = lastNackReason_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        lastNackReason_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+     * max deliveries reached, why the consumers kept failing it.
+     * </pre>
+     *
+     * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+     * @param value The lastNackReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLastNackReason(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      lastNackReason_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+     * max deliveries reached, why the consumers kept failing it.
+     * </pre>
+     *
+     * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLastNackReason() {
+      lastNackReason_ = getDefaultInstance().getLastNackReason();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+     * max deliveries reached, why the consumers kept failing it.
+     * </pre>
+     *
+     * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+     * @param value The bytes for lastNackReason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLastNackReasonBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      lastNackReason_ = value;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }

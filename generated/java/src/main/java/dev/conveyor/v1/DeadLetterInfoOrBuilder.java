@@ -126,4 +126,45 @@ public interface DeadLetterInfoOrBuilder extends
    */
   com.google.protobuf.ByteString
       getSourceMessageIdBytes();
+
+  /**
+   * <pre>
+   * Why, as a value to filter on (ListDeadLettersRequest.reason).
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+   * @return The enum numeric value on the wire for reasonCode.
+   */
+  int getReasonCodeValue();
+  /**
+   * <pre>
+   * Why, as a value to filter on (ListDeadLettersRequest.reason).
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason_code = 30 [json_name = "reasonCode"];</code>
+   * @return The reasonCode.
+   */
+  dev.conveyor.v1.DeadLetterReason getReasonCode();
+
+  /**
+   * <pre>
+   * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+   * max deliveries reached, why the consumers kept failing it.
+   * </pre>
+   *
+   * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+   * @return The lastNackReason.
+   */
+  java.lang.String getLastNackReason();
+  /**
+   * <pre>
+   * The reason given with the last Nack of the message (NackRequest.reason), if any: with
+   * max deliveries reached, why the consumers kept failing it.
+   * </pre>
+   *
+   * <code>string last_nack_reason = 31 [json_name = "lastNackReason"];</code>
+   * @return The bytes for lastNackReason.
+   */
+  com.google.protobuf.ByteString
+      getLastNackReasonBytes();
 }

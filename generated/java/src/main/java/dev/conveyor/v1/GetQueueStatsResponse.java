@@ -32,6 +32,9 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private GetQueueStatsResponse() {
+    subscriptionLag_ = java.util.Collections.emptyList();
+    queue_ = "";
+    kind_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -301,6 +304,236 @@ private static final long serialVersionUID = 0L;
     return subscriptions_;
   }
 
+  public static final int PAUSED_FIELD_NUMBER = 30;
+  private boolean paused_ = false;
+  /**
+   * <pre>
+   * True while the queue is paused (PauseQueue): nothing is delivered from it.
+   * </pre>
+   *
+   * <code>bool paused = 30 [json_name = "paused"];</code>
+   * @return The paused.
+   */
+  @java.lang.Override
+  public boolean getPaused() {
+    return paused_;
+  }
+
+  public static final int RATES_1M_FIELD_NUMBER = 31;
+  private dev.conveyor.v1.QueueRates rates1M_;
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   * @return Whether the rates1m field is set.
+   */
+  @java.lang.Override
+  public boolean hasRates1M() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   * @return The rates1m.
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.QueueRates getRates1M() {
+    return rates1M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates1M_;
+  }
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.QueueRatesOrBuilder getRates1MOrBuilder() {
+    return rates1M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates1M_;
+  }
+
+  public static final int RATES_5M_FIELD_NUMBER = 32;
+  private dev.conveyor.v1.QueueRates rates5M_;
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   * @return Whether the rates5m field is set.
+   */
+  @java.lang.Override
+  public boolean hasRates5M() {
+    return ((bitField0_ & 0x00000004) != 0);
+  }
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   * @return The rates5m.
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.QueueRates getRates5M() {
+    return rates5M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates5M_;
+  }
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.QueueRatesOrBuilder getRates5MOrBuilder() {
+    return rates5M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates5M_;
+  }
+
+  public static final int SUBSCRIPTION_LAG_FIELD_NUMBER = 33;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.conveyor.v1.SubscriptionLag> subscriptionLag_;
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.conveyor.v1.SubscriptionLag> getSubscriptionLagList() {
+    return subscriptionLag_;
+  }
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.conveyor.v1.SubscriptionLagOrBuilder> 
+      getSubscriptionLagOrBuilderList() {
+    return subscriptionLag_;
+  }
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  @java.lang.Override
+  public int getSubscriptionLagCount() {
+    return subscriptionLag_.size();
+  }
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.SubscriptionLag getSubscriptionLag(int index) {
+    return subscriptionLag_.get(index);
+  }
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  @java.lang.Override
+  public dev.conveyor.v1.SubscriptionLagOrBuilder getSubscriptionLagOrBuilder(
+      int index) {
+    return subscriptionLag_.get(index);
+  }
+
+  public static final int QUEUE_FIELD_NUMBER = 34;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object queue_ = "";
+  /**
+   * <pre>
+   * The queue's name (set by GetQueueStats and ListQueueStats).
+   * </pre>
+   *
+   * <code>string queue = 34 [json_name = "queue"];</code>
+   * @return The queue.
+   */
+  @java.lang.Override
+  public java.lang.String getQueue() {
+    java.lang.Object ref = queue_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      queue_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The queue's name (set by GetQueueStats and ListQueueStats).
+   * </pre>
+   *
+   * <code>string queue = 34 [json_name = "queue"];</code>
+   * @return The bytes for queue.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getQueueBytes() {
+    java.lang.Object ref = queue_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      queue_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int KIND_FIELD_NUMBER = 35;
+  private int kind_ = 0;
+  /**
+   * <pre>
+   * The queue's kind.
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+   * @return The enum numeric value on the wire for kind.
+   */
+  @java.lang.Override public int getKindValue() {
+    return kind_;
+  }
+  /**
+   * <pre>
+   * The queue's kind.
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+   * @return The kind.
+   */
+  @java.lang.Override public dev.conveyor.v1.QueueKind getKind() {
+    dev.conveyor.v1.QueueKind result = dev.conveyor.v1.QueueKind.forNumber(kind_);
+    return result == null ? dev.conveyor.v1.QueueKind.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -359,6 +592,24 @@ private static final long serialVersionUID = 0L;
     }
     if (subscriptions_ != 0) {
       output.writeUInt32(15, subscriptions_);
+    }
+    if (paused_ != false) {
+      output.writeBool(30, paused_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(31, getRates1M());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      output.writeMessage(32, getRates5M());
+    }
+    for (int i = 0; i < subscriptionLag_.size(); i++) {
+      output.writeMessage(33, subscriptionLag_.get(i));
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(queue_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 34, queue_);
+    }
+    if (kind_ != dev.conveyor.v1.QueueKind.QUEUE_KIND_UNSPECIFIED.getNumber()) {
+      output.writeEnum(35, kind_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -424,6 +675,34 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(15, subscriptions_);
     }
+    if (paused_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(30, paused_);
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(31, getRates1M());
+    }
+    if (((bitField0_ & 0x00000004) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(32, getRates5M());
+    }
+
+        {
+          final int count = subscriptionLag_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(subscriptionLag_.get(i));
+          }
+          size += 2 * count;
+        }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(queue_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(34, queue_);
+    }
+    if (kind_ != dev.conveyor.v1.QueueKind.QUEUE_KIND_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(35, kind_);
+    }
     return size;
   }
   @java.lang.Override
@@ -481,6 +760,23 @@ private static final long serialVersionUID = 0L;
         != other.getDepth()) return false;
     if (getSubscriptions()
         != other.getSubscriptions()) return false;
+    if (getPaused()
+        != other.getPaused()) return false;
+    if (hasRates1M() != other.hasRates1M()) return false;
+    if (hasRates1M()) {
+      if (!getRates1M()
+          .equals(other.getRates1M())) return false;
+    }
+    if (hasRates5M() != other.hasRates5M()) return false;
+    if (hasRates5M()) {
+      if (!getRates5M()
+          .equals(other.getRates5M())) return false;
+    }
+    if (!getSubscriptionLagList()
+        .equals(other.getSubscriptionLagList())) return false;
+    if (!getQueue()
+        .equals(other.getQueue())) return false;
+    if (kind_ != other.kind_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -537,6 +833,25 @@ private static final long serialVersionUID = 0L;
         getDepth());
     hash = (37 * hash) + SUBSCRIPTIONS_FIELD_NUMBER;
     hash = (53 * hash) + getSubscriptions();
+    hash = (37 * hash) + PAUSED_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getPaused());
+    if (hasRates1M()) {
+      hash = (37 * hash) + RATES_1M_FIELD_NUMBER;
+      hash = (53 * hash) + getRates1M().hashCode();
+    }
+    if (hasRates5M()) {
+      hash = (37 * hash) + RATES_5M_FIELD_NUMBER;
+      hash = (53 * hash) + getRates5M().hashCode();
+    }
+    if (getSubscriptionLagCount() > 0) {
+      hash = (37 * hash) + SUBSCRIPTION_LAG_FIELD_NUMBER;
+      hash = (53 * hash) + getSubscriptionLagList().hashCode();
+    }
+    hash = (37 * hash) + QUEUE_FIELD_NUMBER;
+    hash = (53 * hash) + getQueue().hashCode();
+    hash = (37 * hash) + KIND_FIELD_NUMBER;
+    hash = (53 * hash) + kind_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -672,6 +987,9 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetOldestAgeFieldBuilder();
+        internalGetRates1MFieldBuilder();
+        internalGetRates5MFieldBuilder();
+        internalGetSubscriptionLagFieldBuilder();
       }
     }
     @java.lang.Override
@@ -697,6 +1015,26 @@ private static final long serialVersionUID = 0L;
       duplicates_ = 0L;
       depth_ = 0L;
       subscriptions_ = 0;
+      paused_ = false;
+      rates1M_ = null;
+      if (rates1MBuilder_ != null) {
+        rates1MBuilder_.dispose();
+        rates1MBuilder_ = null;
+      }
+      rates5M_ = null;
+      if (rates5MBuilder_ != null) {
+        rates5MBuilder_.dispose();
+        rates5MBuilder_ = null;
+      }
+      if (subscriptionLagBuilder_ == null) {
+        subscriptionLag_ = java.util.Collections.emptyList();
+      } else {
+        subscriptionLag_ = null;
+        subscriptionLagBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00040000);
+      queue_ = "";
+      kind_ = 0;
       return this;
     }
 
@@ -723,9 +1061,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.conveyor.v1.GetQueueStatsResponse buildPartial() {
       dev.conveyor.v1.GetQueueStatsResponse result = new dev.conveyor.v1.GetQueueStatsResponse(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.conveyor.v1.GetQueueStatsResponse result) {
+      if (subscriptionLagBuilder_ == null) {
+        if (((bitField0_ & 0x00040000) != 0)) {
+          subscriptionLag_ = java.util.Collections.unmodifiableList(subscriptionLag_);
+          bitField0_ = (bitField0_ & ~0x00040000);
+        }
+        result.subscriptionLag_ = subscriptionLag_;
+      } else {
+        result.subscriptionLag_ = subscriptionLagBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.conveyor.v1.GetQueueStatsResponse result) {
@@ -778,6 +1129,27 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00004000) != 0)) {
         result.subscriptions_ = subscriptions_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.paused_ = paused_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.rates1M_ = rates1MBuilder_ == null
+            ? rates1M_
+            : rates1MBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
+      if (((from_bitField0_ & 0x00020000) != 0)) {
+        result.rates5M_ = rates5MBuilder_ == null
+            ? rates5M_
+            : rates5MBuilder_.build();
+        to_bitField0_ |= 0x00000004;
+      }
+      if (((from_bitField0_ & 0x00080000) != 0)) {
+        result.queue_ = queue_;
+      }
+      if (((from_bitField0_ & 0x00100000) != 0)) {
+        result.kind_ = kind_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -838,6 +1210,49 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getSubscriptions() != 0) {
         setSubscriptions(other.getSubscriptions());
+      }
+      if (other.getPaused() != false) {
+        setPaused(other.getPaused());
+      }
+      if (other.hasRates1M()) {
+        mergeRates1M(other.getRates1M());
+      }
+      if (other.hasRates5M()) {
+        mergeRates5M(other.getRates5M());
+      }
+      if (subscriptionLagBuilder_ == null) {
+        if (!other.subscriptionLag_.isEmpty()) {
+          if (subscriptionLag_.isEmpty()) {
+            subscriptionLag_ = other.subscriptionLag_;
+            bitField0_ = (bitField0_ & ~0x00040000);
+          } else {
+            ensureSubscriptionLagIsMutable();
+            subscriptionLag_.addAll(other.subscriptionLag_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.subscriptionLag_.isEmpty()) {
+          if (subscriptionLagBuilder_.isEmpty()) {
+            subscriptionLagBuilder_.dispose();
+            subscriptionLagBuilder_ = null;
+            subscriptionLag_ = other.subscriptionLag_;
+            bitField0_ = (bitField0_ & ~0x00040000);
+            subscriptionLagBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetSubscriptionLagFieldBuilder() : null;
+          } else {
+            subscriptionLagBuilder_.addAllMessages(other.subscriptionLag_);
+          }
+        }
+      }
+      if (!other.getQueue().isEmpty()) {
+        queue_ = other.queue_;
+        bitField0_ |= 0x00080000;
+        onChanged();
+      }
+      if (other.kind_ != 0) {
+        setKindValue(other.getKindValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -940,6 +1355,48 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00004000;
               break;
             } // case 120
+            case 240: {
+              paused_ = input.readBool();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 240
+            case 250: {
+              input.readMessage(
+                  internalGetRates1MFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 250
+            case 258: {
+              input.readMessage(
+                  internalGetRates5MFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00020000;
+              break;
+            } // case 258
+            case 266: {
+              dev.conveyor.v1.SubscriptionLag m =
+                  input.readMessage(
+                      dev.conveyor.v1.SubscriptionLag.parser(),
+                      extensionRegistry);
+              if (subscriptionLagBuilder_ == null) {
+                ensureSubscriptionLagIsMutable();
+                subscriptionLag_.add(m);
+              } else {
+                subscriptionLagBuilder_.addMessage(m);
+              }
+              break;
+            } // case 266
+            case 274: {
+              queue_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00080000;
+              break;
+            } // case 274
+            case 280: {
+              kind_ = input.readEnum();
+              bitField0_ |= 0x00100000;
+              break;
+            } // case 280
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1724,6 +2181,848 @@ private static final long serialVersionUID = 0L;
     public Builder clearSubscriptions() {
       bitField0_ = (bitField0_ & ~0x00004000);
       subscriptions_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private boolean paused_ ;
+    /**
+     * <pre>
+     * True while the queue is paused (PauseQueue): nothing is delivered from it.
+     * </pre>
+     *
+     * <code>bool paused = 30 [json_name = "paused"];</code>
+     * @return The paused.
+     */
+    @java.lang.Override
+    public boolean getPaused() {
+      return paused_;
+    }
+    /**
+     * <pre>
+     * True while the queue is paused (PauseQueue): nothing is delivered from it.
+     * </pre>
+     *
+     * <code>bool paused = 30 [json_name = "paused"];</code>
+     * @param value The paused to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPaused(boolean value) {
+
+      paused_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * True while the queue is paused (PauseQueue): nothing is delivered from it.
+     * </pre>
+     *
+     * <code>bool paused = 30 [json_name = "paused"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPaused() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      paused_ = false;
+      onChanged();
+      return this;
+    }
+
+    private dev.conveyor.v1.QueueRates rates1M_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder> rates1MBuilder_;
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     * @return Whether the rates1m field is set.
+     */
+    public boolean hasRates1M() {
+      return ((bitField0_ & 0x00010000) != 0);
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     * @return The rates1m.
+     */
+    public dev.conveyor.v1.QueueRates getRates1M() {
+      if (rates1MBuilder_ == null) {
+        return rates1M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates1M_;
+      } else {
+        return rates1MBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public Builder setRates1M(dev.conveyor.v1.QueueRates value) {
+      if (rates1MBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        rates1M_ = value;
+      } else {
+        rates1MBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public Builder setRates1M(
+        dev.conveyor.v1.QueueRates.Builder builderForValue) {
+      if (rates1MBuilder_ == null) {
+        rates1M_ = builderForValue.build();
+      } else {
+        rates1MBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public Builder mergeRates1M(dev.conveyor.v1.QueueRates value) {
+      if (rates1MBuilder_ == null) {
+        if (((bitField0_ & 0x00010000) != 0) &&
+          rates1M_ != null &&
+          rates1M_ != dev.conveyor.v1.QueueRates.getDefaultInstance()) {
+          getRates1MBuilder().mergeFrom(value);
+        } else {
+          rates1M_ = value;
+        }
+      } else {
+        rates1MBuilder_.mergeFrom(value);
+      }
+      if (rates1M_ != null) {
+        bitField0_ |= 0x00010000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public Builder clearRates1M() {
+      bitField0_ = (bitField0_ & ~0x00010000);
+      rates1M_ = null;
+      if (rates1MBuilder_ != null) {
+        rates1MBuilder_.dispose();
+        rates1MBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public dev.conveyor.v1.QueueRates.Builder getRates1MBuilder() {
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return internalGetRates1MFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    public dev.conveyor.v1.QueueRatesOrBuilder getRates1MOrBuilder() {
+      if (rates1MBuilder_ != null) {
+        return rates1MBuilder_.getMessageOrBuilder();
+      } else {
+        return rates1M_ == null ?
+            dev.conveyor.v1.QueueRates.getDefaultInstance() : rates1M_;
+      }
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last minute (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder> 
+        internalGetRates1MFieldBuilder() {
+      if (rates1MBuilder_ == null) {
+        rates1MBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder>(
+                getRates1M(),
+                getParentForChildren(),
+                isClean());
+        rates1M_ = null;
+      }
+      return rates1MBuilder_;
+    }
+
+    private dev.conveyor.v1.QueueRates rates5M_;
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder> rates5MBuilder_;
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     * @return Whether the rates5m field is set.
+     */
+    public boolean hasRates5M() {
+      return ((bitField0_ & 0x00020000) != 0);
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     * @return The rates5m.
+     */
+    public dev.conveyor.v1.QueueRates getRates5M() {
+      if (rates5MBuilder_ == null) {
+        return rates5M_ == null ? dev.conveyor.v1.QueueRates.getDefaultInstance() : rates5M_;
+      } else {
+        return rates5MBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public Builder setRates5M(dev.conveyor.v1.QueueRates value) {
+      if (rates5MBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        rates5M_ = value;
+      } else {
+        rates5MBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public Builder setRates5M(
+        dev.conveyor.v1.QueueRates.Builder builderForValue) {
+      if (rates5MBuilder_ == null) {
+        rates5M_ = builderForValue.build();
+      } else {
+        rates5MBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public Builder mergeRates5M(dev.conveyor.v1.QueueRates value) {
+      if (rates5MBuilder_ == null) {
+        if (((bitField0_ & 0x00020000) != 0) &&
+          rates5M_ != null &&
+          rates5M_ != dev.conveyor.v1.QueueRates.getDefaultInstance()) {
+          getRates5MBuilder().mergeFrom(value);
+        } else {
+          rates5M_ = value;
+        }
+      } else {
+        rates5MBuilder_.mergeFrom(value);
+      }
+      if (rates5M_ != null) {
+        bitField0_ |= 0x00020000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public Builder clearRates5M() {
+      bitField0_ = (bitField0_ & ~0x00020000);
+      rates5M_ = null;
+      if (rates5MBuilder_ != null) {
+        rates5MBuilder_.dispose();
+        rates5MBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public dev.conveyor.v1.QueueRates.Builder getRates5MBuilder() {
+      bitField0_ |= 0x00020000;
+      onChanged();
+      return internalGetRates5MFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    public dev.conveyor.v1.QueueRatesOrBuilder getRates5MOrBuilder() {
+      if (rates5MBuilder_ != null) {
+        return rates5MBuilder_.getMessageOrBuilder();
+      } else {
+        return rates5M_ == null ?
+            dev.conveyor.v1.QueueRates.getDefaultInstance() : rates5M_;
+      }
+    }
+    /**
+     * <pre>
+     * Per-second rates over the last 5 minutes (or since the server started, if later).
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder> 
+        internalGetRates5MFieldBuilder() {
+      if (rates5MBuilder_ == null) {
+        rates5MBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            dev.conveyor.v1.QueueRates, dev.conveyor.v1.QueueRates.Builder, dev.conveyor.v1.QueueRatesOrBuilder>(
+                getRates5M(),
+                getParentForChildren(),
+                isClean());
+        rates5M_ = null;
+      }
+      return rates5MBuilder_;
+    }
+
+    private java.util.List<dev.conveyor.v1.SubscriptionLag> subscriptionLag_ =
+      java.util.Collections.emptyList();
+    private void ensureSubscriptionLagIsMutable() {
+      if (!((bitField0_ & 0x00040000) != 0)) {
+        subscriptionLag_ = new java.util.ArrayList<dev.conveyor.v1.SubscriptionLag>(subscriptionLag_);
+        bitField0_ |= 0x00040000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.conveyor.v1.SubscriptionLag, dev.conveyor.v1.SubscriptionLag.Builder, dev.conveyor.v1.SubscriptionLagOrBuilder> subscriptionLagBuilder_;
+
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public java.util.List<dev.conveyor.v1.SubscriptionLag> getSubscriptionLagList() {
+      if (subscriptionLagBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(subscriptionLag_);
+      } else {
+        return subscriptionLagBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public int getSubscriptionLagCount() {
+      if (subscriptionLagBuilder_ == null) {
+        return subscriptionLag_.size();
+      } else {
+        return subscriptionLagBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public dev.conveyor.v1.SubscriptionLag getSubscriptionLag(int index) {
+      if (subscriptionLagBuilder_ == null) {
+        return subscriptionLag_.get(index);
+      } else {
+        return subscriptionLagBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder setSubscriptionLag(
+        int index, dev.conveyor.v1.SubscriptionLag value) {
+      if (subscriptionLagBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.set(index, value);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder setSubscriptionLag(
+        int index, dev.conveyor.v1.SubscriptionLag.Builder builderForValue) {
+      if (subscriptionLagBuilder_ == null) {
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder addSubscriptionLag(dev.conveyor.v1.SubscriptionLag value) {
+      if (subscriptionLagBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.add(value);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder addSubscriptionLag(
+        int index, dev.conveyor.v1.SubscriptionLag value) {
+      if (subscriptionLagBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.add(index, value);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder addSubscriptionLag(
+        dev.conveyor.v1.SubscriptionLag.Builder builderForValue) {
+      if (subscriptionLagBuilder_ == null) {
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.add(builderForValue.build());
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder addSubscriptionLag(
+        int index, dev.conveyor.v1.SubscriptionLag.Builder builderForValue) {
+      if (subscriptionLagBuilder_ == null) {
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder addAllSubscriptionLag(
+        java.lang.Iterable<? extends dev.conveyor.v1.SubscriptionLag> values) {
+      if (subscriptionLagBuilder_ == null) {
+        ensureSubscriptionLagIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, subscriptionLag_);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder clearSubscriptionLag() {
+      if (subscriptionLagBuilder_ == null) {
+        subscriptionLag_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00040000);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public Builder removeSubscriptionLag(int index) {
+      if (subscriptionLagBuilder_ == null) {
+        ensureSubscriptionLagIsMutable();
+        subscriptionLag_.remove(index);
+        onChanged();
+      } else {
+        subscriptionLagBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public dev.conveyor.v1.SubscriptionLag.Builder getSubscriptionLagBuilder(
+        int index) {
+      return internalGetSubscriptionLagFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public dev.conveyor.v1.SubscriptionLagOrBuilder getSubscriptionLagOrBuilder(
+        int index) {
+      if (subscriptionLagBuilder_ == null) {
+        return subscriptionLag_.get(index);  } else {
+        return subscriptionLagBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public java.util.List<? extends dev.conveyor.v1.SubscriptionLagOrBuilder> 
+         getSubscriptionLagOrBuilderList() {
+      if (subscriptionLagBuilder_ != null) {
+        return subscriptionLagBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(subscriptionLag_);
+      }
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public dev.conveyor.v1.SubscriptionLag.Builder addSubscriptionLagBuilder() {
+      return internalGetSubscriptionLagFieldBuilder().addBuilder(
+          dev.conveyor.v1.SubscriptionLag.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public dev.conveyor.v1.SubscriptionLag.Builder addSubscriptionLagBuilder(
+        int index) {
+      return internalGetSubscriptionLagFieldBuilder().addBuilder(
+          index, dev.conveyor.v1.SubscriptionLag.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+     * `include_subscriptions`.
+     * </pre>
+     *
+     * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+     */
+    public java.util.List<dev.conveyor.v1.SubscriptionLag.Builder> 
+         getSubscriptionLagBuilderList() {
+      return internalGetSubscriptionLagFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        dev.conveyor.v1.SubscriptionLag, dev.conveyor.v1.SubscriptionLag.Builder, dev.conveyor.v1.SubscriptionLagOrBuilder> 
+        internalGetSubscriptionLagFieldBuilder() {
+      if (subscriptionLagBuilder_ == null) {
+        subscriptionLagBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            dev.conveyor.v1.SubscriptionLag, dev.conveyor.v1.SubscriptionLag.Builder, dev.conveyor.v1.SubscriptionLagOrBuilder>(
+                subscriptionLag_,
+                ((bitField0_ & 0x00040000) != 0),
+                getParentForChildren(),
+                isClean());
+        subscriptionLag_ = null;
+      }
+      return subscriptionLagBuilder_;
+    }
+
+    private java.lang.Object queue_ = "";
+    /**
+     * <pre>
+     * The queue's name (set by GetQueueStats and ListQueueStats).
+     * </pre>
+     *
+     * <code>string queue = 34 [json_name = "queue"];</code>
+     * @return The queue.
+     */
+    public java.lang.String getQueue() {
+      java.lang.Object ref = queue_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        queue_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The queue's name (set by GetQueueStats and ListQueueStats).
+     * </pre>
+     *
+     * <code>string queue = 34 [json_name = "queue"];</code>
+     * @return The bytes for queue.
+     */
+    public com.google.protobuf.ByteString
+        getQueueBytes() {
+      java.lang.Object ref = queue_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        queue_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The queue's name (set by GetQueueStats and ListQueueStats).
+     * </pre>
+     *
+     * <code>string queue = 34 [json_name = "queue"];</code>
+     * @param value The queue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setQueue(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      queue_ = value;
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The queue's name (set by GetQueueStats and ListQueueStats).
+     * </pre>
+     *
+     * <code>string queue = 34 [json_name = "queue"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearQueue() {
+      queue_ = getDefaultInstance().getQueue();
+      bitField0_ = (bitField0_ & ~0x00080000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The queue's name (set by GetQueueStats and ListQueueStats).
+     * </pre>
+     *
+     * <code>string queue = 34 [json_name = "queue"];</code>
+     * @param value The bytes for queue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setQueueBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      queue_ = value;
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+
+    private int kind_ = 0;
+    /**
+     * <pre>
+     * The queue's kind.
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+     * @return The enum numeric value on the wire for kind.
+     */
+    @java.lang.Override public int getKindValue() {
+      return kind_;
+    }
+    /**
+     * <pre>
+     * The queue's kind.
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+     * @param value The enum numeric value on the wire for kind to set.
+     * @return This builder for chaining.
+     */
+    public Builder setKindValue(int value) {
+      kind_ = value;
+      bitField0_ |= 0x00100000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The queue's kind.
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+     * @return The kind.
+     */
+    @java.lang.Override
+    public dev.conveyor.v1.QueueKind getKind() {
+      dev.conveyor.v1.QueueKind result = dev.conveyor.v1.QueueKind.forNumber(kind_);
+      return result == null ? dev.conveyor.v1.QueueKind.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * The queue's kind.
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+     * @param value The kind to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setKind(dev.conveyor.v1.QueueKind value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00100000;
+      kind_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The queue's kind.
+     * </pre>
+     *
+     * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearKind() {
+      bitField0_ = (bitField0_ & ~0x00100000);
+      kind_ = 0;
       onChanged();
       return this;
     }

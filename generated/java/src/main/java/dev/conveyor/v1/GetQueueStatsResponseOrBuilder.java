@@ -176,4 +176,156 @@ public interface GetQueueStatsResponseOrBuilder extends
    * @return The subscriptions.
    */
   int getSubscriptions();
+
+  /**
+   * <pre>
+   * True while the queue is paused (PauseQueue): nothing is delivered from it.
+   * </pre>
+   *
+   * <code>bool paused = 30 [json_name = "paused"];</code>
+   * @return The paused.
+   */
+  boolean getPaused();
+
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   * @return Whether the rates1m field is set.
+   */
+  boolean hasRates1M();
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   * @return The rates1m.
+   */
+  dev.conveyor.v1.QueueRates getRates1M();
+  /**
+   * <pre>
+   * Per-second rates over the last minute (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_1m = 31 [json_name = "rates1m"];</code>
+   */
+  dev.conveyor.v1.QueueRatesOrBuilder getRates1MOrBuilder();
+
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   * @return Whether the rates5m field is set.
+   */
+  boolean hasRates5M();
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   * @return The rates5m.
+   */
+  dev.conveyor.v1.QueueRates getRates5M();
+  /**
+   * <pre>
+   * Per-second rates over the last 5 minutes (or since the server started, if later).
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueRates rates_5m = 32 [json_name = "rates5m"];</code>
+   */
+  dev.conveyor.v1.QueueRatesOrBuilder getRates5MOrBuilder();
+
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  java.util.List<dev.conveyor.v1.SubscriptionLag> 
+      getSubscriptionLagList();
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  dev.conveyor.v1.SubscriptionLag getSubscriptionLag(int index);
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  int getSubscriptionLagCount();
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  java.util.List<? extends dev.conveyor.v1.SubscriptionLagOrBuilder> 
+      getSubscriptionLagOrBuilderList();
+  /**
+   * <pre>
+   * Consumer lag per subscription, by name. Left empty by ListQueueStats unless it asks for
+   * `include_subscriptions`.
+   * </pre>
+   *
+   * <code>repeated .conveyor.v1.SubscriptionLag subscription_lag = 33 [json_name = "subscriptionLag"];</code>
+   */
+  dev.conveyor.v1.SubscriptionLagOrBuilder getSubscriptionLagOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * The queue's name (set by GetQueueStats and ListQueueStats).
+   * </pre>
+   *
+   * <code>string queue = 34 [json_name = "queue"];</code>
+   * @return The queue.
+   */
+  java.lang.String getQueue();
+  /**
+   * <pre>
+   * The queue's name (set by GetQueueStats and ListQueueStats).
+   * </pre>
+   *
+   * <code>string queue = 34 [json_name = "queue"];</code>
+   * @return The bytes for queue.
+   */
+  com.google.protobuf.ByteString
+      getQueueBytes();
+
+  /**
+   * <pre>
+   * The queue's kind.
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+   * @return The enum numeric value on the wire for kind.
+   */
+  int getKindValue();
+  /**
+   * <pre>
+   * The queue's kind.
+   * </pre>
+   *
+   * <code>.conveyor.v1.QueueKind kind = 35 [json_name = "kind"];</code>
+   * @return The kind.
+   */
+  dev.conveyor.v1.QueueKind getKind();
 }

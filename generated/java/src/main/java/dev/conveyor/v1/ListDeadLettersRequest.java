@@ -33,6 +33,9 @@ private static final long serialVersionUID = 0L;
   }
   private ListDeadLettersRequest() {
     queue_ = "";
+    reason_ = 0;
+    sourceQueue_ = "";
+    sourceSubscription_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -115,6 +118,126 @@ private static final long serialVersionUID = 0L;
     return maxMessages_;
   }
 
+  public static final int REASON_FIELD_NUMBER = 30;
+  private int reason_ = 0;
+  /**
+   * <pre>
+   * Only dead letters with this reason; unspecified lists every reason.
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+   * @return The enum numeric value on the wire for reason.
+   */
+  @java.lang.Override public int getReasonValue() {
+    return reason_;
+  }
+  /**
+   * <pre>
+   * Only dead letters with this reason; unspecified lists every reason.
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+   * @return The reason.
+   */
+  @java.lang.Override public dev.conveyor.v1.DeadLetterReason getReason() {
+    dev.conveyor.v1.DeadLetterReason result = dev.conveyor.v1.DeadLetterReason.forNumber(reason_);
+    return result == null ? dev.conveyor.v1.DeadLetterReason.UNRECOGNIZED : result;
+  }
+
+  public static final int SOURCE_QUEUE_FIELD_NUMBER = 31;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object sourceQueue_ = "";
+  /**
+   * <pre>
+   * Only dead letters from this source queue; empty: any.
+   * </pre>
+   *
+   * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+   * @return The sourceQueue.
+   */
+  @java.lang.Override
+  public java.lang.String getSourceQueue() {
+    java.lang.Object ref = sourceQueue_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      sourceQueue_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only dead letters from this source queue; empty: any.
+   * </pre>
+   *
+   * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+   * @return The bytes for sourceQueue.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSourceQueueBytes() {
+    java.lang.Object ref = sourceQueue_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      sourceQueue_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int SOURCE_SUBSCRIPTION_FIELD_NUMBER = 32;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object sourceSubscription_ = "";
+  /**
+   * <pre>
+   * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+   * </pre>
+   *
+   * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+   * @return The sourceSubscription.
+   */
+  @java.lang.Override
+  public java.lang.String getSourceSubscription() {
+    java.lang.Object ref = sourceSubscription_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      sourceSubscription_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+   * </pre>
+   *
+   * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+   * @return The bytes for sourceSubscription.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getSourceSubscriptionBytes() {
+    java.lang.Object ref = sourceSubscription_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      sourceSubscription_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -135,6 +258,15 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0) {
       output.writeUInt32(2, maxMessages_);
     }
+    if (reason_ != dev.conveyor.v1.DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED.getNumber()) {
+      output.writeEnum(30, reason_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceQueue_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 31, sourceQueue_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceSubscription_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 32, sourceSubscription_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -145,6 +277,16 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(2, maxMessages_);
+    }
+    if (reason_ != dev.conveyor.v1.DeadLetterReason.DEAD_LETTER_REASON_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(30, reason_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceQueue_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(31, sourceQueue_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(sourceSubscription_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(32, sourceSubscription_);
     }
     return size;
   }
@@ -174,6 +316,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getQueue())) return false;
     if (getMaxMessages()
         != other.getMaxMessages()) return false;
+    if (reason_ != other.reason_) return false;
+    if (!getSourceQueue()
+        .equals(other.getSourceQueue())) return false;
+    if (!getSourceSubscription()
+        .equals(other.getSourceSubscription())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -189,6 +336,12 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getQueue().hashCode();
     hash = (37 * hash) + MAX_MESSAGES_FIELD_NUMBER;
     hash = (53 * hash) + getMaxMessages();
+    hash = (37 * hash) + REASON_FIELD_NUMBER;
+    hash = (53 * hash) + reason_;
+    hash = (37 * hash) + SOURCE_QUEUE_FIELD_NUMBER;
+    hash = (53 * hash) + getSourceQueue().hashCode();
+    hash = (37 * hash) + SOURCE_SUBSCRIPTION_FIELD_NUMBER;
+    hash = (53 * hash) + getSourceSubscription().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -326,6 +479,9 @@ private static final long serialVersionUID = 0L;
       bitField0_ = 0;
       queue_ = "";
       maxMessages_ = 0;
+      reason_ = 0;
+      sourceQueue_ = "";
+      sourceSubscription_ = "";
       return this;
     }
 
@@ -365,6 +521,15 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.maxMessages_ = maxMessages_;
       }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.reason_ = reason_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.sourceQueue_ = sourceQueue_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.sourceSubscription_ = sourceSubscription_;
+      }
     }
 
     @java.lang.Override
@@ -386,6 +551,19 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMaxMessages() != 0) {
         setMaxMessages(other.getMaxMessages());
+      }
+      if (other.reason_ != 0) {
+        setReasonValue(other.getReasonValue());
+      }
+      if (!other.getSourceQueue().isEmpty()) {
+        sourceQueue_ = other.sourceQueue_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
+      if (!other.getSourceSubscription().isEmpty()) {
+        sourceSubscription_ = other.sourceSubscription_;
+        bitField0_ |= 0x00000010;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -421,6 +599,21 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 16
+            case 240: {
+              reason_ = input.readEnum();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 240
+            case 250: {
+              sourceQueue_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 250
+            case 258: {
+              sourceSubscription_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 258
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -570,6 +763,262 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxMessages() {
       bitField0_ = (bitField0_ & ~0x00000002);
       maxMessages_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int reason_ = 0;
+    /**
+     * <pre>
+     * Only dead letters with this reason; unspecified lists every reason.
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+     * @return The enum numeric value on the wire for reason.
+     */
+    @java.lang.Override public int getReasonValue() {
+      return reason_;
+    }
+    /**
+     * <pre>
+     * Only dead letters with this reason; unspecified lists every reason.
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+     * @param value The enum numeric value on the wire for reason to set.
+     * @return This builder for chaining.
+     */
+    public Builder setReasonValue(int value) {
+      reason_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters with this reason; unspecified lists every reason.
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+     * @return The reason.
+     */
+    @java.lang.Override
+    public dev.conveyor.v1.DeadLetterReason getReason() {
+      dev.conveyor.v1.DeadLetterReason result = dev.conveyor.v1.DeadLetterReason.forNumber(reason_);
+      return result == null ? dev.conveyor.v1.DeadLetterReason.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Only dead letters with this reason; unspecified lists every reason.
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+     * @param value The reason to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setReason(dev.conveyor.v1.DeadLetterReason value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000004;
+      reason_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters with this reason; unspecified lists every reason.
+     * </pre>
+     *
+     * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearReason() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      reason_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object sourceQueue_ = "";
+    /**
+     * <pre>
+     * Only dead letters from this source queue; empty: any.
+     * </pre>
+     *
+     * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+     * @return The sourceQueue.
+     */
+    public java.lang.String getSourceQueue() {
+      java.lang.Object ref = sourceQueue_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        sourceQueue_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only dead letters from this source queue; empty: any.
+     * </pre>
+     *
+     * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+     * @return The bytes for sourceQueue.
+     */
+    public com.google.protobuf.ByteString
+        getSourceQueueBytes() {
+      java.lang.Object ref = sourceQueue_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        sourceQueue_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only dead letters from this source queue; empty: any.
+     * </pre>
+     *
+     * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+     * @param value The sourceQueue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceQueue(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      sourceQueue_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters from this source queue; empty: any.
+     * </pre>
+     *
+     * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSourceQueue() {
+      sourceQueue_ = getDefaultInstance().getSourceQueue();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters from this source queue; empty: any.
+     * </pre>
+     *
+     * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+     * @param value The bytes for sourceQueue to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceQueueBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      sourceQueue_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object sourceSubscription_ = "";
+    /**
+     * <pre>
+     * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+     * </pre>
+     *
+     * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+     * @return The sourceSubscription.
+     */
+    public java.lang.String getSourceSubscription() {
+      java.lang.Object ref = sourceSubscription_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        sourceSubscription_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+     * </pre>
+     *
+     * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+     * @return The bytes for sourceSubscription.
+     */
+    public com.google.protobuf.ByteString
+        getSourceSubscriptionBytes() {
+      java.lang.Object ref = sourceSubscription_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        sourceSubscription_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+     * </pre>
+     *
+     * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+     * @param value The sourceSubscription to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceSubscription(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      sourceSubscription_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+     * </pre>
+     *
+     * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSourceSubscription() {
+      sourceSubscription_ = getDefaultInstance().getSourceSubscription();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+     * </pre>
+     *
+     * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+     * @param value The bytes for sourceSubscription to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSourceSubscriptionBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      sourceSubscription_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

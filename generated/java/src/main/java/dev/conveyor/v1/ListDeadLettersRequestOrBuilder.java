@@ -39,4 +39,63 @@ public interface ListDeadLettersRequestOrBuilder extends
    * @return The maxMessages.
    */
   int getMaxMessages();
+
+  /**
+   * <pre>
+   * Only dead letters with this reason; unspecified lists every reason.
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+   * @return The enum numeric value on the wire for reason.
+   */
+  int getReasonValue();
+  /**
+   * <pre>
+   * Only dead letters with this reason; unspecified lists every reason.
+   * </pre>
+   *
+   * <code>.conveyor.v1.DeadLetterReason reason = 30 [json_name = "reason"];</code>
+   * @return The reason.
+   */
+  dev.conveyor.v1.DeadLetterReason getReason();
+
+  /**
+   * <pre>
+   * Only dead letters from this source queue; empty: any.
+   * </pre>
+   *
+   * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+   * @return The sourceQueue.
+   */
+  java.lang.String getSourceQueue();
+  /**
+   * <pre>
+   * Only dead letters from this source queue; empty: any.
+   * </pre>
+   *
+   * <code>string source_queue = 31 [json_name = "sourceQueue"];</code>
+   * @return The bytes for sourceQueue.
+   */
+  com.google.protobuf.ByteString
+      getSourceQueueBytes();
+
+  /**
+   * <pre>
+   * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+   * </pre>
+   *
+   * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+   * @return The sourceSubscription.
+   */
+  java.lang.String getSourceSubscription();
+  /**
+   * <pre>
+   * Only dead letters of this subscription's copies (broadcast and quorum); empty: any.
+   * </pre>
+   *
+   * <code>string source_subscription = 32 [json_name = "sourceSubscription"];</code>
+   * @return The bytes for sourceSubscription.
+   */
+  com.google.protobuf.ByteString
+      getSourceSubscriptionBytes();
 }

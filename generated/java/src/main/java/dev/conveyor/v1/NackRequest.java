@@ -167,7 +167,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object reason_ = "";
   /**
    * <pre>
-   * With dead_letter: recorded as the dead-letter reason.
+   * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+   * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
    * </pre>
    *
    * <code>string reason = 4 [json_name = "reason"];</code>
@@ -188,7 +189,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With dead_letter: recorded as the dead-letter reason.
+   * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+   * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
    * </pre>
    *
    * <code>string reason = 4 [json_name = "reason"];</code>
@@ -965,7 +967,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object reason_ = "";
     /**
      * <pre>
-     * With dead_letter: recorded as the dead-letter reason.
+     * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+     * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
      * </pre>
      *
      * <code>string reason = 4 [json_name = "reason"];</code>
@@ -985,7 +988,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With dead_letter: recorded as the dead-letter reason.
+     * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+     * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
      * </pre>
      *
      * <code>string reason = 4 [json_name = "reason"];</code>
@@ -1006,7 +1010,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With dead_letter: recorded as the dead-letter reason.
+     * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+     * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
      * </pre>
      *
      * <code>string reason = 4 [json_name = "reason"];</code>
@@ -1023,7 +1028,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With dead_letter: recorded as the dead-letter reason.
+     * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+     * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
      * </pre>
      *
      * <code>string reason = 4 [json_name = "reason"];</code>
@@ -1037,7 +1043,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With dead_letter: recorded as the dead-letter reason.
+     * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+     * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
      * </pre>
      *
      * <code>string reason = 4 [json_name = "reason"];</code>

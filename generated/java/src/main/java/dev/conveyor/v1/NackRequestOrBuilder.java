@@ -90,7 +90,8 @@ public interface NackRequestOrBuilder extends
 
   /**
    * <pre>
-   * With dead_letter: recorded as the dead-letter reason.
+   * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+   * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
    * </pre>
    *
    * <code>string reason = 4 [json_name = "reason"];</code>
@@ -99,7 +100,8 @@ public interface NackRequestOrBuilder extends
   java.lang.String getReason();
   /**
    * <pre>
-   * With dead_letter: recorded as the dead-letter reason.
+   * With dead_letter: recorded as the dead-letter reason. Without: kept as the message's last
+   * nack reason, shown in DeadLetterInfo.last_nack_reason if it is dead-lettered later.
    * </pre>
    *
    * <code>string reason = 4 [json_name = "reason"];</code>

@@ -476,6 +476,23 @@ private static final long serialVersionUID = 0L;
     return createTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createTime_;
   }
 
+  public static final int DEDUP_BY_CONTENT_FIELD_NUMBER = 30;
+  private boolean dedupByContent_ = false;
+  /**
+   * <pre>
+   * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+   * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+   * content-based deduplication). A dedup_id set on a message still wins.
+   * </pre>
+   *
+   * <code>bool dedup_by_content = 30 [json_name = "dedupByContent"];</code>
+   * @return The dedupByContent.
+   */
+  @java.lang.Override
+  public boolean getDedupByContent() {
+    return dedupByContent_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -528,6 +545,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000020) != 0)) {
       output.writeMessage(13, getCreateTime());
+    }
+    if (dedupByContent_ != false) {
+      output.writeBool(30, dedupByContent_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -582,6 +602,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000020) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(13, getCreateTime());
+    }
+    if (dedupByContent_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(30, dedupByContent_);
     }
     return size;
   }
@@ -649,6 +673,8 @@ private static final long serialVersionUID = 0L;
       if (!getCreateTime()
           .equals(other.getCreateTime())) return false;
     }
+    if (getDedupByContent()
+        != other.getDedupByContent()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -700,6 +726,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + CREATE_TIME_FIELD_NUMBER;
       hash = (53 * hash) + getCreateTime().hashCode();
     }
+    hash = (37 * hash) + DEDUP_BY_CONTENT_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getDedupByContent());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -883,6 +912,7 @@ private static final long serialVersionUID = 0L;
         createTimeBuilder_.dispose();
         createTimeBuilder_ = null;
       }
+      dedupByContent_ = false;
       return this;
     }
 
@@ -974,6 +1004,9 @@ private static final long serialVersionUID = 0L;
             : createTimeBuilder_.build();
         to_bitField0_ |= 0x00000020;
       }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.dedupByContent_ = dedupByContent_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1031,6 +1064,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasCreateTime()) {
         mergeCreateTime(other.getCreateTime());
+      }
+      if (other.getDedupByContent() != false) {
+        setDedupByContent(other.getDedupByContent());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1133,6 +1169,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 106
+            case 240: {
+              dedupByContent_ = input.readBool();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 240
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2538,6 +2579,56 @@ private static final long serialVersionUID = 0L;
         createTime_ = null;
       }
       return createTimeBuilder_;
+    }
+
+    private boolean dedupByContent_ ;
+    /**
+     * <pre>
+     * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+     * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+     * content-based deduplication). A dedup_id set on a message still wins.
+     * </pre>
+     *
+     * <code>bool dedup_by_content = 30 [json_name = "dedupByContent"];</code>
+     * @return The dedupByContent.
+     */
+    @java.lang.Override
+    public boolean getDedupByContent() {
+      return dedupByContent_;
+    }
+    /**
+     * <pre>
+     * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+     * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+     * content-based deduplication). A dedup_id set on a message still wins.
+     * </pre>
+     *
+     * <code>bool dedup_by_content = 30 [json_name = "dedupByContent"];</code>
+     * @param value The dedupByContent to set.
+     * @return This builder for chaining.
+     */
+    public Builder setDedupByContent(boolean value) {
+
+      dedupByContent_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+     * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+     * content-based deduplication). A dedup_id set on a message still wins.
+     * </pre>
+     *
+     * <code>bool dedup_by_content = 30 [json_name = "dedupByContent"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearDedupByContent() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      dedupByContent_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:conveyor.v1.Queue)

@@ -279,4 +279,16 @@ public interface QueueOrBuilder extends
    * <code>.google.protobuf.Timestamp create_time = 13 [json_name = "createTime"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getCreateTimeOrBuilder();
+
+  /**
+   * <pre>
+   * With no dedup_id, a message's dedup id is the SHA-256 of its topic, ordering key and
+   * payload, so the same content sent twice inside dedup_window is stored once (as in SQS
+   * content-based deduplication). A dedup_id set on a message still wins.
+   * </pre>
+   *
+   * <code>bool dedup_by_content = 30 [json_name = "dedupByContent"];</code>
+   * @return The dedupByContent.
+   */
+  boolean getDedupByContent();
 }

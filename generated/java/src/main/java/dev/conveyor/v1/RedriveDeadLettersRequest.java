@@ -163,6 +163,23 @@ private static final long serialVersionUID = 0L;
     return maxMessages_;
   }
 
+  public static final int RESET_ATTEMPTS_FIELD_NUMBER = 30;
+  private boolean resetAttempts_ = false;
+  /**
+   * <pre>
+   * False (the default) keeps each message's attempt count: its next delivery is attempt
+   * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+   * starts it again from zero attempts, so it gets the full max_deliveries again.
+   * </pre>
+   *
+   * <code>bool reset_attempts = 30 [json_name = "resetAttempts"];</code>
+   * @return The resetAttempts.
+   */
+  @java.lang.Override
+  public boolean getResetAttempts() {
+    return resetAttempts_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -186,6 +203,9 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0L) {
       output.writeUInt64(3, maxMessages_);
     }
+    if (resetAttempts_ != false) {
+      output.writeBool(30, resetAttempts_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -199,6 +219,10 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(3, maxMessages_);
+    }
+    if (resetAttempts_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(30, resetAttempts_);
     }
     return size;
   }
@@ -230,6 +254,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getDestination())) return false;
     if (getMaxMessages()
         != other.getMaxMessages()) return false;
+    if (getResetAttempts()
+        != other.getResetAttempts()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -248,6 +274,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + MAX_MESSAGES_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getMaxMessages());
+    hash = (37 * hash) + RESET_ATTEMPTS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getResetAttempts());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -386,6 +415,7 @@ private static final long serialVersionUID = 0L;
       queue_ = "";
       destination_ = "";
       maxMessages_ = 0L;
+      resetAttempts_ = false;
       return this;
     }
 
@@ -428,6 +458,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.maxMessages_ = maxMessages_;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.resetAttempts_ = resetAttempts_;
+      }
     }
 
     @java.lang.Override
@@ -454,6 +487,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getMaxMessages() != 0L) {
         setMaxMessages(other.getMaxMessages());
+      }
+      if (other.getResetAttempts() != false) {
+        setResetAttempts(other.getResetAttempts());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -494,6 +530,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 24
+            case 240: {
+              resetAttempts_ = input.readBool();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 240
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -735,6 +776,56 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxMessages() {
       bitField0_ = (bitField0_ & ~0x00000004);
       maxMessages_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private boolean resetAttempts_ ;
+    /**
+     * <pre>
+     * False (the default) keeps each message's attempt count: its next delivery is attempt
+     * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+     * starts it again from zero attempts, so it gets the full max_deliveries again.
+     * </pre>
+     *
+     * <code>bool reset_attempts = 30 [json_name = "resetAttempts"];</code>
+     * @return The resetAttempts.
+     */
+    @java.lang.Override
+    public boolean getResetAttempts() {
+      return resetAttempts_;
+    }
+    /**
+     * <pre>
+     * False (the default) keeps each message's attempt count: its next delivery is attempt
+     * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+     * starts it again from zero attempts, so it gets the full max_deliveries again.
+     * </pre>
+     *
+     * <code>bool reset_attempts = 30 [json_name = "resetAttempts"];</code>
+     * @param value The resetAttempts to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResetAttempts(boolean value) {
+
+      resetAttempts_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * False (the default) keeps each message's attempt count: its next delivery is attempt
+     * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+     * starts it again from zero attempts, so it gets the full max_deliveries again.
+     * </pre>
+     *
+     * <code>bool reset_attempts = 30 [json_name = "resetAttempts"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResetAttempts() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      resetAttempts_ = false;
       onChanged();
       return this;
     }

@@ -59,4 +59,16 @@ public interface RedriveDeadLettersRequestOrBuilder extends
    * @return The maxMessages.
    */
   long getMaxMessages();
+
+  /**
+   * <pre>
+   * False (the default) keeps each message's attempt count: its next delivery is attempt
+   * n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
+   * starts it again from zero attempts, so it gets the full max_deliveries again.
+   * </pre>
+   *
+   * <code>bool reset_attempts = 30 [json_name = "resetAttempts"];</code>
+   * @return The resetAttempts.
+   */
+  boolean getResetAttempts();
 }

@@ -103,82 +103,89 @@ public final class Types extends com.google.protobuf.GeneratedFile {
       "(\tR\005queue\022<\n\013dead_letter\030\016 \001(\0132\033.conveyo" +
       "r.v1.DeadLetterInfoR\ndeadLetter\032=\n\017Attri" +
       "butesEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
-      "\001(\tR\005value:\0028\001\"\375\001\n\016DeadLetterInfo\022!\n\014sou" +
+      "\001(\tR\005value:\0028\001\"\347\002\n\016DeadLetterInfo\022!\n\014sou" +
       "rce_queue\030\001 \001(\tR\013sourceQueue\022\026\n\006reason\030\002" +
       " \001(\tR\006reason\022\032\n\010attempts\030\003 \001(\rR\010attempts" +
       "\022D\n\020dead_letter_time\030\004 \001(\0132\032.google.prot" +
       "obuf.TimestampR\016deadLetterTime\022\"\n\014subscr" +
       "iption\030\005 \001(\tR\014subscription\022*\n\021source_mes" +
-      "sage_id\030\006 \001(\tR\017sourceMessageId\"\322\001\n\010Deliv" +
-      "ery\022\025\n\006ack_id\030\001 \001(\tR\005ackId\022.\n\007message\030\002 " +
-      "\001(\0132\024.conveyor.v1.MessageR\007message\022\030\n\007at" +
-      "tempt\030\003 \001(\rR\007attempt\022A\n\016lease_deadline\030\004" +
-      " \001(\0132\032.google.protobuf.TimestampR\rleaseD" +
-      "eadline\022\"\n\014subscription\030\005 \001(\tR\014subscript" +
-      "ion\"\333\001\n\014RetryBackoff\0223\n\007initial\030\001 \001(\0132\031." +
-      "google.protobuf.DurationR\007initial\022\036\n\nmul" +
-      "tiplier\030\002 \001(\001R\nmultiplier\022+\n\003max\030\003 \001(\0132\031" +
-      ".google.protobuf.DurationR\003max\022\026\n\006jitter" +
-      "\030\004 \001(\001R\006jitter\0221\n\006delays\030\005 \003(\0132\031.google." +
-      "protobuf.DurationR\006delays\"\221\005\n\005Queue\022\022\n\004n" +
-      "ame\030\001 \001(\tR\004name\022*\n\004kind\030\002 \001(\0162\026.conveyor" +
-      ".v1.QueueKindR\004kind\022/\n\005lease\030\003 \001(\0132\031.goo" +
-      "gle.protobuf.DurationR\005lease\022%\n\016max_deli" +
-      "veries\030\004 \001(\rR\rmaxDeliveries\022*\n\021dead_lett" +
-      "er_queue\030\005 \001(\tR\017deadLetterQueue\022>\n\rretry" +
-      "_backoff\030\006 \001(\0132\031.conveyor.v1.RetryBackof" +
-      "fR\014retryBackoff\022<\n\014dedup_window\030\007 \001(\0132\031." +
-      "google.protobuf.DurationR\013dedupWindow\022:\n" +
-      "\013message_ttl\030\010 \001(\0132\031.google.protobuf.Dur" +
-      "ationR\nmessageTtl\022>\n\rdefault_delay\030\t \001(\013" +
-      "2\031.google.protobuf.DurationR\014defaultDela" +
-      "y\022\033\n\tmax_depth\030\n \001(\004R\010maxDepth\022D\n\017overfl" +
-      "ow_policy\030\013 \001(\0162\033.conveyor.v1.OverflowPo" +
-      "licyR\016overflowPolicy\022*\n\021max_payload_byte" +
-      "s\030\014 \001(\004R\017maxPayloadBytes\022;\n\013create_time\030" +
-      "\r \001(\0132\032.google.protobuf.TimestampR\ncreat" +
-      "eTime\"9\n\007Binding\022\030\n\007pattern\030\001 \001(\tR\007patte" +
-      "rn\022\024\n\005queue\030\002 \001(\tR\005queue\"\310\001\n\014Subscriptio" +
-      "n\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005queue\030\002 \001(\tR\005qu" +
-      "eue\022\026\n\006filter\030\003 \001(\tR\006filter\022;\n\013create_ti" +
-      "me\030\004 \001(\0132\032.google.protobuf.TimestampR\ncr" +
-      "eateTime\022\033\n\tin_flight\030\005 \001(\004R\010inFlight\022\034\n" +
-      "\tconsumers\030\006 \001(\rR\tconsumers\"\215\001\n\032Subscrip" +
-      "tionDeliveryStatus\022\"\n\014subscription\030\001 \001(\t" +
-      "R\014subscription\022/\n\005state\030\002 \001(\0162\031.conveyor" +
-      ".v1.MessageStateR\005state\022\032\n\010attempts\030\003 \001(" +
-      "\rR\010attempts\"\253\003\n\rMessageStatus\022\024\n\005queue\030\001" +
-      " \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmessage" +
-      "Id\022/\n\005state\030\003 \001(\0162\031.conveyor.v1.MessageS" +
-      "tateR\005state\022\031\n\010acked_by\030\004 \003(\tR\007ackedBy\022#" +
-      "\n\rrequired_acks\030\005 \001(\rR\014requiredAcks\022\032\n\010a" +
-      "ttempts\030\006 \001(\rR\010attempts\022M\n\rsubscriptions" +
-      "\030\007 \003(\0132\'.conveyor.v1.SubscriptionDeliver" +
-      "yStatusR\rsubscriptions\022\026\n\006reason\030\010 \001(\tR\006" +
-      "reason\022;\n\013update_time\030\t \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\nupdateTime\0224\n\tguarantee" +
-      "\030\n \001(\0162\026.conveyor.v1.GuaranteeR\tguarante" +
-      "e*\221\001\n\tGuarantee\022\031\n\025GUARANTEE_UNSPECIFIED" +
-      "\020\000\022\035\n\031GUARANTEE_FIRE_AND_FORGET\020\001\022\033\n\027GUA" +
-      "RANTEE_AT_LEAST_ONCE\020\002\022\027\n\023GUARANTEE_BROA" +
-      "DCAST\020\003\022\024\n\020GUARANTEE_QUORUM\020\004*n\n\tQueueKi" +
-      "nd\022\032\n\026QUEUE_KIND_UNSPECIFIED\020\000\022\027\n\023QUEUE_" +
-      "KIND_STANDARD\020\001\022\023\n\017QUEUE_KIND_FIFO\020\002\022\027\n\023" +
-      "QUEUE_KIND_PRIORITY\020\003*r\n\016OverflowPolicy\022" +
-      "\037\n\033OVERFLOW_POLICY_UNSPECIFIED\020\000\022\036\n\032OVER" +
-      "FLOW_POLICY_REJECT_NEW\020\001\022\037\n\033OVERFLOW_POL" +
-      "ICY_DROP_OLDEST\020\002*P\n\007WaitFor\022\030\n\024WAIT_FOR" +
-      "_UNSPECIFIED\020\000\022\023\n\017WAIT_FOR_STORED\020\001\022\026\n\022W" +
-      "AIT_FOR_DELIVERED\020\002*\366\001\n\014MessageState\022\035\n\031" +
-      "MESSAGE_STATE_UNSPECIFIED\020\000\022\031\n\025MESSAGE_S" +
-      "TATE_PENDING\020\001\022\033\n\027MESSAGE_STATE_IN_FLIGH" +
-      "T\020\002\022\033\n\027MESSAGE_STATE_DELIVERED\020\003\022\037\n\033MESS" +
-      "AGE_STATE_DEAD_LETTERED\020\004\022\031\n\025MESSAGE_STA" +
-      "TE_EXPIRED\020\005\022\033\n\027MESSAGE_STATE_CANCELLED\020" +
-      "\006\022\031\n\025MESSAGE_STATE_DROPPED\020\007B\\\n\017dev.conv" +
-      "eyor.v1P\001ZGgithub.com/conveyor-broker/co" +
-      "nveyor/generated/go/conveyor/v1;conveyor" +
-      "v1b\006proto3"
+      "sage_id\030\006 \001(\tR\017sourceMessageId\022>\n\013reason" +
+      "_code\030\036 \001(\0162\035.conveyor.v1.DeadLetterReas" +
+      "onR\nreasonCode\022(\n\020last_nack_reason\030\037 \001(\t" +
+      "R\016lastNackReason\"\322\001\n\010Delivery\022\025\n\006ack_id\030" +
+      "\001 \001(\tR\005ackId\022.\n\007message\030\002 \001(\0132\024.conveyor" +
+      ".v1.MessageR\007message\022\030\n\007attempt\030\003 \001(\rR\007a" +
+      "ttempt\022A\n\016lease_deadline\030\004 \001(\0132\032.google." +
+      "protobuf.TimestampR\rleaseDeadline\022\"\n\014sub" +
+      "scription\030\005 \001(\tR\014subscription\"\333\001\n\014RetryB" +
+      "ackoff\0223\n\007initial\030\001 \001(\0132\031.google.protobu" +
+      "f.DurationR\007initial\022\036\n\nmultiplier\030\002 \001(\001R" +
+      "\nmultiplier\022+\n\003max\030\003 \001(\0132\031.google.protob" +
+      "uf.DurationR\003max\022\026\n\006jitter\030\004 \001(\001R\006jitter" +
+      "\0221\n\006delays\030\005 \003(\0132\031.google.protobuf.Durat" +
+      "ionR\006delays\"\273\005\n\005Queue\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\022*\n\004kind\030\002 \001(\0162\026.conveyor.v1.QueueKindR" +
+      "\004kind\022/\n\005lease\030\003 \001(\0132\031.google.protobuf.D" +
+      "urationR\005lease\022%\n\016max_deliveries\030\004 \001(\rR\r" +
+      "maxDeliveries\022*\n\021dead_letter_queue\030\005 \001(\t" +
+      "R\017deadLetterQueue\022>\n\rretry_backoff\030\006 \001(\013" +
+      "2\031.conveyor.v1.RetryBackoffR\014retryBackof" +
+      "f\022<\n\014dedup_window\030\007 \001(\0132\031.google.protobu" +
+      "f.DurationR\013dedupWindow\022:\n\013message_ttl\030\010" +
+      " \001(\0132\031.google.protobuf.DurationR\nmessage" +
+      "Ttl\022>\n\rdefault_delay\030\t \001(\0132\031.google.prot" +
+      "obuf.DurationR\014defaultDelay\022\033\n\tmax_depth" +
+      "\030\n \001(\004R\010maxDepth\022D\n\017overflow_policy\030\013 \001(" +
+      "\0162\033.conveyor.v1.OverflowPolicyR\016overflow" +
+      "Policy\022*\n\021max_payload_bytes\030\014 \001(\004R\017maxPa" +
+      "yloadBytes\022;\n\013create_time\030\r \001(\0132\032.google" +
+      ".protobuf.TimestampR\ncreateTime\022(\n\020dedup" +
+      "_by_content\030\036 \001(\010R\016dedupByContent\"9\n\007Bin" +
+      "ding\022\030\n\007pattern\030\001 \001(\tR\007pattern\022\024\n\005queue\030" +
+      "\002 \001(\tR\005queue\"\310\001\n\014Subscription\022\022\n\004name\030\001 " +
+      "\001(\tR\004name\022\024\n\005queue\030\002 \001(\tR\005queue\022\026\n\006filte" +
+      "r\030\003 \001(\tR\006filter\022;\n\013create_time\030\004 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\ncreateTime\022\033\n\t" +
+      "in_flight\030\005 \001(\004R\010inFlight\022\034\n\tconsumers\030\006" +
+      " \001(\rR\tconsumers\"\215\001\n\032SubscriptionDelivery" +
+      "Status\022\"\n\014subscription\030\001 \001(\tR\014subscripti" +
+      "on\022/\n\005state\030\002 \001(\0162\031.conveyor.v1.MessageS" +
+      "tateR\005state\022\032\n\010attempts\030\003 \001(\rR\010attempts\"" +
+      "\253\003\n\rMessageStatus\022\024\n\005queue\030\001 \001(\tR\005queue\022" +
+      "\035\n\nmessage_id\030\002 \001(\tR\tmessageId\022/\n\005state\030" +
+      "\003 \001(\0162\031.conveyor.v1.MessageStateR\005state\022" +
+      "\031\n\010acked_by\030\004 \003(\tR\007ackedBy\022#\n\rrequired_a" +
+      "cks\030\005 \001(\rR\014requiredAcks\022\032\n\010attempts\030\006 \001(" +
+      "\rR\010attempts\022M\n\rsubscriptions\030\007 \003(\0132\'.con" +
+      "veyor.v1.SubscriptionDeliveryStatusR\rsub" +
+      "scriptions\022\026\n\006reason\030\010 \001(\tR\006reason\022;\n\013up" +
+      "date_time\030\t \001(\0132\032.google.protobuf.Timest" +
+      "ampR\nupdateTime\0224\n\tguarantee\030\n \001(\0162\026.con" +
+      "veyor.v1.GuaranteeR\tguarantee*\221\001\n\tGuaran" +
+      "tee\022\031\n\025GUARANTEE_UNSPECIFIED\020\000\022\035\n\031GUARAN" +
+      "TEE_FIRE_AND_FORGET\020\001\022\033\n\027GUARANTEE_AT_LE" +
+      "AST_ONCE\020\002\022\027\n\023GUARANTEE_BROADCAST\020\003\022\024\n\020G" +
+      "UARANTEE_QUORUM\020\004*n\n\tQueueKind\022\032\n\026QUEUE_" +
+      "KIND_UNSPECIFIED\020\000\022\027\n\023QUEUE_KIND_STANDAR" +
+      "D\020\001\022\023\n\017QUEUE_KIND_FIFO\020\002\022\027\n\023QUEUE_KIND_P" +
+      "RIORITY\020\003*r\n\016OverflowPolicy\022\037\n\033OVERFLOW_" +
+      "POLICY_UNSPECIFIED\020\000\022\036\n\032OVERFLOW_POLICY_" +
+      "REJECT_NEW\020\001\022\037\n\033OVERFLOW_POLICY_DROP_OLD" +
+      "EST\020\002*P\n\007WaitFor\022\030\n\024WAIT_FOR_UNSPECIFIED" +
+      "\020\000\022\023\n\017WAIT_FOR_STORED\020\001\022\026\n\022WAIT_FOR_DELI" +
+      "VERED\020\002*\366\001\n\014MessageState\022\035\n\031MESSAGE_STAT" +
+      "E_UNSPECIFIED\020\000\022\031\n\025MESSAGE_STATE_PENDING" +
+      "\020\001\022\033\n\027MESSAGE_STATE_IN_FLIGHT\020\002\022\033\n\027MESSA" +
+      "GE_STATE_DELIVERED\020\003\022\037\n\033MESSAGE_STATE_DE" +
+      "AD_LETTERED\020\004\022\031\n\025MESSAGE_STATE_EXPIRED\020\005" +
+      "\022\033\n\027MESSAGE_STATE_CANCELLED\020\006\022\031\n\025MESSAGE" +
+      "_STATE_DROPPED\020\007*\234\001\n\020DeadLetterReason\022\"\n" +
+      "\036DEAD_LETTER_REASON_UNSPECIFIED\020\000\022%\n!DEA" +
+      "D_LETTER_REASON_MAX_DELIVERIES\020\001\022\035\n\031DEAD" +
+      "_LETTER_REASON_NACKED\020\002\022\036\n\032DEAD_LETTER_R" +
+      "EASON_EXPIRED\020\003B\\\n\017dev.conveyor.v1P\001ZGgi" +
+      "thub.com/conveyor-broker/conveyor/genera" +
+      "ted/go/conveyor/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -203,7 +210,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_DeadLetterInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_DeadLetterInfo_descriptor,
-        new java.lang.String[] { "SourceQueue", "Reason", "Attempts", "DeadLetterTime", "Subscription", "SourceMessageId", });
+        new java.lang.String[] { "SourceQueue", "Reason", "Attempts", "DeadLetterTime", "Subscription", "SourceMessageId", "ReasonCode", "LastNackReason", });
     internal_static_conveyor_v1_Delivery_descriptor =
       getDescriptor().getMessageType(2);
     internal_static_conveyor_v1_Delivery_fieldAccessorTable = new
@@ -221,7 +228,7 @@ public final class Types extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_Queue_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_Queue_descriptor,
-        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", });
+        new java.lang.String[] { "Name", "Kind", "Lease", "MaxDeliveries", "DeadLetterQueue", "RetryBackoff", "DedupWindow", "MessageTtl", "DefaultDelay", "MaxDepth", "OverflowPolicy", "MaxPayloadBytes", "CreateTime", "DedupByContent", });
     internal_static_conveyor_v1_Binding_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_conveyor_v1_Binding_fieldAccessorTable = new
