@@ -10,6 +10,8 @@ from pathlib import Path
 from pg_cluster import Cluster
 from server_helpers import start_server
 
+from broker.store.postgres.schema import VERSION
+
 
 def conveyor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
@@ -29,10 +31,10 @@ def test_migrate_then_status(postgres_cluster: Cluster) -> None:
     before = conveyor("db", "status", "--store", store)
     assert before.returncode == 1
     assert "database schema version: 0" in before.stdout
-    assert "pending migrations: 1" in before.stdout
+    assert f"pending migrations: {VERSION}" in before.stdout
     migrated = conveyor("db", "migrate", env={"CONVEYOR_STORE": store})
     assert migrated.returncode == 0, migrated.stderr
-    assert "0 -> 1: migrated" in migrated.stdout
+    assert f"0 -> {VERSION}: migrated" in migrated.stdout
     assert "up to date" in conveyor("db", "migrate", "--store", store).stdout
     after = conveyor("db", "status", "--store", store)
     assert (after.returncode, after.stdout.splitlines()[-1]) == (0, "up to date")
@@ -50,7 +52,7 @@ def test_a_database_newer_than_the_server_is_refused(
     assert conveyor("db", "migrate", "--store", store).returncode == 1
     served = conveyor("serve", "--listen", "127.0.0.1:0", "--store", store)
     assert served.returncode == 1
-    assert "schema is version 99, newer than this server's 1" in served.stderr
+    assert f"schema is version 99, newer than this server's {VERSION}" in served.stderr
 
 
 def test_a_server_migrates_an_empty_database_at_start(
@@ -71,3 +73,25 @@ def test_a_store_that_is_not_a_postgresql_url_is_refused() -> None:
     unreachable = conveyor("db", "status", "--store", "postgresql://nobody@127.0.0.1:1/none")
     assert unreachable.returncode == 1
     assert "UNAVAILABLE" in unreachable.stderr
+
+
+def test_a_database_at_an_older_version_is_migrated_forward(postgres_cluster: Cluster) -> None:
+    store = postgres_cluster.database()
+    name = store.rsplit("/")[-1]
+    assert conveyor("db", "migrate", "--store", store).returncode == 0
+    # Back to version 1, as a database made by the first PostgreSQL store was.
+    postgres_cluster.sql(
+        "ALTER TABLE conveyor_queues DROP COLUMN paused; DELETE FROM conveyor_schema"
+        " WHERE version = 2",
+        name,
+    )
+    status = conveyor("db", "status", "--store", store)
+    assert (status.returncode, "database schema version: 1") == (1, status.stdout.splitlines()[0])
+    migrated = conveyor("db", "migrate", "--store", store)
+    assert f"1 -> {VERSION}: migrated" in migrated.stdout
+    assert (
+        postgres_cluster.sql(
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'paused'", name
+        )
+        == "1"
+    )

@@ -130,10 +130,11 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class QueueRow:
     """A queue as a verb needs it: id, configuration, subscriptions ``(name, filter)``."""
 
-    __slots__ = ("config", "id", "name", "subs")
+    __slots__ = ("config", "id", "name", "paused", "subs")
 
     def __init__(self, row: Any) -> None:
         self.id: int = row["id"]
+        self.paused: bool = row["paused"]
         self.name: str = row["name"]
         self.config = config_from(row["config"])
         self.subs: list[tuple[str, str]] = list(zip(row["subs"], row["filters"], strict=True))
@@ -892,7 +893,7 @@ class PostgresStore(Store):
             pattern = dict(q.subs).get(subscription)
             if pattern is None:
                 raise NotFound(f"subscription {subscription!r} of queue {queue!r} does not exist")
-            if max_messages <= 0:
+            if max_messages <= 0 or q.paused:
                 return Claim(deadline, [])
             rows = await conn.fetch(
                 sql.CLAIM,
@@ -1291,6 +1292,7 @@ class PostgresStore(Store):
             duplicates=int(c["duplicates"]),
             queue=queue,
             kind=int(q.config.kind),
+            paused=q.paused,
         )
 
     async def status(self, queue: str, message_id_: str) -> MessageStatus:
@@ -1331,6 +1333,31 @@ class PostgresStore(Store):
             self.watched[key] = left
         else:
             self.watched.pop(key, None)
+
+    # -- operating queues ----------------------------------------------------------------
+
+    async def _set_paused(self, queue: str, paused: bool) -> bool:
+        async with self._db() as conn:
+            q = await self._queue(conn, queue)
+            changed = await conn.fetchval(
+                "UPDATE conveyor_queues SET paused = $2 WHERE id = $1 AND paused <> $2 RETURNING 1",
+                q.id,
+                paused,
+            )
+        if changed is None:
+            return False
+        if not paused:  # consumers left waiting, here and on other servers
+            signals = Signals()
+            for name, _ in q.subs:
+                signals.ready[(queue, name)] = None
+            await self._report(signals)
+        return True
+
+    async def pause(self, queue: str) -> bool:
+        return await self._set_paused(queue, True)
+
+    async def resume(self, queue: str) -> bool:
+        return await self._set_paused(queue, False)
 
     # -- time ----------------------------------------------------------------------------
 

@@ -131,7 +131,12 @@ ALTER TABLE conveyor_units SET (
 """
 
 
-MIGRATIONS: list[str] = ["v1"]
+_V2 = """
+ALTER TABLE conveyor_queues ADD COLUMN paused bool NOT NULL DEFAULT false;
+"""
+"""Pause and resume (PauseQueue / ResumeQueue): a paused queue stores, and hands out nothing."""
+
+MIGRATIONS: list[str] = ["v1", "v2"]
 """Names of the migrations, in order; ``_sql`` turns each into its statements."""
 
 VERSION = len(MIGRATIONS)
@@ -140,6 +145,8 @@ VERSION = len(MIGRATIONS)
 def _sql(name: str) -> str:
     if name == "v1":
         return _v1(int(time.time() * 1000) << 16)
+    if name == "v2":
+        return _V2
     raise AssertionError(name)
 
 

@@ -13,7 +13,7 @@ whose statistics lag far behind a busy queue (seen: 100+ ms and 200 buffers per 
 from __future__ import annotations
 
 QUEUE = """
-SELECT q.id, q.name, q.config::text AS config,
+SELECT q.id, q.name, q.config::text AS config, q.paused,
        coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM conveyor_subscriptions s
                  WHERE s.queue_id = q.id), '{}') AS subs,
        coalesce((SELECT array_agg(s.filter ORDER BY s.name) FROM conveyor_subscriptions s
@@ -78,7 +78,7 @@ CLAIM = """
 WITH sub AS (
     SELECT q.id FROM conveyor_queues q
     JOIN conveyor_subscriptions s ON s.queue_id = q.id AND s.name = $3
-    WHERE q.id = $1 AND q.name = $2
+    WHERE q.id = $1 AND q.name = $2 AND NOT q.paused
 ), c AS (
     SELECT u.seq, u.copy, u.size, u.prio FROM conveyor_units u
     WHERE u.queue_id = (SELECT id FROM sub) AND u.state = 0 AND u.visible_at <= $4

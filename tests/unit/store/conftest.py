@@ -43,14 +43,6 @@ POSTGRES_NOT_YET = {
     ),
     **dict.fromkeys(
         (
-            "test_a_paused_queue_stores_sends_and_delivers_nothing",
-            "test_leases_in_flight_run_on_while_paused",
-            "test_pause_names_an_existing_queue",
-        ),
-        "pause/resume",
-    ),
-    **dict.fromkeys(
-        (
             "test_rates_after_a_known_workload",
             "test_rates_fall_to_zero_when_traffic_stops",
             "test_lag_per_subscription",
