@@ -1163,6 +1163,7 @@ class PostgresStore(Store):
             depths: dict[int, int] = {}
             units = _Units()
             moved: list[int] = []
+            kept: dict[int, int] = {}
             skipped = 0
             pt_field = wire.publish_time_field(now)
             for seq, group in messages.items():
@@ -1215,7 +1216,17 @@ class PostgresStore(Store):
                     depths[target.id] += 1
                 signals.offer(target, bool(one), one, first["topic"])
                 moved.append(seq)
-            await units.insert(conn, now)
+                if not reset_attempts and info.attempts:
+                    kept[ord_] = info.attempts
+            seqs = await units.insert(conn, now)
+            if kept:  # the next delivery counts on from the attempts made before
+                await conn.execute(
+                    "UPDATE conveyor_units u SET attempts = x.attempts"
+                    " FROM unnest($1::bigint[], $2::int[]) AS x (seq, attempts)"
+                    " WHERE u.seq = x.seq AND u.copy = 0",
+                    [seqs[o] for o in kept if o in seqs],
+                    [n for o, n in kept.items() if o in seqs],
+                )
             if moved:
                 await conn.execute(
                     "UPDATE conveyor_units SET state = 2, final = $3, reason = $4, changed = $5"

@@ -36,10 +36,9 @@ POSTGRES_NOT_YET = {
             "test_a_lease_that_runs_out_keeps_the_nack_reason_before_it",
             "test_nack_to_dead_letters_and_expiry_have_their_codes",
             "test_dead_letters_filter_by_reason_and_source",
-            "test_redrive_keeps_the_attempt_count_by_default",
             "test_redriving_a_broadcast_copy_keeps_its_attempts",
         ),
-        "dead-letter reason codes, nack reasons, filters, redrive keeping attempts",
+        "dead-letter reason codes, last nack reasons and filters",
     ),
     **dict.fromkeys(
         (
