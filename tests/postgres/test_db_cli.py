@@ -81,8 +81,9 @@ def test_a_database_at_an_older_version_is_migrated_forward(postgres_cluster: Cl
     assert conveyor("db", "migrate", "--store", store).returncode == 0
     # Back to version 1, as a database made by the first PostgreSQL store was.
     postgres_cluster.sql(
-        "ALTER TABLE conveyor_queues DROP COLUMN paused; DELETE FROM conveyor_schema"
-        " WHERE version = 2",
+        "ALTER TABLE conveyor_queues DROP COLUMN paused;"
+        " ALTER TABLE conveyor_units DROP COLUMN nack_reason;"
+        " DELETE FROM conveyor_schema WHERE version > 1",
         name,
     )
     status = conveyor("db", "status", "--store", store)

@@ -38,6 +38,7 @@ from broker.errors import (
     Unavailable,
 )
 from broker.model import (
+    DeadLetterReason,
     Guarantee,
     MessageState,
     Overflow,
@@ -947,6 +948,7 @@ class PostgresStore(Store):
         ack_ids: Sequence[str],
         decide: Callable[[QueueRow, Any], tuple[str, float, str]],
         count: str | None,
+        nack: str = "",
     ) -> list[str]:
         """Locks the leased units these ack ids name, then applies what ``decide`` says of
         each: ("back", visible_at, "") or ("done", final, reason) or ("dead", 0, reason)."""
@@ -966,7 +968,7 @@ class PostgresStore(Store):
                 what, value, reason = decide(q, r)
                 if count:
                     counts.add(q.id, count)
-                changes.apply(q, r, what, value, reason, now, signals, dead)
+                changes.apply(q, r, what, value, reason, now, signals, dead, nack)
             await changes.write(conn, now)
             await self._dead_letters(conn, dead, now, counts, signals)
             await counts.write(conn)
@@ -992,13 +994,16 @@ class PostgresStore(Store):
             ack_ids,
             lambda q, r: retry(q.config, r, delay_s, now, failure),
             "nacked" if failure else None,
+            reason,
         )
 
     async def dead_letter(
         self, ack_ids: Sequence[str], reason: str, *, sync: bool = True
     ) -> list[str]:
         return await self._settle_with(
-            ack_ids, lambda q, r: ("dead", 0.0, reason or REASON_NACKED), "nacked"
+            ack_ids,
+            lambda q, r: ("dead", float(DeadLetterReason.NACKED), reason or REASON_NACKED),
+            "nacked",
         )
 
     async def extend(self, ack_ids: Sequence[str], lease_s: float) -> list[str]:
@@ -1057,6 +1062,8 @@ class PostgresStore(Store):
                 time=now,
                 subscription=(r["sub"] or "") if r["fanout"] and not expired else "",
                 source_message_id=message_id(r["seq"]),
+                reason_code=DeadLetterReason.EXPIRED if expired else r["code"],
+                last_nack_reason=(r.get("nack") if not expired else "") or r["nack_reason"],
             )
             ord_ = units.message(dlq.id, raw, _tail(guarantee, 1, pt_field, dlq.name, info))
             okey = r["okey"] if dlq.config.kind is QueueKind.FIFO else None
@@ -1275,7 +1282,20 @@ class PostgresStore(Store):
                 " conveyor_units WHERE queue_id = $1 AND state < 2) ORDER BY m.seq",
                 q.id,
             )
-        found = [r["data"] for r in rows if origin(r["data"]) is not None]
+        where = where or DeadLetterFilter()
+
+        def wanted(data: bytes) -> bool:
+            info = origin(data)
+            return (
+                info is not None
+                and (not where.reason or int(info.reason_code) == int(where.reason))
+                and (not where.source_queue or info.source_queue == where.source_queue)
+                and (
+                    not where.source_subscription or info.subscription == where.source_subscription
+                )
+            )
+
+        found = [r["data"] for r in rows if wanted(r["data"])]
         return found[:limit] if limit else found
 
     async def stats(self, queue: str) -> QueueStats:
@@ -1550,7 +1570,7 @@ def retry(
     if r["guarantee"] == _FNF:
         return "done", float(_DELIVERED), ""
     if failure and config.max_deliveries and r["attempts"] >= config.max_deliveries:
-        return "dead", 0.0, REASON_MAX_DELIVERIES
+        return "dead", float(DeadLetterReason.MAX_DELIVERIES), REASON_MAX_DELIVERIES
     if delay is None:
         delay = retry_delay(config.backoff, r["attempts"])
     return "back", now + delay, ""
@@ -1561,6 +1581,7 @@ class _Changes:
 
     def __init__(self) -> None:
         self.cols: list[list[Any]] = [[] for _ in range(6)]
+        self.nacks: list[str] = []
 
     def apply(
         self,
@@ -1572,14 +1593,18 @@ class _Changes:
         now: float,
         signals: Signals,
         dead: list[tuple[QueueRow, Any, str]],
+        nack: str = "",
     ) -> None:
+        """``value`` is the visible time for "back", the final state for "done", the
+        dead-letter reason code for "dead"; ``nack`` a nack reason to keep."""
+        self.nacks.append(nack)
         if what == "back":
             row = (r["seq"], r["copy"], WAITING, value, 0, "")
             if value <= now:
                 signals.offer(q, r["fanout"], r["sub"], r["topic"])
         elif what == "dead":
             row = (r["seq"], r["copy"], DONE, now, _DEAD, reason)
-            dead.append((q, r, reason))
+            dead.append((q, {**dict(r), "code": int(value), "nack": nack}, reason))
         else:
             row = (r["seq"], r["copy"], DONE, now, int(value), reason)
         if r["okey"] is not None and what != "back":
@@ -1591,4 +1616,4 @@ class _Changes:
 
     async def write(self, conn: asyncpg.Connection, now: float) -> None:
         if self.cols[0]:
-            await conn.execute(sql.APPLY, *self.cols, now)
+            await conn.execute(sql.APPLY, *self.cols, now, self.nacks)

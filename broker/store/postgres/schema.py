@@ -136,7 +136,12 @@ ALTER TABLE conveyor_queues ADD COLUMN paused bool NOT NULL DEFAULT false;
 """
 """Pause and resume (PauseQueue / ResumeQueue): a paused queue stores, and hands out nothing."""
 
-MIGRATIONS: list[str] = ["v1", "v2"]
+_V3 = """
+ALTER TABLE conveyor_units ADD COLUMN nack_reason text NOT NULL DEFAULT '';
+"""
+"""A unit's last nack reason, which its dead letter shows."""
+
+MIGRATIONS: list[str] = ["v1", "v2", "v3"]
 """Names of the migrations, in order; ``_sql`` turns each into its statements."""
 
 VERSION = len(MIGRATIONS)
@@ -147,6 +152,8 @@ def _sql(name: str) -> str:
         return _v1(int(time.time() * 1000) << 16)
     if name == "v2":
         return _V2
+    if name == "v3":
+        return _V3
     raise AssertionError(name)
 
 

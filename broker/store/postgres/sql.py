@@ -139,7 +139,7 @@ SELECT ord, queue_id, seq, watched, fifo, sub, name FROM up
 
 LEASED = """
 SELECT a.ord, u.seq, u.copy, u.queue_id, q.name, u.attempts, u.fanout, u.sub, u.guarantee,
-       u.topic, u.size, u.prio, u.okey, u.watched
+       u.topic, u.size, u.prio, u.okey, u.watched, u.nack_reason
 FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
      WITH ORDINALITY AS a (qname, seq, copy, token, ord)
 JOIN conveyor_queues q ON q.name = a.qname
@@ -162,9 +162,10 @@ RETURNING a.ord
 APPLY = """
 UPDATE conveyor_units u
 SET state = x.state, visible_at = x.visible_at, final = x.final, reason = x.reason,
-    changed = $7
+    changed = $7,
+    nack_reason = CASE WHEN x.nack <> '' THEN x.nack ELSE u.nack_reason END
 FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::float8[], $5::smallint[],
-            $6::text[]) AS x (seq, copy, state, visible_at, final, reason)
+            $6::text[], $8::text[]) AS x (seq, copy, state, visible_at, final, reason, nack)
 WHERE u.seq = x.seq AND u.copy = x.copy
 """
 

@@ -33,7 +33,7 @@ BATCH = 10_000
 
 _EXPIRED_LEASES = """
 SELECT u.seq, u.copy, u.queue_id, u.attempts, u.fanout, u.sub, u.guarantee, u.topic, u.size,
-       u.prio, u.okey, u.watched
+       u.prio, u.okey, u.watched, u.nack_reason
 FROM conveyor_units u
 WHERE u.queue_id = ANY($1::bigint[]) AND u.state = 1 AND u.visible_at <= $2
 ORDER BY u.visible_at LIMIT $3
@@ -56,7 +56,8 @@ WITH ended AS (
 SELECT u.seq, u.queue_id, sum(u.attempts)::int AS attempts, min(u.guarantee) AS guarantee,
        min(u.topic) AS topic, max(u.size) AS size, max(u.prio) AS prio, min(u.okey) AS okey,
        bool_or(u.watched) AS watched, false AS fanout, NULL::text AS sub,
-       bool_or(u.okey IS NOT NULL) AS fifo
+       bool_or(u.okey IS NOT NULL) AS fifo,
+       coalesce(max(u.nack_reason) FILTER (WHERE u.nack_reason <> ''), '') AS nack_reason
 FROM conveyor_units u WHERE u.seq IN (SELECT seq FROM ended)
 GROUP BY u.seq, u.queue_id
 """

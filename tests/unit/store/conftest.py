@@ -32,16 +32,6 @@ POSTGRES_NOT_YET = {
     ),
     **dict.fromkeys(
         (
-            "test_max_deliveries_keeps_the_last_nack_reason",
-            "test_a_lease_that_runs_out_keeps_the_nack_reason_before_it",
-            "test_nack_to_dead_letters_and_expiry_have_their_codes",
-            "test_dead_letters_filter_by_reason_and_source",
-            "test_redriving_a_broadcast_copy_keeps_its_attempts",
-        ),
-        "dead-letter reason codes, last nack reasons and filters",
-    ),
-    **dict.fromkeys(
-        (
             "test_rates_after_a_known_workload",
             "test_rates_fall_to_zero_when_traffic_stops",
             "test_lag_per_subscription",
