@@ -63,6 +63,7 @@ from broker.store.base import (
     settled,
 )
 from broker.store.ids import message_id, new_token, parse_ack_id, parse_message_id
+from broker.store.memory.admission import content_id
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.deadletters import content, origin
 from broker.store.postgres import schema, sql
@@ -695,7 +696,7 @@ class PostgresStore(Store):
                     plans.append(exc)
             used = {p.q.id: p.q for group in plans if isinstance(group, list) for p in group}
             careful = any(q.config.max_depth for q in used.values()) or any(
-                item.dedup_id for item in batch
+                p.dedup_id for group in plans if isinstance(group, list) for p in group
             )
             if careful:
                 async with conn.transaction():
@@ -723,7 +724,15 @@ class PostgresStore(Store):
         dedup_seen: dict[tuple[int, str], int] = {}
         depth: dict[int, _Depth] = {}
         if careful:
-            ids = [(qid, item.dedup_id) for qid in used for item in batch if item.dedup_id]
+            ids = sorted(
+                {
+                    (p.q.id, p.dedup_id)
+                    for group in plans
+                    if isinstance(group, list)
+                    for p in group
+                    if p.dedup_id
+                }
+            )
             if ids:
                 for r in await conn.fetch(
                     "SELECT d.queue_id, d.dedup_id, d.seq FROM conveyor_dedup d"
@@ -754,8 +763,8 @@ class PostgresStore(Store):
                 continue
             try:
                 for plan in group:
-                    dedup_key = (plan.q.id, item.dedup_id)
-                    plan.duplicate = dedup_seen.get(dedup_key) if item.dedup_id else None
+                    dedup_key = (plan.q.id, plan.dedup_id)
+                    plan.duplicate = dedup_seen.get(dedup_key) if plan.dedup_id else None
                     d = depth.get(plan.q.id)
                     if (
                         plan.duplicate is None
@@ -793,9 +802,9 @@ class PostgresStore(Store):
                 ord_ = _add(units, q, item, plan, now, pt_field, watch)
                 if d is not None and q.config.overflow is Overflow.DROP_OLDEST:
                     d.victims.append(ord_)
-                if item.dedup_id:
-                    dedup_seen[(q.id, item.dedup_id)] = ord_
-                    dedup_rows.append((q.id, item.dedup_id, ord_, now + q.config.dedup_window_s))
+                if plan.dedup_id:
+                    dedup_seen[(q.id, plan.dedup_id)] = ord_
+                    dedup_rows.append((q.id, plan.dedup_id, ord_, now + q.config.dedup_window_s))
                 out.append((q, ord_, False))
             decided.append(out)
         if dropped_ords:
@@ -1443,10 +1452,11 @@ class PostgresStore(Store):
 class _Plan:
     """Storing one message in one queue, decided before anything is stored."""
 
-    __slots__ = ("delay", "duplicate", "extra", "q", "required", "subs", "ttl")
+    __slots__ = ("dedup_id", "delay", "duplicate", "extra", "q", "required", "subs", "ttl")
 
     def __init__(self, q: QueueRow) -> None:
         self.q = q
+        self.dedup_id = ""
         self.duplicate: int | None = None
         self.subs: list[str] | None = None
         self.required = 1
@@ -1486,6 +1496,7 @@ def _plan(q: QueueRow, item: NewMessage, now: float, server_limit: int) -> _Plan
         raise ResourceExhausted(
             f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
         )
+    plan.dedup_id = item.dedup_id or (content_id(item) if config.dedup_by_content else "")
     if item.delay_s is None:
         plan.delay = config.default_delay_s
         if plan.delay:

@@ -23,15 +23,6 @@ async def _opened(kind: str, tmp_path: Path, dsn: str = "") -> AsyncIterator[Sto
 POSTGRES_NOT_YET = {
     **dict.fromkeys(
         (
-            "test_the_same_content_inside_the_window_is_stored_once",
-            "test_content_means_topic_ordering_key_and_payload",
-            "test_after_the_window_the_same_content_is_new",
-            "test_queues_without_it_keep_every_copy",
-        ),
-        "content-based dedup",
-    ),
-    **dict.fromkeys(
-        (
             "test_rates_after_a_known_workload",
             "test_rates_fall_to_zero_when_traffic_stops",
             "test_lag_per_subscription",
