@@ -60,6 +60,7 @@ from broker.store.base import (
     QueueStats,
     Store,
     SubscriptionInfo,
+    SubscriptionLag,
     settled,
 )
 from broker.store.ids import message_id, new_token, parse_ack_id, parse_message_id
@@ -1313,6 +1314,7 @@ class PostgresStore(Store):
             q = await self._queue(conn, queue)
             live = await conn.fetchrow(sql.STATS, q.id, now)
             c = await conn.fetchrow(sql.COUNTER_SUMS, q.id)
+            groups = await conn.fetch(sql.LAG, q.id, now, LAG_GROUPS + 1) if q.subs else []
         oldest = live["oldest"]
         return QueueStats(
             ready=live["ready"],
@@ -1333,6 +1335,7 @@ class PostgresStore(Store):
             queue=queue,
             kind=int(q.config.kind),
             paused=q.paused,
+            lag=_lag(q, groups, now),
         )
 
     async def status(self, queue: str, message_id_: str) -> MessageStatus:
@@ -1447,6 +1450,41 @@ class PostgresStore(Store):
                 self.listener.ready(queue, sub)
             for status in statuses:
                 self.listener.changed(status)
+
+
+LAG_GROUPS = 10_000
+"""(subscription, state, topic) groups read for the lag; past it the lag is ``partial``."""
+
+
+def _lag(q: QueueRow, groups: list[Any], now: float) -> tuple[SubscriptionLag, ...]:
+    """Per subscription: the ready, delayed and in-flight units it owns or may take, and the
+    age of its oldest one (the rules of ``broker.store.memory.admin.lag``)."""
+    if not q.subs:
+        return ()
+    names = {name for name, _ in q.subs}
+    counts = {name: [0, 0, 0] for name in names}
+    oldest: dict[str, float] = {}
+    for g in groups[:LAG_GROUPS]:
+        if g["state"] == LEASED or g["fanout"]:
+            owners = [g["sub"]] if g["sub"] in names else []
+        else:
+            owners = matching(q.subs, g["topic"])
+        column = 2 if g["state"] == LEASED else 1 if g["delayed"] else 0
+        for name in owners:
+            counts[name][column] += g["n"]
+            oldest[name] = min(oldest.get(name, g["oldest"]), g["oldest"])
+    partial = len(groups) > LAG_GROUPS
+    return tuple(
+        SubscriptionLag(
+            name,
+            c[0],
+            c[1],
+            c[2],
+            max(0.0, now - oldest[name]) if name in oldest else 0.0,
+            partial,
+        )
+        for name, c in sorted(counts.items())
+    )
 
 
 class _Plan:

@@ -210,3 +210,11 @@ SELECT seq, bool_or(state = 1) AS in_flight, sum(attempts)::int AS attempts,
 FROM conveyor_units WHERE queue_id = $1 AND state < 2
 GROUP BY seq ORDER BY max(prio) DESC, seq LIMIT $3
 """
+
+LAG = """
+SELECT fanout, sub, state, state = 0 AND visible_at > $2 AS delayed, topic,
+       count(*) AS n, min(publish_time) AS oldest
+FROM conveyor_units WHERE queue_id = $1 AND state < 2
+GROUP BY fanout, sub, state, state = 0 AND visible_at > $2, topic
+LIMIT $3
+"""

@@ -25,11 +25,8 @@ POSTGRES_NOT_YET = {
         (
             "test_rates_after_a_known_workload",
             "test_rates_fall_to_zero_when_traffic_stops",
-            "test_lag_per_subscription",
-            "test_lag_of_the_one_subscription_of_a_queue",
-            "test_list_stats_covers_every_queue",
         ),
-        "rates and per-subscription lag in stats",
+        "rates in stats",
     ),
 }
 """Verbs and options that came to the store contract after the PostgreSQL store was written
