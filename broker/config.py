@@ -75,6 +75,9 @@ class ServerConfig:
     """Largest request frame; 0: what ``max_payload_bytes`` and ``max_batch_messages`` need."""
     log_format: str = "text"
     """``text`` (for people) or ``json`` (one object per line, for collectors)."""
+    store: str = ""
+    """``postgresql://USER@HOST:PORT/DB``: keep state in that database, shared with other
+    servers (``data_dir`` and the WAL settings are then unused); empty: the embedded store."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -104,6 +107,10 @@ class ServerConfig:
             raise InvalidArgument("status_retention_s and compress_above_bytes must be >= 0")
         if self.log_format not in ("text", "json"):
             raise InvalidArgument(f"log_format {self.log_format!r}: expected text or json")
+        if self.store and not self.store.startswith(("postgresql://", "postgres://")):
+            raise InvalidArgument(
+                f"store {self.store!r}: expected a postgresql://USER@HOST:PORT/DB URL"
+            )
         if self.shutdown_grace_s < 0:
             raise InvalidArgument(f"shutdown_grace_s must be >= 0, got {self.shutdown_grace_s}")
         for name in ("max_memory", "max_request_bytes"):

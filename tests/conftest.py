@@ -45,3 +45,16 @@ def admin_stub(channel: grpc.Channel) -> admin_pb2_grpc.AdminStub:
 def qname() -> str:
     """A queue name unique to the test, so tests can share one server."""
     return f"q-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL for the session (``pg_cluster``); tests take a fresh
+    database of it each."""
+    from pg_cluster import Cluster
+
+    cluster = Cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

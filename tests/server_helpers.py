@@ -57,11 +57,12 @@ class ServerProcess:
 
 
 def start_server(
-    data_dir: pathlib.Path, *extra: str, env: dict[str, str] | None = None
+    data_dir: pathlib.Path, *extra: str, env: dict[str, str] | None = None, store: str = ""
 ) -> ServerProcess:
     """Starts `conveyor serve` on a free port and waits until it says it is listening.
 
-    ``env`` adds environment variables (``CONVEYOR_*`` settings, ``CONVEYOR_FAILPOINT``).
+    ``env`` adds environment variables (``CONVEYOR_*`` settings, ``CONVEYOR_FAILPOINT``);
+    ``store`` is a ``--store`` URL (a PostgreSQL database shared with other servers).
     """
     cmd = [
         sys.executable,
@@ -72,6 +73,7 @@ def start_server(
         "127.0.0.1:0",
         "--data-dir",
         str(data_dir),
+        *(("--store", store) if store else ()),
         *extra,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

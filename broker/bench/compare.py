@@ -34,6 +34,10 @@ class ServerSettings:
     work_dir: Path | None = None
     trace_sink: OtlpSink | None = None
     """With ``--trace``: where the "traced" target's server exports its spans."""
+    store: str = ""
+    """A PostgreSQL URL: each run gets a fresh database beside it (``bench.postgres``)."""
+    servers: int = 1
+    """With ``store``: Conveyor servers sharing the run's database."""
 
 
 class Reporter(Protocol):
@@ -83,10 +87,49 @@ def start_server(kind: str, data_dir: Path, settings: ServerSettings, run: int) 
     return BenchServer(data_dir, kind="conveyor", fsync=settings.fsync, env=env, profile=profile)
 
 
+def postgres_run(
+    kind: str, w: Workload, settings: ServerSettings, run: int, progress: Progress
+) -> Figures:
+    """``settings.servers`` servers on a fresh database; the database's work per message."""
+    from broker.bench import postgres
+
+    if kind == "baseline":
+        return one_run(kind, w, ServerSettings(), run, progress)
+    with (
+        temp_data_dir(settings.work_dir) as data_dir,
+        postgres.fresh_database(settings.store) as store,
+    ):
+        group = postgres.ServerGroup(
+            [
+                BenchServer(data_dir / f"s{i}", kind="conveyor", env=settings.env, store=store)
+                for i in range(settings.servers)
+            ]
+        )
+        try:
+            group.start()
+            before = postgres.database_counters(store)
+            db_cpu0 = postgres.database_cpu_seconds()
+            figures = run_workload(group, w, progress)  # type: ignore[arg-type]
+            db_cpu = postgres.database_cpu_seconds() - db_cpu0
+            code = group.stop(signal.SIGTERM)
+            if code != 0:
+                raise ServerError(f"a server exited with {code}:\n" + group.output()[-4000:])
+            after = postgres.database_counters(store)
+        finally:
+            group.kill()
+    figures.extra.update(postgres.per_message(before, after, figures.sent))
+    figures.extra["servers"] = settings.servers
+    if figures.sent and db_cpu:
+        figures.extra["db_cpu_us_per_msg"] = db_cpu / figures.sent * 1e6
+    return figures
+
+
 def one_run(
     kind: str, w: Workload, settings: ServerSettings, run: int, progress: Progress
 ) -> Figures:
     """A fresh server, the workload, then a clean stop (SIGTERM) to read what it logs then."""
+    if settings.store:
+        return postgres_run(kind, w, settings, run, progress)
     with temp_data_dir(settings.work_dir) as data_dir:
         server = start_server(kind, data_dir, settings, run)
         sink = settings.trace_sink if kind == "traced" else None

@@ -145,15 +145,22 @@ class Run:
             counters=self.ctx.Array("q", producer_slots + len(streams) * self.subs, lock=False),
             results=self.ctx.Queue(),
         )
+        # Several servers on one database (``--store``): workers spread over them.
+        addresses: list[str] = getattr(server, "addresses", [server.address])
         self.producer_specs = [
-            ProducerSpec(i, server.address, w, messages, rate)
+            ProducerSpec(i, addresses[i % len(addresses)], w, messages, rate)
             for i, (messages, rate) in enumerate(
                 zip(_shares(w.messages, w.producers), _shares(w.rate, w.producers), strict=True)
             )
         ]
         self.consumer_specs = [
             ConsumerSpec(
-                c, server.address, w, mine, producer_slots + c * self.subs, w.producers + c
+                c,
+                addresses[c % len(addresses)],
+                w,
+                mine,
+                producer_slots + c * self.subs,
+                w.producers + c,
             )
             for c, mine in enumerate(streams)
         ]

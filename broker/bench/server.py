@@ -91,6 +91,7 @@ class BenchServer:
         env: Mapping[str, str] | None = None,
         profile: Path | None = None,
         start_timeout_s: float = DEFAULT_START_TIMEOUT_S,
+        store: str = "",
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind {kind!r}: expected one of {KINDS}")
@@ -100,6 +101,8 @@ class BenchServer:
         self.env = dict(env or {})
         self.profile = profile
         self.start_timeout_s = start_timeout_s
+        self.store = store
+        """A ``--store`` URL: state in that PostgreSQL database instead of the data dir."""
         self.address = ""
         self.ready_s = 0.0
         self.returncode: int | None = None
@@ -126,6 +129,8 @@ class BenchServer:
             cmd += ["--data-dir", str(self.data_dir)]
             if self.fsync is not None:
                 cmd += ["--fsync", self.fsync]
+            if self.store:
+                cmd += ["--store", self.store]
             env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         started = time.perf_counter()
         self._proc = subprocess.Popen(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import click
 
-from broker.cli import admin, auth, bench, health, messages, serve, wal
+from broker.cli import admin, auth, bench, db, health, messages, serve, wal
 from broker.cli.admin import KINDS, OVERFLOW_POLICIES, QUEUE_FIELDS, queue_config
 from broker.cli.common import DEFAULT_SERVER, _Settings
 from broker.cli.durations import (
@@ -121,5 +121,6 @@ for _command in (
     health.health,
     bench.bench,
     auth.auth,
+    db.db,
 ):
     main.add_command(_command)

@@ -183,6 +183,19 @@ def _common(
             metavar="CONVEYOR_NAME=VALUE",
             help="More environment for the server (repeatable).",
         ),
+        click.option(
+            "--store",
+            metavar="URL",
+            help="postgresql://...: servers keep state in PostgreSQL; each run gets a fresh "
+            "database beside this one (created and dropped; needs CREATEDB).",
+        ),
+        click.option(
+            "--servers",
+            type=click.IntRange(1, 16),
+            default=1,
+            show_default=True,
+            help="With --store: servers sharing the run's database, workers spread over them.",
+        ),
         click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True),
         click.option(
             "--baseline",
@@ -251,7 +264,16 @@ def _settings(o: dict[str, Any]) -> ServerSettings:
     env = dict(o["server_env"])
     if o["checkpoint_bytes"] is not None:
         env["CONVEYOR_CHECKPOINT_BYTES"] = str(o["checkpoint_bytes"])
-    return ServerSettings(o["fsync"], env, o["server_profile"], o["work_dir"])
+    if o["servers"] > 1 and not o["store"]:
+        raise click.UsageError("--servers needs --store (servers share state through it)")
+    return ServerSettings(
+        o["fsync"],
+        env,
+        o["server_profile"],
+        o["work_dir"],
+        store=o["store"] or "",
+        servers=o["servers"],
+    )
 
 
 def _workload(o: dict[str, Any], default_concurrency: int, **shape: Any) -> Workload:
@@ -287,6 +309,8 @@ def _run(
 
     reporter = _Reporter()
     params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
+    if o["store"]:
+        params["servers"] = o["servers"]
     settings = _settings(o)
     params["server_env"] = dict(settings.env)
     params["trace"] = bool(o.get("trace"))

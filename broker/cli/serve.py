@@ -83,6 +83,12 @@ SIZE = _Size()
     help="wal: durable (default); memory: nothing survives a restart.",
 )
 @click.option(
+    "--store",
+    metavar="URL",
+    help="postgresql://USER@HOST:PORT/DB: share state with other servers through PostgreSQL "
+    "[default: the embedded store in --data-dir].",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     help="Log verbosity [default: INFO].",
@@ -141,6 +147,7 @@ def serve(
     max_memory: int | None,
     max_queues: int | None,
     log_format: str | None,
+    store: str | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -162,6 +169,7 @@ def serve(
         "max_memory": max_memory,
         "max_queues": max_queues,
         "log_format": log_format,
+        "store": store,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

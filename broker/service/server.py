@@ -60,6 +60,10 @@ def _at_rest(config: ServerConfig) -> AtRest:
 
 
 def open_store(config: ServerConfig) -> Store:
+    if config.store:
+        from broker.store.postgres import PostgresStore
+
+        return PostgresStore(config.store, max_payload_bytes=config.max_payload_bytes)
     if config.storage == "memory":
         return MemoryStore(
             max_payload_bytes=config.max_payload_bytes,
@@ -92,6 +96,19 @@ async def _watch_store(store: Store, health_servicer: Any) -> None:
     )
     for name in ("", *SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+
+async def _watch_database(store: Store, health_servicer: Any) -> None:
+    """A shared database comes and goes: NOT_SERVING while it is unreachable, then back."""
+    available = getattr(store, "availability_changed", None)
+    if available is None:
+        return
+    serving = True
+    while True:
+        serving = await available(serving)
+        status = health_pb2.HealthCheckResponse
+        for name in ("", *SERVICES):
+            await health_servicer.set(name, status.SERVING if serving else status.NOT_SERVING)
 
 
 async def serve(
@@ -148,6 +165,7 @@ async def serve(
     stop = stop or _signal_event()
     guards.reload_on_sighup()
     watcher: asyncio.Task[None] | None = None
+    db_watcher: asyncio.Task[None] | None = None
     http: HttpListener | None = None
     try:
         scrape = telemetry.start_metrics(store, prometheus=bool(config.http_listen))
@@ -161,6 +179,9 @@ async def serve(
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         watcher = asyncio.create_task(
             _watch_store(store, health_servicer), name="conveyor-store-watch"
+        )
+        db_watcher = asyncio.create_task(
+            _watch_database(store, health_servicer), name="conveyor-database-watch"
         )
         if config.http_listen:
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
@@ -197,6 +218,10 @@ async def serve(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        if db_watcher is not None:
+            db_watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await db_watcher
         await health_servicer.enter_graceful_shutdown()
         gate.open = False
         if http is not None:

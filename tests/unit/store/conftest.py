@@ -1,5 +1,6 @@
-"""Fixtures of the conformance suite: ``env`` (every store) and ``durable_env`` (the stores
-that keep state across a restart). The harness itself is ``store_harness``."""
+"""Fixtures of the conformance suite: ``env`` (every store: memory, durable, and PostgreSQL on
+a fresh database of the session's throwaway cluster) and ``durable_env`` (the stores that
+keep state across a restart). The harness itself is ``store_harness``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from store_harness import DURABLE_STORES, STORES, StoreEnv, make_env
 
 
-async def _opened(kind: str, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    e = make_env(kind, tmp_path)
+async def _opened(kind: str, tmp_path: Path, dsn: str = "") -> AsyncIterator[StoreEnv]:
+    e = make_env(kind, tmp_path, dsn)
     await e.open()
     try:
         yield e
@@ -19,9 +20,30 @@ async def _opened(kind: str, tmp_path: Path) -> AsyncIterator[StoreEnv]:
         await e.store.close()
 
 
+POSTGRES_NOT_YET = {
+    **dict.fromkeys(
+        (
+            "test_rates_after_a_known_workload",
+            "test_rates_fall_to_zero_when_traffic_stops",
+        ),
+        "rates in stats",
+    ),
+}
+"""Verbs and options that came to the store contract after the PostgreSQL store was written
+and that it does not implement yet (the contract's defaults raise ``Unimplemented``): their
+tests are skipped for it, by name, so the gap shows in every run's summary."""
+
+
 @pytest.fixture(params=STORES)
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreEnv]:
-    async for e in _opened(request.param, tmp_path):
+    dsn = ""
+    if request.param == "postgres":
+        missing = POSTGRES_NOT_YET.get(request.node.originalname)
+        if missing:
+            pytest.skip(f"not implemented by the PostgreSQL store yet: {missing}")
+    if request.param == "postgres":  # a fresh database of the session's throwaway cluster
+        dsn = request.getfixturevalue("postgres_cluster").database()
+    async for e in _opened(request.param, tmp_path, dsn):
         yield e
 
 

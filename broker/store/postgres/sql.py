@@ -1,0 +1,220 @@
+"""The PostgreSQL store's statements: each verb is one or a few of these per batch.
+
+Batches travel as arrays (``unnest``), so a statement's text never depends on the batch and
+asyncpg prepares each once per connection. Times are parameters (the store's clock), never
+``now()``, so tests can drive time and every server agrees on what a number means.
+
+Statements that name units by ack id test ``state::int`` rather than ``state``: no partial
+index can then serve them, so the planner walks the primary key, one probe per ack id. With
+plain ``state = 1`` it may scan every leased unit of the queue through ``conveyor_units_live``,
+whose statistics lag far behind a busy queue (seen: 100+ ms and 200 buffers per ack).
+"""
+
+from __future__ import annotations
+
+QUEUE = """
+SELECT q.id, q.name, q.config::text AS config, q.paused,
+       coalesce((SELECT array_agg(s.name ORDER BY s.name) FROM conveyor_subscriptions s
+                 WHERE s.queue_id = q.id), '{}') AS subs,
+       coalesce((SELECT array_agg(s.filter ORDER BY s.name) FROM conveyor_subscriptions s
+                 WHERE s.queue_id = q.id), '{}') AS filters
+FROM conveyor_queues q WHERE q.name = ANY($1::text[])
+"""
+
+LOCK_QUEUES = "SELECT id FROM conveyor_queues WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
+
+INSERT = """
+WITH q AS (
+    SELECT id FROM conveyor_queues WHERE id = ANY($1::bigint[]) FOR KEY SHARE
+), s AS (
+    SELECT t.ord, coalesce(t.seq, nextval('conveyor_seq')) AS seq, t.qid, t.raw, t.tail
+    FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[])
+         WITH ORDINALITY AS t (seq, qid, raw, tail, ord)
+    WHERE t.qid IN (SELECT id FROM q)
+    ORDER BY t.ord
+), m AS (
+    INSERT INTO conveyor_messages (seq, queue_id, data)
+    SELECT seq, qid,
+           raw || $6::bytea || set_byte('\\x00'::bytea, 0, length(to_hex(seq)))
+               || convert_to(to_hex(seq), 'UTF8') || tail
+    FROM s
+), u AS (
+    INSERT INTO conveyor_units (seq, copy, queue_id, state, visible_at, fanout, sub,
+        guarantee, required_acks, prio, okey, topic, size, publish_time, expires_at,
+        final, reason, changed, watched)
+    SELECT s.seq, x.copy, s.qid, x.state, x.visible_at, x.fanout, x.sub, x.guarantee,
+        x.required_acks, x.prio, x.okey, x.topic, x.size, $7, x.expires_at, x.final,
+        x.reason, $7, x.watched
+    FROM unnest($8::int[], $9::int[], $10::smallint[], $11::float8[], $12::bool[],
+                $13::text[], $14::smallint[], $15::int[], $16::int[], $17::text[],
+                $18::text[], $19::int[], $20::float8[], $21::smallint[], $22::text[],
+                $23::bool[])
+         AS x (ord, copy, state, visible_at, fanout, sub, guarantee, required_acks, prio,
+               okey, topic, size, expires_at, final, reason, watched)
+    JOIN s ON s.ord = x.ord
+), cnt AS (
+    INSERT INTO conveyor_counters AS k (queue_id, shard, sent)
+    SELECT qid, $24, count(*) FROM s GROUP BY qid
+    ON CONFLICT (queue_id, shard) DO UPDATE SET sent = k.sent + EXCLUDED.sent
+)
+SELECT ord, seq FROM s
+"""
+
+COUNTERS = """
+INSERT INTO conveyor_counters AS c (queue_id, shard, sent, delivered, acked, nacked,
+    redelivered, dead_lettered, expired, dropped, duplicates)
+SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
+    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+ON CONFLICT (queue_id, shard) DO UPDATE SET
+    sent = c.sent + EXCLUDED.sent, delivered = c.delivered + EXCLUDED.delivered,
+    acked = c.acked + EXCLUDED.acked, nacked = c.nacked + EXCLUDED.nacked,
+    redelivered = c.redelivered + EXCLUDED.redelivered,
+    dead_lettered = c.dead_lettered + EXCLUDED.dead_lettered,
+    expired = c.expired + EXCLUDED.expired, dropped = c.dropped + EXCLUDED.dropped,
+    duplicates = c.duplicates + EXCLUDED.duplicates
+"""
+
+CLAIM = """
+WITH sub AS (
+    SELECT q.id FROM conveyor_queues q
+    JOIN conveyor_subscriptions s ON s.queue_id = q.id AND s.name = $3
+    WHERE q.id = $1 AND q.name = $2 AND NOT q.paused
+), c AS (
+    SELECT u.seq, u.copy, u.size, u.prio FROM conveyor_units u
+    WHERE u.queue_id = (SELECT id FROM sub) AND u.state = 0 AND u.visible_at <= $4
+      AND (CASE WHEN u.fanout THEN u.sub = $3
+                ELSE $5::text IS NULL OR ('.' || u.topic) ~ $5 END)
+      AND (u.okey IS NULL OR NOT EXISTS (
+            SELECT 1 FROM conveyor_units p
+            WHERE p.queue_id = u.queue_id AND p.okey = u.okey AND p.state < 2
+              AND p.seq < u.seq AND p.fanout = u.fanout
+              AND (NOT u.fanout OR p.sub = u.sub)))
+    ORDER BY u.prio DESC, u.seq
+    LIMIT $6
+    FOR UPDATE OF u SKIP LOCKED
+), b AS (
+    SELECT seq, copy,
+           sum(size) OVER (ORDER BY prio DESC, seq ROWS UNBOUNDED PRECEDING) AS total,
+           row_number() OVER (ORDER BY prio DESC, seq) AS rn
+    FROM c
+), pick AS (
+    SELECT seq, copy, rn FROM b WHERE $7 = 0 OR total <= $7 OR (rn = 1 AND $8)
+), up AS (
+    UPDATE conveyor_units u
+    SET state = 1, visible_at = $9, token = $10, attempts = u.attempts + 1, changed = $4,
+        sub = CASE WHEN u.fanout THEN u.sub ELSE $3 END
+    FROM pick WHERE u.seq = pick.seq AND u.copy = pick.copy
+    RETURNING u.seq, u.copy, u.attempts, u.size, u.watched, pick.rn
+), cnt AS (
+    INSERT INTO conveyor_counters AS k (queue_id, shard, delivered, redelivered)
+    SELECT $1, $11, count(*), count(*) FILTER (WHERE attempts > 1) FROM up
+    HAVING count(*) > 0
+    ON CONFLICT (queue_id, shard) DO UPDATE SET
+        delivered = k.delivered + EXCLUDED.delivered,
+        redelivered = k.redelivered + EXCLUDED.redelivered
+)
+SELECT up.seq, up.copy, up.attempts, up.size, up.watched, m.data
+FROM up JOIN conveyor_messages m ON m.seq = up.seq
+ORDER BY up.rn
+"""
+
+SETTLE = """
+WITH a AS (
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
+        WITH ORDINALITY AS a (qname, seq, copy, token, ord)
+), up AS (
+    UPDATE conveyor_units u
+    SET state = 2, final = 3, reason = '', changed = $5
+    FROM a JOIN conveyor_queues q ON q.name = a.qname
+    WHERE u.seq = a.seq AND u.copy = a.copy AND u.token = a.token AND u.queue_id = q.id
+      AND u.state::int = 1 AND u.visible_at > $5
+    RETURNING a.ord, u.queue_id, u.seq, u.watched, u.okey IS NOT NULL AS fifo, u.sub, q.name
+), cnt AS (
+    INSERT INTO conveyor_counters AS k (queue_id, shard, acked)
+    SELECT queue_id, $6, count(*) FROM up GROUP BY queue_id
+    ON CONFLICT (queue_id, shard) DO UPDATE SET acked = k.acked + EXCLUDED.acked
+)
+SELECT ord, queue_id, seq, watched, fifo, sub, name FROM up
+"""
+
+LEASED = """
+SELECT a.ord, u.seq, u.copy, u.queue_id, q.name, u.attempts, u.fanout, u.sub, u.guarantee,
+       u.topic, u.size, u.prio, u.okey, u.watched, u.nack_reason
+FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
+     WITH ORDINALITY AS a (qname, seq, copy, token, ord)
+JOIN conveyor_queues q ON q.name = a.qname
+JOIN conveyor_units u ON u.seq = a.seq AND u.copy = a.copy AND u.queue_id = q.id
+WHERE u.token = a.token AND u.state::int = 1 AND u.visible_at > $5
+ORDER BY u.seq, u.copy
+FOR UPDATE OF u
+"""
+
+EXTEND = """
+UPDATE conveyor_units u SET visible_at = $6
+FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[])
+     WITH ORDINALITY AS a (qname, seq, copy, token, ord)
+JOIN conveyor_queues q ON q.name = a.qname
+WHERE u.seq = a.seq AND u.copy = a.copy AND u.queue_id = q.id AND u.token = a.token
+  AND u.state::int = 1 AND u.visible_at > $5
+RETURNING a.ord
+"""
+
+APPLY = """
+UPDATE conveyor_units u
+SET state = x.state, visible_at = x.visible_at, final = x.final, reason = x.reason,
+    changed = $7,
+    nack_reason = CASE WHEN x.nack <> '' THEN x.nack ELSE u.nack_reason END
+FROM unnest($1::bigint[], $2::int[], $3::smallint[], $4::float8[], $5::smallint[],
+            $6::text[], $8::text[]) AS x (seq, copy, state, visible_at, final, reason, nack)
+WHERE u.seq = x.seq AND u.copy = x.copy
+"""
+
+UNITS = """
+SELECT seq, copy, sub, state, final, attempts, reason, changed, guarantee, required_acks, fanout
+FROM conveyor_units WHERE queue_id = $1 AND seq = ANY($2::bigint[])
+ORDER BY seq, copy
+"""
+
+DATA = "SELECT seq, data FROM conveyor_messages WHERE seq = ANY($1::bigint[])"
+
+STATS = """
+SELECT count(*) FILTER (WHERE state = 0 AND visible_at <= $2) AS ready,
+       count(*) FILTER (WHERE state = 0 AND visible_at > $2) AS delayed,
+       count(*) FILTER (WHERE state = 1) AS in_flight,
+       count(DISTINCT seq) AS depth,
+       min(publish_time) AS oldest
+FROM conveyor_units WHERE queue_id = $1 AND state < 2
+"""
+
+COUNTER_SUMS = """
+SELECT coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered,
+       coalesce(sum(acked), 0) AS acked, coalesce(sum(nacked), 0) AS nacked,
+       coalesce(sum(redelivered), 0) AS redelivered,
+       coalesce(sum(dead_lettered), 0) AS dead_lettered,
+       coalesce(sum(expired), 0) AS expired, coalesce(sum(dropped), 0) AS dropped,
+       coalesce(sum(duplicates), 0) AS duplicates
+FROM conveyor_counters WHERE queue_id = $1
+"""
+
+DEPTH = "SELECT count(DISTINCT seq) FROM conveyor_units WHERE queue_id = $1 AND state < 2"
+
+DROPPABLE = """
+SELECT seq FROM conveyor_units WHERE queue_id = $1 AND state < 2
+GROUP BY seq HAVING bool_and(state = 0) ORDER BY seq LIMIT $2
+"""
+
+LIVE = """
+SELECT seq, bool_or(state = 1) AS in_flight, sum(attempts)::int AS attempts,
+       max(CASE WHEN state = 0 AND visible_at > $2 THEN visible_at END) AS due,
+       max(prio) AS prio, min(guarantee) AS guarantee
+FROM conveyor_units WHERE queue_id = $1 AND state < 2
+GROUP BY seq ORDER BY max(prio) DESC, seq LIMIT $3
+"""
+
+LAG = """
+SELECT fanout, sub, state, state = 0 AND visible_at > $2 AS delayed, topic,
+       count(*) AS n, min(publish_time) AS oldest
+FROM conveyor_units WHERE queue_id = $1 AND state < 2
+GROUP BY fanout, sub, state, state = 0 AND visible_at > $2, topic
+LIMIT $3
+"""
