@@ -462,9 +462,21 @@ def dlq_list(
     is_flag=True,
     help="Start each message from zero attempts [default: keep its count, as SQS does].",
 )
+@click.option(
+    "--id",
+    "message_ids",
+    multiple=True,
+    metavar="MESSAGE_ID",
+    help="Only this dead letter (repeatable) [default: the oldest first].",
+)
 @click.pass_obj
 def dlq_redrive(
-    settings: _Settings, queue_name: str, destination: str, max_messages: int, reset_attempts: bool
+    settings: _Settings,
+    queue_name: str,
+    destination: str,
+    max_messages: int,
+    reset_attempts: bool,
+    message_ids: tuple[str, ...],
 ) -> None:
     """Move dead letters back to their source queue (or --destination)."""
     with _client(settings) as client:
@@ -473,5 +485,6 @@ def dlq_redrive(
             destination=destination,
             max_messages=max_messages,
             reset_attempts=reset_attempts,
+            message_ids=message_ids,
         )
     click.echo(f"redriven {result.redriven}, skipped {result.skipped}")

@@ -409,13 +409,14 @@ class Api:
 
     async def redrive(self, request: web.Request) -> web.Response:
         """``RedriveDeadLetters``: ``{"destination": "" (each one's source), "max_messages":
-        0 (all), "reset_attempts": false}``."""
+        0 (all), "reset_attempts": false, "message_ids": [] (the oldest first)}``."""
         req = _parse(await _body(request), admin_pb2.RedriveDeadLettersRequest(), "redrive")
         moved, skipped = await self.broker.redrive(
             request.match_info["queue"],
             req.destination,
             req.max_messages,
             reset_attempts=req.reset_attempts,
+            message_ids=list(req.message_ids),
         )
         return web.json_response({"redriven": moved, "skipped": skipped})
 

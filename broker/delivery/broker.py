@@ -419,16 +419,17 @@ class Broker:
         return await self.store.dead_letters(queue, limit, where=where)
 
     async def redrive(
-        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+        self,
+        queue: str,
+        destination: str,
+        limit: int,
+        *,
+        reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> tuple[int, int]:
-        # Options are passed only when set, so a store that predates them still serves the
-        # plain call.
-        if reset_attempts:
-            moved, skipped = await self.store.redrive(
-                queue, destination, limit, reset_attempts=True
-            )
-        else:
-            moved, skipped = await self.store.redrive(queue, destination, limit)
+        moved, skipped = await self.store.redrive(
+            queue, destination, limit, reset_attempts=reset_attempts, message_ids=message_ids
+        )
         log.info(
             "redrove %d dead letters from %s (%d skipped)",
             moved,

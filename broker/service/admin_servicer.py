@@ -156,6 +156,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
                 request.destination,
                 request.max_messages,
                 reset_attempts=request.reset_attempts,
+                message_ids=list(request.message_ids),
             ),
         )
         return admin_pb2.RedriveDeadLettersResponse(redriven=moved, skipped=skipped)

@@ -385,10 +385,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def redrive(
-        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+        self,
+        queue: str,
+        destination: str,
+        limit: int,
+        *,
+        reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> tuple[int, int]:
         """Moves dead letters back (to ``destination``, or each one's source); returns
-        (moved, skipped). Each keeps its attempt count unless ``reset_attempts``."""
+        (moved, skipped). Each keeps its attempt count unless ``reset_attempts``. With
+        ``message_ids``, only those (an id no longer in ``queue`` counts as skipped)."""
 
     @abc.abstractmethod
     async def peek(self, queue: str, limit: int) -> list[Peeked]: ...

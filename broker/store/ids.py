@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 
 TOKEN_BITS = 64
 
@@ -33,6 +34,15 @@ def parse_message_id(message_id: str) -> int | None:
         return int(message_id, 16)
     except ValueError:
         return None
+
+
+def chosen_seqs(message_ids: Sequence[str]) -> tuple[set[int], int] | None:
+    """The sequence numbers ``message_ids`` name and how many of them name none; None when
+    no ids were given (every message is a candidate)."""
+    if not message_ids:
+        return None
+    seqs = {s for s in map(parse_message_id, message_ids) if s is not None}
+    return seqs, len(set(message_ids)) - len(seqs)
 
 
 def new_token() -> int:

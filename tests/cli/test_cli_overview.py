@@ -132,8 +132,13 @@ def test_dlq_list_filters_and_redrive_keeps_or_resets_attempts(server: _Server, 
     listed = json.loads(ok(server, "dlq", "list", dlq, "--reason", "max-deliveries", "--json"))
     assert listed[0]["dead_letter"]["reason_code"] == "DEAD_LETTER_REASON_MAX_DELIVERIES"
 
+    rejected_id = json.loads(ok(server, "dlq", "list", dlq, "--reason", "nacked", "--json"))[0][
+        "id"
+    ]
+    assert ok(server, "dlq", "redrive", dlq, "--id", "0").strip() == "redriven 0, skipped 1"
     assert ok(server, "dlq", "redrive", dlq, "--max", "1").strip() == "redriven 1, skipped 0"
-    assert ok(server, "dlq", "redrive", dlq, "--reset-attempts").strip() == "redriven 1, skipped 0"
+    moved = ok(server, "dlq", "redrive", dlq, "--reset-attempts", "--id", rejected_id)
+    assert moved.strip() == "redriven 1, skipped 0"
     got = [
         json.loads(line)
         for line in ok(server, "receive", qname, "-s", "s", "--max", "2", "--json").splitlines()

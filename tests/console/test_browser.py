@@ -165,7 +165,7 @@ def test_browsing_a_message_changes_nothing(
     expect(page.locator("#timeline")).to_contain_text("in flight")
 
 
-def test_redriving_a_dead_letter_puts_it_back_in_its_queue(
+def test_redriving_dead_letters_puts_them_back_in_their_queue(
     page: Page,
     server: ServerProcess,
     admin_stub: admin_pb2_grpc.AdminStub,
@@ -173,31 +173,42 @@ def test_redriving_a_dead_letter_puts_it_back_in_its_queue(
 ) -> None:
     create_queue(admin_stub, "rd-dlq")
     create_queue(admin_stub, "rd-work", dead_letter_queue="rd-dlq")
-    send(broker_stub, "rd-work", "broken")
-    delivery = pull(broker_stub, "rd-work", "s", max_messages=1)[0]
+    send(broker_stub, "rd-work", "broken", "second", "third")
+    deliveries = pull(broker_stub, "rd-work", "s", max_messages=3)
     broker_stub.Nack(
-        broker_pb2.NackRequest(ack_ids=[delivery.ack_id], dead_letter=True, reason="bad total"),
+        broker_pb2.NackRequest(
+            ack_ids=[d.ack_id for d in deliveries], dead_letter=True, reason="bad total"
+        ),
         timeout=10,
     )
+    letters = {m.payload: m.id for m in dead_letters(admin_stub, "rd-dlq")}
     go(page, server, "#/queue/rd-dlq/dead")
     table = page.locator("#dead-letters")
     expect(table).to_contain_text("bad total")
     expect(table).to_contain_text("rd-work")
     shot(page, "dead-letters")
     # Its source message, followed by id: finished, dead-lettered with the consumer's reason.
-    table.locator("tbody tr button").first.click()
-    page.get_by_role("link", name=f"{delivery.message.id} in rd-work").click()
+    table.locator(f'tbody tr[data-id="{letters[b"broken"]}"] button').first.click()
+    source = next(d for d in deliveries if d.message.payload == b"broken").message.id
+    page.get_by_role("link", name=f"{source} in rd-work").click()
     expect(page.locator("#timeline")).to_contain_text("dead lettered · 1 attempt(s) · bad total")
     expect(page.locator("#timeline")).to_contain_text("final: no more changes")
     shot(page, "message-by-id")
     go(page, server, "#/queue/rd-dlq/dead")
-    table.get_by_role("button", name="Redrive up to here (1)").click()
+    # One by its own button (not the oldest), then the two left, ticked.
+    table.get_by_role("button", name=f"Redrive {letters[b'second']}").click()
     expect(page.locator("#redrive-result")).to_have_text("Redrove 1.")
-    assert stats(admin_stub, "rd-work").ready == 1
+    assert sorted(m.payload for m in dead_letters(admin_stub, "rd-dlq")) == [b"broken", b"third"]
+    assert [p.message.payload for p in peek(admin_stub, "rd-work")] == [b"second"]
+    expect(page.locator("#redrive-selected")).to_be_disabled()
+    for payload in (b"broken", b"third"):
+        page.get_by_role("checkbox", name=f"Select {letters[payload]}").check()
+    page.click("#redrive-selected")
+    expect(page.locator("#redrive-result")).to_have_text("Redrove 2.")
+    assert stats(admin_stub, "rd-work").ready == 3
     assert dead_letters(admin_stub, "rd-dlq") == []
     go(page, server, "#/queue/rd-work")
-    expect(page.locator('#stats [data-col="ready"]')).to_have_text("1")
-    assert [p.message.payload for p in peek(admin_stub, "rd-work")] == [b"broken"]
+    expect(page.locator('#stats [data-col="ready"]')).to_have_text("3")
 
 
 def test_editing_the_lease_and_a_bad_value_refused_with_the_servers_message(

@@ -104,3 +104,18 @@ def test_redrive_keeps_or_resets_the_attempt_count(
     # Kept: past max deliveries already, so straight back; reset: one more try left.
     back = _wait_letters(client, dlq, 1) if not reset else client.list_dead_letters(dlq)
     assert len(back) == (0 if reset else 1)
+
+
+def test_redrive_of_chosen_dead_letters_by_id(client: Client, qname: str) -> None:
+    dlq = f"{qname}-dlq"
+    client.create_queue(dlq)
+    client.create_queue(qname, dead_letter_queue=dlq, max_deliveries=1)
+    client.send([make_message(p) for p in (b"a", b"b", b"c")], qname)
+    for _ in range(3):
+        _fail(client, qname, ["no"])
+    letters = {m.payload: m.id for m in _wait_letters(client, dlq, 3)}
+    moved = client.redrive(dlq, message_ids=[letters[b"c"], letters[b"a"], "0"])
+    assert (moved.redriven, moved.skipped) == (2, 1)  # "0" names no dead letter there
+    assert [m.payload for m in client.list_dead_letters(dlq)] == [b"b"]
+    got = sorted(d.message.payload for d in client.pull(qname, "s", max_messages=5, wait=5))
+    assert got == [b"a", b"c"]

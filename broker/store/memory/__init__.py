@@ -31,7 +31,7 @@ from broker.store.base import (
     SubscriptionInfo,
     settled,
 )
-from broker.store.ids import parse_message_id
+from broker.store.ids import chosen_seqs, parse_message_id
 from broker.store.memory import admin, admission, catalog, leases, retention, settlement
 from broker.store.memory.journal import Journal
 from broker.store.memory.machine import Clock, Machine
@@ -201,9 +201,17 @@ class MemoryStore(Store):
         return count
 
     async def redrive(
-        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+        self,
+        queue: str,
+        destination: str,
+        limit: int,
+        *,
+        reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> tuple[int, int]:
-        result = admin.redrive(self.machine, queue, destination, limit, reset_attempts)
+        result = admin.redrive(
+            self.machine, queue, destination, limit, reset_attempts, chosen_seqs(message_ids)
+        )
         await self._commit()
         return result
 

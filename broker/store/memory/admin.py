@@ -78,7 +78,12 @@ def purge(m: Machine, queue: str) -> int:
 
 
 def redrive(
-    m: Machine, queue: str, destination: str, limit: int, reset_attempts: bool = False
+    m: Machine,
+    queue: str,
+    destination: str,
+    limit: int,
+    reset_attempts: bool = False,
+    chosen: tuple[set[int], int] | None = None,
 ) -> tuple[int, int]:
     """Moves dead letters (to ``destination``, or each one's source queue, back to the one
     subscription it failed for when that still exists); skips what cannot move: no origin, a
@@ -91,7 +96,12 @@ def redrive(
     skipped = 0
     now = m.clock()
     pt_field = wire.publish_time_field(now)
-    for msg in list(q.messages.values()):
+    candidates = list(q.messages.values())
+    if chosen is not None:
+        seqs, unknown = chosen
+        candidates = [msg for msg in candidates if msg.seq in seqs]
+        skipped += unknown + len(seqs) - len(candidates)
+    for msg in candidates:
         if limit and len(moved) >= limit:
             break
         info = deadletters.origin(msg.data)

@@ -63,7 +63,7 @@ from broker.store.base import (
     SubscriptionLag,
     settled,
 )
-from broker.store.ids import message_id, new_token, parse_ack_id, parse_message_id
+from broker.store.ids import chosen_seqs, message_id, new_token, parse_ack_id, parse_message_id
 from broker.store.memory.admission import content_id
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.deadletters import content, origin
@@ -1153,7 +1153,13 @@ class PostgresStore(Store):
         return len({r["seq"] for r in rows})
 
     async def redrive(
-        self, queue: str, destination: str, limit: int, *, reset_attempts: bool = False
+        self,
+        queue: str,
+        destination: str,
+        limit: int,
+        *,
+        reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> tuple[int, int]:
         now = self.clock()
         signals = Signals()
@@ -1171,6 +1177,12 @@ class PostgresStore(Store):
             messages: dict[int, list[Any]] = {}
             for r in rows:
                 messages.setdefault(r["seq"], []).append(r)
+            skipped = 0
+            chosen = chosen_seqs(message_ids)
+            if chosen is not None:
+                wanted, unknown = chosen
+                messages = {s: group for s, group in messages.items() if s in wanted}
+                skipped = unknown + len(wanted) - len(messages)
             names = {destination} if destination else set()
             for group in messages.values():
                 info = origin(group[0]["data"])
@@ -1181,7 +1193,6 @@ class PostgresStore(Store):
             units = _Units()
             moved: list[int] = []
             kept: dict[int, int] = {}
-            skipped = 0
             pt_field = wire.publish_time_field(now)
             for seq, group in messages.items():
                 if limit and len(moved) >= limit:

@@ -353,6 +353,7 @@ class AsyncClient:
         destination: str = "",
         max_messages: int = 0,
         reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> admin_pb2.RedriveDeadLettersResponse:
         """See ``Client.redrive``."""
         request = admin_pb2.RedriveDeadLettersRequest(
@@ -360,6 +361,7 @@ class AsyncClient:
             destination=destination,
             max_messages=max_messages,
             reset_attempts=reset_attempts,
+            message_ids=list(message_ids),
         )
         return await self._unary(self._admin.RedriveDeadLetters, request)
 

@@ -342,14 +342,17 @@ class Client:
         destination: str = "",
         max_messages: int = 0,
         reset_attempts: bool = False,
+        message_ids: Sequence[str] = (),
     ) -> admin_pb2.RedriveDeadLettersResponse:
         """Moves dead letters back to their source queue (or ``destination``); 0 moves all.
-        Each keeps its attempt count unless ``reset_attempts``."""
+        Each keeps its attempt count unless ``reset_attempts``. ``message_ids`` moves only
+        those dead letters (ids no longer there count as skipped)."""
         request = admin_pb2.RedriveDeadLettersRequest(
             queue=queue,
             destination=destination,
             max_messages=max_messages,
             reset_attempts=reset_attempts,
+            message_ids=list(message_ids),
         )
         return self._unary(self._admin.RedriveDeadLetters, request)
 

@@ -186,3 +186,22 @@ async def test_nack_reasons_survive_a_checkpoint(durable_env: StoreEnv) -> None:
     assert set(letters) == {b"plain", b"fan"}
     assert {info.last_nack_reason for info in letters.values()} == {"a said no"}
     assert letters[b"fan"].subscription == "a"
+
+
+async def test_redrive_of_chosen_dead_letters_moves_only_those(env: StoreEnv) -> None:
+    await env.queue("dlq")
+    await env.queue(dead_letter_queue="dlq", max_deliveries=1)
+    await env.sub()
+    for payload in (b"one", b"two", b"three"):
+        await env.send(payload)
+    taken = await env.take()
+    assert await env.store.requeue([ack for _, ack, _ in taken], 0.0) == []
+    letters = {m.payload: m.id for m in await _letters(env)}
+    assert sorted(letters) == [b"one", b"three", b"two"]
+    chosen = [letters[b"two"], "ffffffffff", "not-an-id"]  # two ids name nothing there
+    assert await env.store.redrive("dlq", "", 0, message_ids=chosen) == (1, 2)
+    assert sorted(m.payload for m in await _letters(env)) == [b"one", b"three"]
+    ((mid, _, _),) = await env.take()
+    assert mid != letters[b"two"]  # back in its queue as a new message
+    assert await env.store.redrive("dlq", "", 1, message_ids=list(letters.values())) == (1, 1)
+    assert len(await _letters(env)) == 1  # max_messages still caps a chosen set

@@ -2141,6 +2141,9 @@ type RedriveDeadLettersRequest struct {
 	// n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
 	// starts it again from zero attempts, so it gets the full max_deliveries again.
 	ResetAttempts bool `protobuf:"varint,30,opt,name=reset_attempts,json=resetAttempts,proto3" json:"reset_attempts,omitempty"`
+	// Only these dead letters (their message ids in the dead-letter queue), with
+	// `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+	MessageIds    []string `protobuf:"bytes,4,rep,name=message_ids,json=messageIds,proto3" json:"message_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2201,6 +2204,13 @@ func (x *RedriveDeadLettersRequest) GetResetAttempts() bool {
 		return x.ResetAttempts
 	}
 	return false
+}
+
+func (x *RedriveDeadLettersRequest) GetMessageIds() []string {
+	if x != nil {
+		return x.MessageIds
+	}
+	return nil
 }
 
 // RedriveDeadLettersResponse says how many moved.
@@ -2509,12 +2519,14 @@ const file_conveyor_v1_admin_proto_rawDesc = "" +
 	"\fsource_queue\x18\x1f \x01(\tR\vsourceQueue\x12/\n" +
 	"\x13source_subscription\x18  \x01(\tR\x12sourceSubscription\"K\n" +
 	"\x17ListDeadLettersResponse\x120\n" +
-	"\bmessages\x18\x01 \x03(\v2\x14.conveyor.v1.MessageR\bmessages\"\x9d\x01\n" +
+	"\bmessages\x18\x01 \x03(\v2\x14.conveyor.v1.MessageR\bmessages\"\xbe\x01\n" +
 	"\x19RedriveDeadLettersRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12!\n" +
 	"\fmax_messages\x18\x03 \x01(\x04R\vmaxMessages\x12%\n" +
-	"\x0ereset_attempts\x18\x1e \x01(\bR\rresetAttempts\"R\n" +
+	"\x0ereset_attempts\x18\x1e \x01(\bR\rresetAttempts\x12\x1f\n" +
+	"\vmessage_ids\x18\x04 \x03(\tR\n" +
+	"messageIds\"R\n" +
 	"\x1aRedriveDeadLettersResponse\x12\x1a\n" +
 	"\bredriven\x18\x01 \x01(\x04R\bredriven\x12\x18\n" +
 	"\askipped\x18\x02 \x01(\x04R\askipped\"\x83\x01\n" +

@@ -1074,6 +1074,7 @@ class RedriveDeadLettersRequest(_message.Message):
     DESTINATION_FIELD_NUMBER: _builtins.int
     MAX_MESSAGES_FIELD_NUMBER: _builtins.int
     RESET_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    MESSAGE_IDS_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
     """The dead-letter queue."""
     destination: _builtins.str
@@ -1085,6 +1086,12 @@ class RedriveDeadLettersRequest(_message.Message):
     n + 1, and it counts toward the target's max_deliveries from there (as SQS does). True
     starts it again from zero attempts, so it gets the full max_deliveries again.
     """
+    @_builtins.property
+    def message_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these dead letters (their message ids in the dead-letter queue), with
+        `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+        """
+
     def __init__(
         self,
         *,
@@ -1092,10 +1099,11 @@ class RedriveDeadLettersRequest(_message.Message):
         destination: _builtins.str = ...,
         max_messages: _builtins.int = ...,
         reset_attempts: _builtins.bool = ...,
+        message_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "max_messages", b"max_messages", "queue", b"queue", "reset_attempts", b"reset_attempts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "max_messages", b"max_messages", "message_ids", b"message_ids", "queue", b"queue", "reset_attempts", b"reset_attempts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

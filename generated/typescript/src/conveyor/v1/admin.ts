@@ -395,6 +395,11 @@ export interface RedriveDeadLettersRequest {
    * starts it again from zero attempts, so it gets the full max_deliveries again.
    */
   resetAttempts: boolean;
+  /**
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   */
+  messageIds: string[];
 }
 
 /** RedriveDeadLettersResponse says how many moved. */
@@ -3770,7 +3775,7 @@ export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
 };
 
 function createBaseRedriveDeadLettersRequest(): RedriveDeadLettersRequest {
-  return { queue: "", destination: "", maxMessages: 0, resetAttempts: false };
+  return { queue: "", destination: "", maxMessages: 0, resetAttempts: false, messageIds: [] };
 }
 
 export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = {
@@ -3786,6 +3791,9 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     }
     if (message.resetAttempts !== false) {
       writer.uint32(240).bool(message.resetAttempts);
+    }
+    for (const v of message.messageIds) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -3835,6 +3843,14 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
             message.resetAttempts = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.messageIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3861,6 +3877,11 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
         : isSet(object.reset_attempts)
         ? globalThis.Boolean(object.reset_attempts)
         : false,
+      messageIds: globalThis.Array.isArray(object?.messageIds)
+        ? object.messageIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.message_ids)
+        ? object.message_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -3878,6 +3899,9 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     if (message.resetAttempts !== false) {
       obj.resetAttempts = message.resetAttempts;
     }
+    if (message.messageIds?.length) {
+      obj.messageIds = message.messageIds;
+    }
     return obj;
   },
 
@@ -3890,6 +3914,7 @@ export const RedriveDeadLettersRequest: MessageFns<RedriveDeadLettersRequest> = 
     message.destination = object.destination ?? "";
     message.maxMessages = object.maxMessages ?? 0;
     message.resetAttempts = object.resetAttempts ?? false;
+    message.messageIds = object.messageIds?.map((e) => e) || [];
     return message;
   },
 };

@@ -336,63 +336,64 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
       "ce_queue\030\037 \001(\tR\013sourceQueue\022/\n\023source_su" +
       "bscription\030  \001(\tR\022sourceSubscription\"K\n\027" +
       "ListDeadLettersResponse\0220\n\010messages\030\001 \003(" +
-      "\0132\024.conveyor.v1.MessageR\010messages\"\235\001\n\031Re" +
+      "\0132\024.conveyor.v1.MessageR\010messages\"\276\001\n\031Re" +
       "driveDeadLettersRequest\022\024\n\005queue\030\001 \001(\tR\005" +
       "queue\022 \n\013destination\030\002 \001(\tR\013destination\022" +
       "!\n\014max_messages\030\003 \001(\004R\013maxMessages\022%\n\016re" +
-      "set_attempts\030\036 \001(\010R\rresetAttempts\"R\n\032Red" +
-      "riveDeadLettersResponse\022\032\n\010redriven\030\001 \001(" +
-      "\004R\010redriven\022\030\n\007skipped\030\002 \001(\004R\007skipped\"\203\001" +
-      "\n\027SeekSubscriptionRequest\022\024\n\005queue\030\001 \001(\t" +
-      "R\005queue\022\"\n\014subscription\030\002 \001(\tR\014subscript" +
-      "ion\022.\n\004time\030\003 \001(\0132\032.google.protobuf.Time" +
-      "stampR\004time\"L\n\030SeekSubscriptionResponse\022" +
-      "\032\n\010replayed\030\001 \001(\004R\010replayed\022\024\n\005acked\030\002 \001" +
-      "(\004R\005acked2\203\r\n\005Admin\022P\n\013CreateQueue\022\037.con" +
-      "veyor.v1.CreateQueueRequest\032 .conveyor.v" +
-      "1.CreateQueueResponse\022G\n\010GetQueue\022\034.conv" +
-      "eyor.v1.GetQueueRequest\032\035.conveyor.v1.Ge" +
-      "tQueueResponse\022M\n\nListQueues\022\036.conveyor." +
-      "v1.ListQueuesRequest\032\037.conveyor.v1.ListQ" +
-      "ueuesResponse\022P\n\013UpdateQueue\022\037.conveyor." +
-      "v1.UpdateQueueRequest\032 .conveyor.v1.Upda" +
-      "teQueueResponse\022P\n\013DeleteQueue\022\037.conveyo" +
-      "r.v1.DeleteQueueRequest\032 .conveyor.v1.De" +
-      "leteQueueResponse\022M\n\nPurgeQueue\022\036.convey" +
-      "or.v1.PurgeQueueRequest\032\037.conveyor.v1.Pu" +
-      "rgeQueueResponse\022V\n\rCreateBinding\022!.conv" +
-      "eyor.v1.CreateBindingRequest\032\".conveyor." +
-      "v1.CreateBindingResponse\022V\n\rDeleteBindin" +
-      "g\022!.conveyor.v1.DeleteBindingRequest\032\".c" +
-      "onveyor.v1.DeleteBindingResponse\022S\n\014List" +
-      "Bindings\022 .conveyor.v1.ListBindingsReque" +
-      "st\032!.conveyor.v1.ListBindingsResponse\022b\n" +
-      "\021ListSubscriptions\022%.conveyor.v1.ListSub" +
-      "scriptionsRequest\032&.conveyor.v1.ListSubs" +
-      "criptionsResponse\022e\n\022DeleteSubscription\022" +
-      "&.conveyor.v1.DeleteSubscriptionRequest\032" +
-      "\'.conveyor.v1.DeleteSubscriptionResponse" +
-      "\022V\n\rGetQueueStats\022!.conveyor.v1.GetQueue" +
-      "StatsRequest\032\".conveyor.v1.GetQueueStats" +
-      "Response\022S\n\014PeekMessages\022 .conveyor.v1.P" +
-      "eekMessagesRequest\032!.conveyor.v1.PeekMes" +
-      "sagesResponse\022\\\n\017ListDeadLetters\022#.conve" +
-      "yor.v1.ListDeadLettersRequest\032$.conveyor" +
-      ".v1.ListDeadLettersResponse\022e\n\022RedriveDe" +
-      "adLetters\022&.conveyor.v1.RedriveDeadLette" +
-      "rsRequest\032\'.conveyor.v1.RedriveDeadLette" +
-      "rsResponse\022M\n\nPauseQueue\022\036.conveyor.v1.P" +
-      "auseQueueRequest\032\037.conveyor.v1.PauseQueu" +
-      "eResponse\022P\n\013ResumeQueue\022\037.conveyor.v1.R" +
-      "esumeQueueRequest\032 .conveyor.v1.ResumeQu" +
-      "eueResponse\022Y\n\016ListQueueStats\022\".conveyor" +
-      ".v1.ListQueueStatsRequest\032#.conveyor.v1." +
-      "ListQueueStatsResponse\022_\n\020SeekSubscripti" +
-      "on\022$.conveyor.v1.SeekSubscriptionRequest" +
-      "\032%.conveyor.v1.SeekSubscriptionResponseB" +
-      "\\\n\017dev.conveyor.v1P\001ZGgithub.com/conveyo" +
-      "r-broker/conveyor/generated/go/conveyor/" +
-      "v1;conveyorv1b\006proto3"
+      "set_attempts\030\036 \001(\010R\rresetAttempts\022\037\n\013mes" +
+      "sage_ids\030\004 \003(\tR\nmessageIds\"R\n\032RedriveDea" +
+      "dLettersResponse\022\032\n\010redriven\030\001 \001(\004R\010redr" +
+      "iven\022\030\n\007skipped\030\002 \001(\004R\007skipped\"\203\001\n\027SeekS" +
+      "ubscriptionRequest\022\024\n\005queue\030\001 \001(\tR\005queue" +
+      "\022\"\n\014subscription\030\002 \001(\tR\014subscription\022.\n\004" +
+      "time\030\003 \001(\0132\032.google.protobuf.TimestampR\004" +
+      "time\"L\n\030SeekSubscriptionResponse\022\032\n\010repl" +
+      "ayed\030\001 \001(\004R\010replayed\022\024\n\005acked\030\002 \001(\004R\005ack" +
+      "ed2\203\r\n\005Admin\022P\n\013CreateQueue\022\037.conveyor.v" +
+      "1.CreateQueueRequest\032 .conveyor.v1.Creat" +
+      "eQueueResponse\022G\n\010GetQueue\022\034.conveyor.v1" +
+      ".GetQueueRequest\032\035.conveyor.v1.GetQueueR" +
+      "esponse\022M\n\nListQueues\022\036.conveyor.v1.List" +
+      "QueuesRequest\032\037.conveyor.v1.ListQueuesRe" +
+      "sponse\022P\n\013UpdateQueue\022\037.conveyor.v1.Upda" +
+      "teQueueRequest\032 .conveyor.v1.UpdateQueue" +
+      "Response\022P\n\013DeleteQueue\022\037.conveyor.v1.De" +
+      "leteQueueRequest\032 .conveyor.v1.DeleteQue" +
+      "ueResponse\022M\n\nPurgeQueue\022\036.conveyor.v1.P" +
+      "urgeQueueRequest\032\037.conveyor.v1.PurgeQueu" +
+      "eResponse\022V\n\rCreateBinding\022!.conveyor.v1" +
+      ".CreateBindingRequest\032\".conveyor.v1.Crea" +
+      "teBindingResponse\022V\n\rDeleteBinding\022!.con" +
+      "veyor.v1.DeleteBindingRequest\032\".conveyor" +
+      ".v1.DeleteBindingResponse\022S\n\014ListBinding" +
+      "s\022 .conveyor.v1.ListBindingsRequest\032!.co" +
+      "nveyor.v1.ListBindingsResponse\022b\n\021ListSu" +
+      "bscriptions\022%.conveyor.v1.ListSubscripti" +
+      "onsRequest\032&.conveyor.v1.ListSubscriptio" +
+      "nsResponse\022e\n\022DeleteSubscription\022&.conve" +
+      "yor.v1.DeleteSubscriptionRequest\032\'.conve" +
+      "yor.v1.DeleteSubscriptionResponse\022V\n\rGet" +
+      "QueueStats\022!.conveyor.v1.GetQueueStatsRe" +
+      "quest\032\".conveyor.v1.GetQueueStatsRespons" +
+      "e\022S\n\014PeekMessages\022 .conveyor.v1.PeekMess" +
+      "agesRequest\032!.conveyor.v1.PeekMessagesRe" +
+      "sponse\022\\\n\017ListDeadLetters\022#.conveyor.v1." +
+      "ListDeadLettersRequest\032$.conveyor.v1.Lis" +
+      "tDeadLettersResponse\022e\n\022RedriveDeadLette" +
+      "rs\022&.conveyor.v1.RedriveDeadLettersReque" +
+      "st\032\'.conveyor.v1.RedriveDeadLettersRespo" +
+      "nse\022M\n\nPauseQueue\022\036.conveyor.v1.PauseQue" +
+      "ueRequest\032\037.conveyor.v1.PauseQueueRespon" +
+      "se\022P\n\013ResumeQueue\022\037.conveyor.v1.ResumeQu" +
+      "eueRequest\032 .conveyor.v1.ResumeQueueResp" +
+      "onse\022Y\n\016ListQueueStats\022\".conveyor.v1.Lis" +
+      "tQueueStatsRequest\032#.conveyor.v1.ListQue" +
+      "ueStatsResponse\022_\n\020SeekSubscription\022$.co" +
+      "nveyor.v1.SeekSubscriptionRequest\032%.conv" +
+      "eyor.v1.SeekSubscriptionResponseB\\\n\017dev." +
+      "conveyor.v1P\001ZGgithub.com/conveyor-broke" +
+      "r/conveyor/generated/go/conveyor/v1;conv" +
+      "eyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -629,7 +630,7 @@ public final class AdminOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_RedriveDeadLettersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_RedriveDeadLettersRequest_descriptor,
-        new java.lang.String[] { "Queue", "Destination", "MaxMessages", "ResetAttempts", });
+        new java.lang.String[] { "Queue", "Destination", "MaxMessages", "ResetAttempts", "MessageIds", });
     internal_static_conveyor_v1_RedriveDeadLettersResponse_descriptor =
       getDescriptor().getMessageType(38);
     internal_static_conveyor_v1_RedriveDeadLettersResponse_fieldAccessorTable = new

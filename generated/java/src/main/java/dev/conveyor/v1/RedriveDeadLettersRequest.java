@@ -34,6 +34,8 @@ private static final long serialVersionUID = 0L;
   private RedriveDeadLettersRequest() {
     queue_ = "";
     destination_ = "";
+    messageIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -180,6 +182,63 @@ private static final long serialVersionUID = 0L;
     return resetAttempts_;
   }
 
+  public static final int MESSAGE_IDS_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList messageIds_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @return A list containing the messageIds.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getMessageIdsList() {
+    return messageIds_;
+  }
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @return The count of messageIds.
+   */
+  public int getMessageIdsCount() {
+    return messageIds_.size();
+  }
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @param index The index of the element to return.
+   * @return The messageIds at the given index.
+   */
+  public java.lang.String getMessageIds(int index) {
+    return messageIds_.get(index);
+  }
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the messageIds at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getMessageIdsBytes(int index) {
+    return messageIds_.getByteString(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -203,6 +262,9 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0L) {
       output.writeUInt64(3, maxMessages_);
     }
+    for (int i = 0; i < messageIds_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 4, messageIds_.getRaw(i));
+    }
     if (resetAttempts_ != false) {
       output.writeBool(30, resetAttempts_);
     }
@@ -219,6 +281,14 @@ private static final long serialVersionUID = 0L;
     if (maxMessages_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(3, maxMessages_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < messageIds_.size(); i++) {
+        dataSize += computeStringSizeNoTag(messageIds_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getMessageIdsList().size();
     }
     if (resetAttempts_ != false) {
       size += com.google.protobuf.CodedOutputStream
@@ -256,6 +326,8 @@ private static final long serialVersionUID = 0L;
         != other.getMaxMessages()) return false;
     if (getResetAttempts()
         != other.getResetAttempts()) return false;
+    if (!getMessageIdsList()
+        .equals(other.getMessageIdsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -277,6 +349,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + RESET_ATTEMPTS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getResetAttempts());
+    if (getMessageIdsCount() > 0) {
+      hash = (37 * hash) + MESSAGE_IDS_FIELD_NUMBER;
+      hash = (53 * hash) + getMessageIdsList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -416,6 +492,8 @@ private static final long serialVersionUID = 0L;
       destination_ = "";
       maxMessages_ = 0L;
       resetAttempts_ = false;
+      messageIds_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
       return this;
     }
 
@@ -461,6 +539,10 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.resetAttempts_ = resetAttempts_;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        messageIds_.makeImmutable();
+        result.messageIds_ = messageIds_;
+      }
     }
 
     @java.lang.Override
@@ -490,6 +572,16 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getResetAttempts() != false) {
         setResetAttempts(other.getResetAttempts());
+      }
+      if (!other.messageIds_.isEmpty()) {
+        if (messageIds_.isEmpty()) {
+          messageIds_ = other.messageIds_;
+          bitField0_ |= 0x00000010;
+        } else {
+          ensureMessageIdsIsMutable();
+          messageIds_.addAll(other.messageIds_);
+        }
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -530,6 +622,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 24
+            case 34: {
+              ensureMessageIdsIsMutable();
+              messageIds_.add(input.readStringRequireUtf8());
+              break;
+            } // case 34
             case 240: {
               resetAttempts_ = input.readBool();
               bitField0_ |= 0x00000008;
@@ -826,6 +923,162 @@ private static final long serialVersionUID = 0L;
     public Builder clearResetAttempts() {
       bitField0_ = (bitField0_ & ~0x00000008);
       resetAttempts_ = false;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList messageIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureMessageIdsIsMutable() {
+      if (!messageIds_.isModifiable()) {
+        messageIds_ = new com.google.protobuf.LazyStringArrayList(messageIds_);
+      }
+      bitField0_ |= 0x00000010;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @return A list containing the messageIds.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getMessageIdsList() {
+      messageIds_.makeImmutable();
+      return messageIds_;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @return The count of messageIds.
+     */
+    public int getMessageIdsCount() {
+      return messageIds_.size();
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param index The index of the element to return.
+     * @return The messageIds at the given index.
+     */
+    public java.lang.String getMessageIds(int index) {
+      return messageIds_.get(index);
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the messageIds at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getMessageIdsBytes(int index) {
+      return messageIds_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param index The index to set the value at.
+     * @param value The messageIds to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMessageIds(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureMessageIdsIsMutable();
+      messageIds_.set(index, value);
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param value The messageIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addMessageIds(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureMessageIdsIsMutable();
+      messageIds_.add(value);
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param values The messageIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllMessageIds(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureMessageIdsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, messageIds_);
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMessageIds() {
+      messageIds_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00000010);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only these dead letters (their message ids in the dead-letter queue), with
+     * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+     * </pre>
+     *
+     * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+     * @param value The bytes of the messageIds to add.
+     * @return This builder for chaining.
+     */
+    public Builder addMessageIdsBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureMessageIdsIsMutable();
+      messageIds_.add(value);
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

@@ -71,4 +71,49 @@ public interface RedriveDeadLettersRequestOrBuilder extends
    * @return The resetAttempts.
    */
   boolean getResetAttempts();
+
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @return A list containing the messageIds.
+   */
+  java.util.List<java.lang.String>
+      getMessageIdsList();
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @return The count of messageIds.
+   */
+  int getMessageIdsCount();
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @param index The index of the element to return.
+   * @return The messageIds at the given index.
+   */
+  java.lang.String getMessageIds(int index);
+  /**
+   * <pre>
+   * Only these dead letters (their message ids in the dead-letter queue), with
+   * `max_messages` still a cap; empty: the oldest first. Ids no longer there count as skipped.
+   * </pre>
+   *
+   * <code>repeated string message_ids = 4 [json_name = "messageIds"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the messageIds at the given index.
+   */
+  com.google.protobuf.ByteString
+      getMessageIdsBytes(int index);
 }
