@@ -29,7 +29,7 @@ from conveyor.v1 import types_pb2
 from conveyor_client import Client
 
 TOKEN = "tok-interop-3b9e7d"
-LANGUAGES = ["go"]
+LANGUAGES = ["go", "typescript"]
 Facts = dict[str, dict[str, Any]]
 
 
