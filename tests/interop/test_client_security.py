@@ -29,7 +29,6 @@ from conveyor.v1 import types_pb2
 from conveyor_client import Client
 
 TOKEN = "tok-interop-3b9e7d"
-LANGUAGES = ["go", "typescript"]
 Facts = dict[str, dict[str, Any]]
 
 
@@ -84,7 +83,7 @@ def secure_server(
     srv.stop()
 
 
-@pytest.fixture(scope="module", params=LANGUAGES)
+@pytest.fixture(scope="module", params=sorted(BUILDERS))
 def secure(
     request: pytest.FixtureRequest,
     secure_server: ServerProcess,
