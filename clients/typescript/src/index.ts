@@ -15,6 +15,9 @@ import {
 } from "../../../generated/typescript/src/conveyor/v1/broker";
 import { Delivery, Message, WaitFor } from "../../../generated/typescript/src/conveyor/v1/types";
 import { Status } from "../../../generated/typescript/src/google/rpc/status";
+import { SecurityOptions, channelCredentials, tokenInterceptor } from "./security";
+
+export * from "./security";
 
 export * from "../../../generated/typescript/src/conveyor/v1/types";
 export * as broker from "../../../generated/typescript/src/conveyor/v1/broker";
@@ -86,13 +89,26 @@ export class Client {
   readonly broker: BrokerClient;
   readonly admin: AdminClient;
 
+  /**
+   * `security` is either channel credentials as grpc-js makes them (plaintext by default), or
+   * {@link SecurityOptions}: `tlsCa`, `tlsCert`, `tlsKey` (PEM paths or bytes; any of them makes
+   * the channel TLS) and `token` (see {@link securityFromEnv} for the CLI's variables).
+   */
   constructor(
     target: string,
-    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    security: grpc.ChannelCredentials | SecurityOptions = grpc.credentials.createInsecure(),
     stubs?: { broker: BrokerClient; admin: AdminClient },
   ) {
-    this.broker = stubs?.broker ?? new BrokerClient(target, credentials);
-    this.admin = stubs?.admin ?? new AdminClient(target, credentials);
+    let credentials: grpc.ChannelCredentials;
+    const options: Partial<grpc.ClientOptions> = {};
+    if (security instanceof grpc.ChannelCredentials) {
+      credentials = security;
+    } else {
+      credentials = channelCredentials(security);
+      if (security.token) options.interceptors = [tokenInterceptor(security.token)];
+    }
+    this.broker = stubs?.broker ?? new BrokerClient(target, credentials, options);
+    this.admin = stubs?.admin ?? new AdminClient(target, credentials, options);
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 /**
  * Runs the interop scenarios of tests/interop against a server through this client and prints
- * what it observed as one JSON object (scenario -> facts). Usage: node interop.js TARGET PREFIX
+ * what it observed as one JSON object (scenario -> facts). Usage: node interop.js TARGET PREFIX,
+ * or node interop.js security TARGET PREFIX for the TLS and token scenarios (interop-security.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import { Client, ConveyorError, Delivery, Guarantee, WaitFor, unary } from "./index";
@@ -13,6 +14,7 @@ import {
   GetQueueStatsResponse,
 } from "../../../generated/typescript/src/conveyor/v1/admin";
 import { MessageStatus } from "../../../generated/typescript/src/conveyor/v1/types";
+import { security } from "./interop-security";
 
 type Facts = Record<string, unknown>;
 
@@ -184,9 +186,14 @@ async function staleAck(c: Client, q: string): Promise<Facts> {
 }
 
 async function main() {
-  const [target, p] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  if (args.length === 3 && args[0] === "security") {
+    console.log(JSON.stringify(await security(args[1], args[2])));
+    return;
+  }
+  const [target, p] = args;
   if (!target || !p) {
-    console.error("usage: interop.js TARGET PREFIX");
+    console.error("usage: interop.js [security] TARGET PREFIX");
     process.exit(2);
   }
   const c = new Client(target);

@@ -1,6 +1,7 @@
 // Command conveyor-interop runs the interop scenarios of tests/interop against a server and
 // prints what it observed as one JSON object (scenario -> facts); the Python test asserts on
-// the facts and cross-checks them with the server. Usage: conveyor-interop TARGET PREFIX
+// the facts and cross-checks them with the server. Usage: conveyor-interop TARGET PREFIX, or
+// conveyor-interop security TARGET PREFIX for the TLS and token scenarios (security.go).
 package main
 
 import (
@@ -27,8 +28,12 @@ func must[T any](v T, err error) T {
 }
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "security" {
+		must(0, json.NewEncoder(os.Stdout).Encode(security(os.Args[2], os.Args[3])))
+		return
+	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: conveyor-interop TARGET PREFIX")
+		fmt.Fprintln(os.Stderr, "usage: conveyor-interop [security] TARGET PREFIX")
 		os.Exit(2)
 	}
 	c := must(conveyor.Dial(os.Args[1]))

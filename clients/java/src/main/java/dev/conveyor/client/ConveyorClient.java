@@ -11,6 +11,8 @@ import dev.conveyor.v1.SendRequest;
 import dev.conveyor.v1.SendResponse;
 import dev.conveyor.v1.StreamingReceiveRequest;
 import dev.conveyor.v1.StreamingReceiveResponse;
+import io.grpc.CallCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -34,23 +36,41 @@ public final class ConveyorClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final BrokerGrpc.BrokerFutureStub brokerFuture;
   private final BrokerGrpc.BrokerStub brokerAsync;
+  private final CallCredentials credentials;
 
   public ConveyorClient(String target) {
     this(ManagedChannelBuilder.forTarget(target).usePlaintext().build());
   }
 
+  /**
+   * Connects to target with TLS, mutual TLS and a bearer token as {@code security} says (for
+   * instance {@code ClientSecurity.fromEnv()}, or {@code
+   * ClientSecurity.NONE.tlsCa(Path.of("ca.pem")).token(token)}).
+   */
+  public ConveyorClient(String target, ClientSecurity security) {
+    this(
+        Grpc.newChannelBuilder(target, security.channelCredentials()).build(),
+        security.callCredentials());
+  }
+
   public ConveyorClient(ManagedChannel channel) {
+    this(channel, null);
+  }
+
+  /** Wraps channel; {@code credentials} (null: none) go on every call of every stub. */
+  public ConveyorClient(ManagedChannel channel, CallCredentials credentials) {
     this.channel = channel;
-    this.brokerFuture = BrokerGrpc.newFutureStub(channel);
-    this.brokerAsync = BrokerGrpc.newStub(channel);
+    this.credentials = credentials;
+    this.brokerFuture = BrokerGrpc.newFutureStub(channel).withCallCredentials(credentials);
+    this.brokerAsync = BrokerGrpc.newStub(channel).withCallCredentials(credentials);
   }
 
   public BrokerGrpc.BrokerBlockingStub broker() {
-    return BrokerGrpc.newBlockingStub(channel);
+    return BrokerGrpc.newBlockingStub(channel).withCallCredentials(credentials);
   }
 
   public AdminGrpc.AdminBlockingStub admin() {
-    return AdminGrpc.newBlockingStub(channel);
+    return AdminGrpc.newBlockingStub(channel).withCallCredentials(credentials);
   }
 
   /** Sends messages to queue ("" routes by topic) in one call; completes with one result each. */

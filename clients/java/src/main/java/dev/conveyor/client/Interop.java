@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
 
 /**
  * Runs the interop scenarios of tests/interop through this client and prints what it observed as
- * one JSON object (scenario to facts). Usage: Interop TARGET PREFIX
+ * one JSON object (scenario to facts). Usage: Interop TARGET PREFIX, or Interop security TARGET
+ * PREFIX for the TLS and token scenarios ({@link InteropSecurity}).
  */
 public final class Interop {
   private final ConveyorClient c;
@@ -40,8 +41,12 @@ public final class Interop {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 3 && args[0].equals("security")) {
+      System.out.println(json(InteropSecurity.run(args[1], args[2])));
+      System.exit(0);
+    }
     if (args.length != 2) {
-      System.err.println("usage: Interop TARGET PREFIX");
+      System.err.println("usage: Interop [security] TARGET PREFIX");
       System.exit(2);
     }
     String p = args[1];
