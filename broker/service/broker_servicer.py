@@ -214,9 +214,11 @@ class BrokerServicer:
         if bad:
             stored = iter(done)
             results = [bad[i] if i in bad else next(stored) for i in range(len(messages))]
-        errors = [_failure_of(r) for r in results]
-        if all(errors):  # every message failed: so did the send (a partial failure did not)
-            failure(span, *errors[0])  # type: ignore[misc]
+        # Every message failed: so did the send (a partial failure did not). The first
+        # result is nearly always a stored one, which settles it without a pass per message.
+        first = _failure_of(results[0])
+        if first is not None and all(_failure_of(r) for r in results):
+            failure(span, *first)
         tracing.end_send(span, results)
         return results
 

@@ -28,16 +28,20 @@ class ServerSpans:
     def wrap(self, service: str, method: str, behavior: Behavior, streaming: bool) -> Behavior:
         """``behavior`` (a servicer method) inside a SERVER span named ``service/method``;
         ``streaming``: it answers with a stream (an async generator)."""
-        tracer = self.tracer
+        start_span = self.tracer.start_span
         name = f"{service}/{method}"
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
 
         def start(context: Any) -> trace.Span:
-            carrier = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
-            parent = _PROPAGATOR.extract(carrier) if "traceparent" in carrier else None
-            return tracer.start_span(
-                name, context=parent, kind=SpanKind.SERVER, attributes=attributes
-            )
+            # Most calls carry no traceparent: look for it before building a carrier.
+            metadata = context.invocation_metadata() or ()
+            parent = None
+            for key, _value in metadata:
+                if key == "traceparent":
+                    carrier = {k: v for k, v in metadata if isinstance(v, str)}
+                    parent = _PROPAGATOR.extract(carrier)
+                    break
+            return start_span(name, parent, SpanKind.SERVER, attributes)
 
         if streaming:
 
