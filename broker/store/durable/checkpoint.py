@@ -64,9 +64,15 @@ async def checkpoint(
                 await asyncio.to_thread(
                     snapshot.write, [(records.PUBLISHED, records.published(q, (), dedup))]
                 )
-            # Retained messages first: a live replay of one (same sequence number) comes later
-            # and so wins, as it does in the log.
-            for kept_msgs, retained in ((q.retained.msgs, True), (q.messages, False)):
+            # Live messages first, retained ones after: an ack during the capture moves a
+            # message from one to the other, and its FINISHED record (after P) needs it in the
+            # snapshot to act on. Captured live before the ack, the record retains it on
+            # replay; acked before the live pass reaches it, it is retained by the time the
+            # retained pass starts. The other order loses it: past the retained pass and gone
+            # from the live one, it is in neither, and FINISHED finds nothing to retain.
+            # (Replay keeps live and retained records apart, so a replayed message that is
+            # both comes back as both either way.)
+            for kept_msgs, retained in ((q.messages, False), (q.retained.msgs, True)):
                 seqs = list(kept_msgs)
                 start = 0
                 while start < len(seqs):

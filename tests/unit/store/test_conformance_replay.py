@@ -8,11 +8,18 @@ the byte budget. Durable stores: all of it, and a finished message's status, acr
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterable
+
 import pytest
 from store_harness import START, StoreEnv, decode
 
 from broker.errors import InvalidArgument, NotFound, Unimplemented
 from broker.model import Guarantee, MessageState, StartPosition
+from broker.store.durable import checkpoint, records
+from broker.wal import SnapshotWriter
+from conveyor.wal.v2 import records_pb2
 
 
 async def _require_replay(env: StoreEnv) -> None:
@@ -235,3 +242,63 @@ async def test_finished_statuses_last_the_window(env: StoreEnv) -> None:
     env.advance(200)  # past the default window of an hour
     with pytest.raises(NotFound):
         await env.store.status("q", mid)
+
+
+class _PausingSnapshot(SnapshotWriter):
+    """A snapshot that stops after its ``pause_at``-th record of messages until released, so
+    a test can settle messages while a checkpoint is half written (as a loaded server does
+    between chunks)."""
+
+    pause_at = 0
+    reached: asyncio.Event
+    release: threading.Event
+    loop: asyncio.AbstractEventLoop
+
+    def write(self, entries: Iterable[tuple[int, bytes]]) -> None:
+        entries = list(entries)
+        super().write(entries)
+        for record_type, body in entries:
+            if record_type == records.PUBLISHED and records_pb2.Published.FromString(body).seqs:
+                type(self).pause_at -= 1
+                if type(self).pause_at == 0:
+                    self.loop.call_soon_threadsafe(self.reached.set)
+                    assert self.release.wait(10)
+
+
+@pytest.mark.parametrize("pause_at", [1, 2, 3])
+async def test_messages_acked_during_a_checkpoint_stay_retained(
+    durable_env: StoreEnv, monkeypatch: pytest.MonkeyPatch, pause_at: int
+) -> None:
+    """Two retained and two live messages, one per snapshot record; every live one is acked
+    while the snapshot stops after its first, second or third record of messages. After a
+    restart all four are retained (the log after the snapshot's cut point holds those acks)."""
+    env = durable_env
+    await _require_replay(env)
+    await env.queue(retain_acked_s=3600.0)
+    await env.sub()
+    ids = [await env.send(b"m%d" % i) for i in range(4)]
+    early = await env.take(n=2)
+    assert await env.store.settle([a for _, a, _ in early]) == []
+    late = await env.take(n=2)
+    assert [m for m, _, _ in early + late] == ids
+    monkeypatch.setattr(checkpoint, "CHUNK_MESSAGES", 1)
+    monkeypatch.setattr(checkpoint, "SnapshotWriter", _PausingSnapshot)
+    _PausingSnapshot.pause_at = pause_at
+    _PausingSnapshot.reached = asyncio.Event()
+    _PausingSnapshot.release = threading.Event()
+    _PausingSnapshot.loop = asyncio.get_running_loop()
+    task = asyncio.create_task(env.store.checkpoint())  # type: ignore[attr-defined]
+    try:
+        await asyncio.wait_for(_PausingSnapshot.reached.wait(), 10)
+        assert await env.store.settle([a for _, a, _ in late]) == []
+    finally:
+        _PausingSnapshot.release.set()
+        await task
+    assert (await env.store.stats("q")).retained == 4
+    await env.restart()
+    stats = await env.store.stats("q")
+    assert (stats.retained, stats.depth) == (4, 0)
+    for mid in ids:
+        assert (await env.store.status("q", mid)).state is MessageState.DELIVERED
+    await env.store.start_subscription("q", "again", "", StartPosition.ALL)
+    assert sorted(m for m, _, _ in await env.take("again")) == sorted(ids)
