@@ -218,3 +218,12 @@ FROM conveyor_units WHERE queue_id = $1 AND state < 2
 GROUP BY fanout, sub, state, state = 0 AND visible_at > $2, topic
 LIMIT $3
 """
+
+RATE_SAMPLE = """
+SELECT q.id, coalesce(sum(c.sent), 0) AS sent, coalesce(sum(c.delivered), 0) AS delivered,
+       coalesce(sum(c.acked), 0) AS acked, coalesce(sum(c.dead_lettered), 0) AS dead_lettered
+FROM conveyor_queues q LEFT JOIN conveyor_counters c ON c.queue_id = q.id
+GROUP BY q.id
+"""
+"""Every queue's rated counters (summed over every server's shards) for this server's rate
+rings: one statement a second, none per message."""
