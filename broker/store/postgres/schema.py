@@ -150,6 +150,7 @@ CREATE TABLE conveyor_lanes (
     head bigint NOT NULL,
     PRIMARY KEY (queue_id, okey, fanout, sub)
 );
+CREATE INDEX conveyor_lanes_head ON conveyor_lanes (queue_id, sub, head);
 INSERT INTO conveyor_lanes (queue_id, okey, fanout, sub, head)
 SELECT queue_id, okey, fanout, CASE WHEN fanout THEN sub ELSE '' END, min(seq)
 FROM conveyor_units WHERE state < 2 AND okey IS NOT NULL

@@ -100,23 +100,38 @@ WITH sub AS (
     ORDER BY u.prio DESC, u.seq
     LIMIT $6
     FOR UPDATE OF u SKIP LOCKED
-), heads AS (
-    SELECT h.seq, h.copy FROM conveyor_lanes l
+), shared AS (
+    -- Lanes in the order of their heads (FIFO queues have no priorities), so the walk stops
+    -- after the first n claimable ones instead of visiting every lane of the queue: n from
+    -- the lanes any subscription may take from, n from this subscription's own (fan-out).
+    SELECT h.seq, h.copy FROM (
+        SELECT * FROM conveyor_lanes
+        WHERE queue_id = (SELECT id FROM sub) AND sub = '' AND NOT fanout ORDER BY head) l
     CROSS JOIN LATERAL (
-        SELECT p.seq, p.copy, p.state, p.visible_at, p.prio, p.topic FROM conveyor_units p
+        SELECT p.seq, p.copy, p.state, p.visible_at, p.topic FROM conveyor_units p
         WHERE p.queue_id = l.queue_id AND p.okey = l.okey AND p.state < 2 AND p.seq >= l.head
           AND p.fanout = l.fanout AND (NOT l.fanout OR p.sub = l.sub)
         ORDER BY p.seq LIMIT 1) h
-    WHERE l.queue_id = (SELECT id FROM sub) AND (NOT l.fanout OR l.sub = $3)
-      AND h.state = 0 AND h.visible_at <= $4
-      AND (l.fanout OR $5::text IS NULL OR ('.' || h.topic) ~ $5)
-    ORDER BY h.prio DESC, h.seq
+    WHERE h.state = 0 AND h.visible_at <= $4
+      AND ($5::text IS NULL OR ('.' || h.topic) ~ $5)
+    LIMIT $6
+), own AS (
+    SELECT h.seq, h.copy FROM (
+        SELECT * FROM conveyor_lanes
+        WHERE queue_id = (SELECT id FROM sub) AND sub = $3 AND fanout ORDER BY head) l
+    CROSS JOIN LATERAL (
+        SELECT p.seq, p.copy, p.state, p.visible_at, p.topic FROM conveyor_units p
+        WHERE p.queue_id = l.queue_id AND p.okey = l.okey AND p.state < 2 AND p.seq >= l.head
+          AND p.fanout = l.fanout AND (NOT l.fanout OR p.sub = l.sub)
+        ORDER BY p.seq LIMIT 1) h
+    WHERE h.state = 0 AND h.visible_at <= $4
     LIMIT $6
 ), lane AS (
     -- The head's row lock is the lane's lock: a concurrent claim skips the lane, and one
     -- that saw an older head re-checks it here.
     SELECT u.seq, u.copy, u.size, u.prio FROM conveyor_units u
-    WHERE (u.seq, u.copy) IN (SELECT seq, copy FROM heads) AND u.state = 0
+    WHERE (u.seq, u.copy) IN (SELECT seq, copy FROM shared UNION ALL SELECT seq, copy FROM own)
+      AND u.state = 0
       AND u.visible_at <= $4
     FOR UPDATE OF u SKIP LOCKED
 ), c AS (
