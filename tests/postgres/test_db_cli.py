@@ -83,6 +83,9 @@ def test_a_database_at_an_older_version_is_migrated_forward(postgres_cluster: Cl
     postgres_cluster.sql(
         "ALTER TABLE conveyor_queues DROP COLUMN paused;"
         " ALTER TABLE conveyor_units DROP COLUMN nack_reason;"
+        " DROP TABLE conveyor_lanes; DROP INDEX conveyor_units_ready;"
+        " CREATE INDEX conveyor_units_ready ON conveyor_units (queue_id, prio DESC, seq)"
+        " WHERE state = 0;"
         " DELETE FROM conveyor_schema WHERE version > 1",
         name,
     )
@@ -96,3 +99,55 @@ def test_a_database_at_an_older_version_is_migrated_forward(postgres_cluster: Cl
         )
         == "1"
     )
+
+
+def test_fifo_backlogs_of_a_version_3_database_keep_their_order_after_migrating(
+    postgres_cluster: Cluster, tmp_path: Path
+) -> None:
+    import rpc_helpers as rpc
+    from pg_helpers import Client
+
+    from conveyor.v1 import types_pb2
+
+    store = postgres_cluster.database()
+    name = store.rsplit("/")[-1]
+    srv = start_server(tmp_path / "a", store=store)
+    client = Client(srv.address)
+    try:
+        rpc.create_queue(client.admin, "q", kind=types_pb2.QUEUE_KIND_FIFO, lease=30)
+        for i in range(5):
+            rpc.send(client.broker, "q", *(rpc.message(f"{k}{i}", ordering_key=k) for k in "ab"))
+        [held] = rpc.pull(client.broker, "q", "workers", max_messages=1)  # a0 stays leased
+    finally:
+        client.close()
+        srv.stop()
+    # Back to version 3: no lanes, the ready index over keyed units too.
+    postgres_cluster.sql(
+        "DROP TABLE conveyor_lanes; DROP INDEX conveyor_units_ready;"
+        " CREATE INDEX conveyor_units_ready ON conveyor_units (queue_id, prio DESC, seq)"
+        " WHERE state = 0; DELETE FROM conveyor_schema WHERE version > 3",
+        name,
+    )
+    srv = start_server(tmp_path / "b", store=store)  # migrates to the lanes at start
+    client = Client(srv.address)
+    try:
+        assert "up to date" in conveyor("db", "status", "--store", store).stdout
+        # a0 is still leased: only b's head may go.
+        first = rpc.pull(client.broker, "q", "workers", max_messages=10)
+        assert [d.message.payload for d in first] == [b"b0"]
+        assert rpc.ack(client.broker, [held.ack_id, first[0].ack_id]) == []
+        order: dict[str, list[str]] = {"a": ["a0"], "b": ["b0"]}
+        for _ in range(20):
+            ds = rpc.pull(client.broker, "q", "workers", max_messages=10)
+            keys = [d.message.ordering_key for d in ds]
+            assert len(keys) == len(set(keys)), f"two of one key in flight at once: {keys}"
+            for d in ds:
+                order[d.message.ordering_key].append(d.message.payload.decode())
+            if ds:
+                assert rpc.ack(client.broker, [d.ack_id for d in ds]) == []
+            if len(order["a"]) + len(order["b"]) == 10:
+                break
+        assert order == {k: [f"{k}{i}" for i in range(5)] for k in "ab"}
+    finally:
+        client.close()
+        srv.stop()

@@ -127,6 +127,23 @@ def test_fifo_order_per_key_holds_across_servers(clients: list[Client]) -> None:
     assert order == {"a": list(range(12)), "b": list(range(12))}
 
 
+def test_rates_count_the_traffic_of_every_server(clients: list[Client]) -> None:
+    a, b, _ = clients
+    q = unique()
+    rpc.create_queue(a.admin, q)
+    time.sleep(1.5)  # every server has sampled the new queue's counters at zero
+    rpc.send(a.broker, q, *(b"x" for _ in range(30)))
+    rpc.send(b.broker, q, *(b"y" for _ in range(20)))
+    assert len(rpc.pull(a.broker, q, "workers", max_messages=50)) == 50
+    time.sleep(1.5)  # and again since
+    for client in clients:  # c neither sent nor delivered, and counts both
+        rates = rpc.stats(client.admin, q).rates_1m
+        window = rates.window.ToTimedelta().total_seconds()
+        assert 1.0 <= window <= 60.0
+        assert round(rates.sent * window) == round(rates.delivered * window) == 50
+        assert rates.acked == 0.0
+
+
 def test_a_stale_ack_is_refused_on_every_server(clients: list[Client]) -> None:
     a, b, c = clients
     q = unique()

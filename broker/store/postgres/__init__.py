@@ -58,6 +58,7 @@ from broker.store.base import (
     Peeked,
     PublishResult,
     QueueStats,
+    Rates,
     Store,
     SubscriptionInfo,
     SubscriptionLag,
@@ -67,6 +68,8 @@ from broker.store.ids import chosen_seqs, message_id, new_token, parse_ack_id, p
 from broker.store.memory.admission import content_id
 from broker.store.memory.backoff import retry_delay
 from broker.store.memory.deadletters import content, origin
+from broker.store.memory.queue import Counters
+from broker.store.memory.rates import WINDOWS_S, RateRing
 from broker.store.postgres import schema, sql
 from broker.store.postgres.rows import (
     DONE,
@@ -308,6 +311,9 @@ class PostgresStore(Store):
         self._last_due = 0.0
         self._available = True
         self._background: Any = None
+        self.rates: dict[int, RateRing] = {}
+        """Per queue id: samples of the database's counters, which count every server's
+        traffic, taken once a second by this server (``sample_rates``)."""
         self.instance = f"{random.getrandbits(48):012x}"
         """Tags this server's notifications so it can ignore its own."""
 
@@ -473,6 +479,8 @@ class PostgresStore(Store):
             )
         if created is None:
             raise AlreadyExists(f"queue {config.name!r} already exists")
+        # Its counters start at zero now: the rates of a new queue cover its lifetime.
+        self.rates.setdefault(created, RateRing()).sample(config.create_time, Counters())
         return config
 
     async def update_queue(self, name: str, changes: dict[str, object]) -> QueueConfig:
@@ -1347,7 +1355,22 @@ class PostgresStore(Store):
             kind=int(q.config.kind),
             paused=q.paused,
             lag=_lag(q, groups, now),
+            rates_1m=self._rates_of(q.id, now, c, WINDOWS_S[0]),
+            rates_5m=self._rates_of(q.id, now, c, WINDOWS_S[1]),
         )
+
+    def _rates_of(self, qid: int, now: float, c: Any, window_s: float) -> Rates:
+        ring = self.rates.get(qid)
+        return ring.rates(now, _rated(c), window_s) if ring is not None else Rates()
+
+    async def sample_rates(self, conn: asyncpg.Connection, now: float) -> None:
+        """Adds a sample of every queue's counters to its ring (once a second)."""
+        rows = await conn.fetch(sql.RATE_SAMPLE)
+        live = {r["id"] for r in rows}
+        for qid in [qid for qid in self.rates if qid not in live]:
+            del self.rates[qid]
+        for r in rows:
+            self.rates.setdefault(r["id"], RateRing()).sample(now, _rated(r))
 
     async def status(self, queue: str, message_id_: str) -> MessageStatus:
         seq = parse_message_id(message_id_)
@@ -1438,6 +1461,7 @@ class PostgresStore(Store):
             conn = await asyncpg.connect(self.dsn)
             try:
                 signals = await sweep(self, conn, now, self._last_due)
+                await self.sample_rates(conn, now)
                 watched = [k for k in signals.watched if k in self.watched]
                 statuses: list[MessageStatus] = []
                 for queue, seq in watched:
@@ -1461,6 +1485,15 @@ class PostgresStore(Store):
                 self.listener.ready(queue, sub)
             for status in statuses:
                 self.listener.changed(status)
+
+
+def _rated(c: Any) -> Counters:
+    return Counters(
+        sent=int(c["sent"]),
+        delivered=int(c["delivered"]),
+        acked=int(c["acked"]),
+        dead_lettered=int(c["dead_lettered"]),
+    )
 
 
 LAG_GROUPS = 10_000

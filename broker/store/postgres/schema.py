@@ -141,7 +141,30 @@ ALTER TABLE conveyor_units ADD COLUMN nack_reason text NOT NULL DEFAULT '';
 """
 """A unit's last nack reason, which its dead letter shows."""
 
-MIGRATIONS: list[str] = ["v1", "v2", "v3"]
+_V4 = """
+CREATE TABLE conveyor_lanes (
+    queue_id bigint NOT NULL REFERENCES conveyor_queues (id) ON DELETE CASCADE,
+    okey text NOT NULL,
+    fanout bool NOT NULL,
+    sub text NOT NULL,
+    head bigint NOT NULL,
+    PRIMARY KEY (queue_id, okey, fanout, sub)
+);
+CREATE INDEX conveyor_lanes_head ON conveyor_lanes (queue_id, sub, head);
+INSERT INTO conveyor_lanes (queue_id, okey, fanout, sub, head)
+SELECT queue_id, okey, fanout, CASE WHEN fanout THEN sub ELSE '' END, min(seq)
+FROM conveyor_units WHERE state < 2 AND okey IS NOT NULL
+GROUP BY 1, 2, 3, 4;
+DROP INDEX conveyor_units_ready;
+CREATE INDEX conveyor_units_ready ON conveyor_units (queue_id, prio DESC, seq)
+    WHERE state = 0 AND okey IS NULL;
+"""
+"""FIFO lanes: one row per (queue, ordering key, and subscription for fan-out copies) while
+the lane has open units, ``head`` a lower bound of their ids. Claims take lane heads from here
+and units without a key from the ready index, which no longer holds keyed units, so a claim
+never walks a key's backlog."""
+
+MIGRATIONS: list[str] = ["v1", "v2", "v3", "v4"]
 """Names of the migrations, in order; ``_sql`` turns each into its statements."""
 
 VERSION = len(MIGRATIONS)
@@ -154,6 +177,8 @@ def _sql(name: str) -> str:
         return _V2
     if name == "v3":
         return _V3
+    if name == "v4":
+        return _V4
     raise AssertionError(name)
 
 

@@ -29,6 +29,7 @@ import asyncpg
 
 from broker.errors import BrokerError
 from broker.store.base import MessageStatus
+from broker.store.memory.rates import SAMPLE_EVERY_S
 
 if TYPE_CHECKING:
     from broker.store.postgres import PostgresStore, Signals
@@ -64,6 +65,7 @@ class Background:
             ("sweep", self._sweep_loop),
             ("poll", self._poll_loop),
             ("probe", self._probe_loop),
+            ("rates", self._rates_loop),
         ):
             self.tasks.append(asyncio.create_task(loop(), name=f"conveyor-pg-{name}"))
 
@@ -217,6 +219,19 @@ class Background:
                 pass
             except Exception as exc:
                 log.warning("sweep failed: %s", exc)
+
+    async def _rates_loop(self) -> None:
+        """Every server samples the shared counters for its own rate rings."""
+        store = self.store
+        while True:
+            await asyncio.sleep(SAMPLE_EVERY_S)
+            try:
+                async with store._db() as conn:
+                    await store.sample_rates(conn, store.clock())
+            except BrokerError:
+                pass
+            except Exception as exc:
+                log.warning("sampling rates failed: %s", exc)
 
     # -- polling and health --------------------------------------------------------------
 

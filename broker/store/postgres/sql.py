@@ -52,6 +52,18 @@ WITH q AS (
          AS x (ord, copy, state, visible_at, fanout, sub, guarantee, required_acks, prio,
                okey, topic, size, expires_at, final, reason, watched)
     JOIN s ON s.ord = x.ord
+), ln AS (
+    -- Locks each keyed lane (even when its head stays), so the leader's lane sweep cannot
+    -- drop a lane under units being added to it (``sweep.lanes``).
+    INSERT INTO conveyor_lanes AS l (queue_id, okey, fanout, sub, head)
+    SELECT s.qid, x.okey, x.fanout, CASE WHEN x.fanout THEN x.sub ELSE '' END, min(s.seq)
+    FROM unnest($8::int[], $12::bool[], $13::text[], $17::text[]) AS x (ord, fanout, sub, okey)
+    JOIN s ON s.ord = x.ord
+    WHERE x.okey IS NOT NULL
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (queue_id, okey, fanout, sub) DO UPDATE SET head = EXCLUDED.head
+    WHERE EXCLUDED.head < l.head
 ), cnt AS (
     INSERT INTO conveyor_counters AS k (queue_id, shard, sent)
     SELECT qid, $24, count(*) FROM s GROUP BY qid
@@ -79,19 +91,53 @@ WITH sub AS (
     SELECT q.id FROM conveyor_queues q
     JOIN conveyor_subscriptions s ON s.queue_id = q.id AND s.name = $3
     WHERE q.id = $1 AND q.name = $2 AND NOT q.paused
-), c AS (
+), free AS (
     SELECT u.seq, u.copy, u.size, u.prio FROM conveyor_units u
-    WHERE u.queue_id = (SELECT id FROM sub) AND u.state = 0 AND u.visible_at <= $4
+    WHERE u.queue_id = (SELECT id FROM sub) AND u.state = 0 AND u.okey IS NULL
+      AND u.visible_at <= $4
       AND (CASE WHEN u.fanout THEN u.sub = $3
                 ELSE $5::text IS NULL OR ('.' || u.topic) ~ $5 END)
-      AND (u.okey IS NULL OR NOT EXISTS (
-            SELECT 1 FROM conveyor_units p
-            WHERE p.queue_id = u.queue_id AND p.okey = u.okey AND p.state < 2
-              AND p.seq < u.seq AND p.fanout = u.fanout
-              AND (NOT u.fanout OR p.sub = u.sub)))
     ORDER BY u.prio DESC, u.seq
     LIMIT $6
     FOR UPDATE OF u SKIP LOCKED
+), shared AS (
+    -- Lanes in the order of their heads (FIFO queues have no priorities), so the walk stops
+    -- after the first n claimable ones instead of visiting every lane of the queue: n from
+    -- the lanes any subscription may take from, n from this subscription's own (fan-out).
+    SELECT h.seq, h.copy FROM (
+        SELECT * FROM conveyor_lanes
+        WHERE queue_id = (SELECT id FROM sub) AND sub = '' AND NOT fanout ORDER BY head) l
+    CROSS JOIN LATERAL (
+        SELECT p.seq, p.copy, p.state, p.visible_at, p.topic FROM conveyor_units p
+        WHERE p.queue_id = l.queue_id AND p.okey = l.okey AND p.state < 2 AND p.seq >= l.head
+          AND p.fanout = l.fanout AND (NOT l.fanout OR p.sub = l.sub)
+        ORDER BY p.seq LIMIT 1) h
+    WHERE h.state = 0 AND h.visible_at <= $4
+      AND ($5::text IS NULL OR ('.' || h.topic) ~ $5)
+    LIMIT $6
+), own AS (
+    SELECT h.seq, h.copy FROM (
+        SELECT * FROM conveyor_lanes
+        WHERE queue_id = (SELECT id FROM sub) AND sub = $3 AND fanout ORDER BY head) l
+    CROSS JOIN LATERAL (
+        SELECT p.seq, p.copy, p.state, p.visible_at, p.topic FROM conveyor_units p
+        WHERE p.queue_id = l.queue_id AND p.okey = l.okey AND p.state < 2 AND p.seq >= l.head
+          AND p.fanout = l.fanout AND (NOT l.fanout OR p.sub = l.sub)
+        ORDER BY p.seq LIMIT 1) h
+    WHERE h.state = 0 AND h.visible_at <= $4
+    LIMIT $6
+), lane AS (
+    -- The head's row lock is the lane's lock: a concurrent claim skips the lane, and one
+    -- that saw an older head re-checks it here.
+    SELECT u.seq, u.copy, u.size, u.prio FROM conveyor_units u
+    WHERE (u.seq, u.copy) IN (SELECT seq, copy FROM shared UNION ALL SELECT seq, copy FROM own)
+      AND u.state = 0
+      AND u.visible_at <= $4
+    FOR UPDATE OF u SKIP LOCKED
+), c AS (
+    (SELECT * FROM free) UNION ALL (SELECT * FROM lane)
+    ORDER BY prio DESC, seq
+    LIMIT $6
 ), b AS (
     SELECT seq, copy,
            sum(size) OVER (ORDER BY prio DESC, seq ROWS UNBOUNDED PRECEDING) AS total,
@@ -218,3 +264,12 @@ FROM conveyor_units WHERE queue_id = $1 AND state < 2
 GROUP BY fanout, sub, state, state = 0 AND visible_at > $2, topic
 LIMIT $3
 """
+
+RATE_SAMPLE = """
+SELECT q.id, coalesce(sum(c.sent), 0) AS sent, coalesce(sum(c.delivered), 0) AS delivered,
+       coalesce(sum(c.acked), 0) AS acked, coalesce(sum(c.dead_lettered), 0) AS dead_lettered
+FROM conveyor_queues q LEFT JOIN conveyor_counters c ON c.queue_id = q.id
+GROUP BY q.id
+"""
+"""Every queue's rated counters (summed over every server's shards) for this server's rate
+rings: one statement a second, none per message."""

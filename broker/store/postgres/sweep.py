@@ -5,9 +5,9 @@
 - messages whose TTL passed: dead-lettered with reason ``expired`` (or dropped and counted);
 - units that became due since the last sweep: ready signals (visibility itself needs no
   sweep: a claim compares ``visible_at`` with its clock);
-- housekeeping: expired dedup ids, finished units past status retention, and payload
-  partitions (``rotate``: two made ahead of the newest id, and whole ones dropped once no
-  unit refers to them).
+- housekeeping: FIFO lanes' heads and empty lanes (``lanes``), expired dedup ids, finished
+  units past status retention, and payload partitions (``rotate``: two made ahead of the
+  newest id, and whole ones dropped once no unit refers to them).
 
 Rows are taken ``FOR UPDATE SKIP LOCKED`` and re-checked, so a second sweeper (a leader that
 has not yet noticed it lost its lock) does no harm.
@@ -67,6 +67,53 @@ SELECT DISTINCT queue_id, fanout, sub, topic FROM conveyor_units
 WHERE queue_id = ANY($1::bigint[]) AND state = 0 AND visible_at > $2 AND visible_at <= $3
 """
 
+_STALE_LANES = """
+SELECT l.queue_id, l.okey, l.fanout, l.sub FROM conveyor_lanes l
+WHERE NOT EXISTS (
+    SELECT 1 FROM conveyor_units u
+    WHERE u.seq = l.head AND u.queue_id = l.queue_id AND u.okey = l.okey AND u.state < 2
+      AND u.fanout = l.fanout AND (NOT l.fanout OR u.sub = l.sub))
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+
+_ADVANCE_LANES = """
+WITH k AS (
+    SELECT k.*, (
+        SELECT u.seq FROM conveyor_units u
+        WHERE u.queue_id = k.queue_id AND u.okey = k.okey AND u.state < 2
+          AND u.fanout = k.fanout AND (NOT k.fanout OR u.sub = k.sub)
+        ORDER BY u.seq LIMIT 1) AS head
+    FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[]) AS k (queue_id, okey, fanout, sub)
+), gone AS (
+    DELETE FROM conveyor_lanes l USING k
+    WHERE k.head IS NULL AND l.queue_id = k.queue_id AND l.okey = k.okey
+      AND l.fanout = k.fanout AND l.sub = k.sub
+)
+UPDATE conveyor_lanes l SET head = k.head FROM k
+WHERE k.head IS NOT NULL AND l.queue_id = k.queue_id AND l.okey = k.okey
+  AND l.fanout = k.fanout AND l.sub = k.sub
+"""
+
+
+async def lanes(conn: asyncpg.Connection) -> None:
+    """Moves FIFO lanes' heads up to their first open unit and drops lanes with none left.
+
+    The lanes are locked first, and their units read by the next statement, which sees every
+    commit made before the locks were taken; a publisher adding to a lane locks its row, so it
+    either commits before (and is seen) or waits and then finds the lane's new head (lowering
+    it if need be) or no lane (and makes it again)."""
+    async with conn.transaction():
+        rows = await conn.fetch(_STALE_LANES, BATCH)
+        if rows:
+            await conn.execute(
+                _ADVANCE_LANES,
+                [r["queue_id"] for r in rows],
+                [r["okey"] for r in rows],
+                [r["fanout"] for r in rows],
+                [r["sub"] for r in rows],
+            )
+
 
 async def sweep(store: PostgresStore, conn: asyncpg.Connection, now: float, last: float) -> Signals:
     from broker.store.postgres import Signals, _Changes, _Counts, retry
@@ -112,6 +159,7 @@ async def sweep(store: PostgresStore, conn: asyncpg.Connection, now: float, last
         now - store.status_retention_s,
         BATCH,
     )
+    await lanes(conn)
     return signals
 
 
