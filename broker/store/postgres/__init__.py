@@ -36,6 +36,7 @@ from broker.errors import (
     NotFound,
     ResourceExhausted,
     Unavailable,
+    Unimplemented,
 )
 from broker.model import (
     DeadLetterReason,
@@ -468,6 +469,7 @@ class PostgresStore(Store):
 
     async def create_queue(self, config: QueueConfig) -> QueueConfig:
         config = config.replace(create_time=self.clock()).validate(self.max_payload_bytes)
+        _refuse_what_it_lacks(config)
         async with self._db() as conn:
             await self._check_dead_letter_target(conn, config)
             created = await conn.fetchval(
@@ -496,6 +498,7 @@ class PostgresStore(Store):
                     f"queue {name!r} holds messages; its kind can only change while it is empty"
                 )
             config = q.config.replace(**changes).validate(self.max_payload_bytes)
+            _refuse_what_it_lacks(config)
             await self._check_dead_letter_target(conn, config)
             await conn.execute(
                 "UPDATE conveyor_queues SET config = $2 WHERE id = $1", q.id, config_json(config)
@@ -1710,3 +1713,17 @@ class _Changes:
     async def write(self, conn: asyncpg.Connection, now: float) -> None:
         if self.cols[0]:
             await conn.execute(sql.APPLY, *self.cols, now, self.nacks)
+
+
+def _refuse_what_it_lacks(config: QueueConfig) -> None:
+    """Settings this store would otherwise accept and ignore: an encrypted queue kept in clear,
+    or acked messages said to be retained and not, must be refused, never silently served."""
+    if config.encrypted:
+        raise Unimplemented(
+            "encrypted queues are not supported by the PostgreSQL store yet: its payloads are "
+            "not sealed (use the database's own encryption at rest, or the embedded store)"
+        )
+    if config.retains:
+        raise Unimplemented(
+            "retain_acked and retain_acked_bytes are not supported by the PostgreSQL store yet"
+        )

@@ -16,7 +16,7 @@ import pytest
 from store_harness import START, StoreEnv, decode
 
 from broker.errors import InvalidArgument, NotFound, Unimplemented
-from broker.model import Guarantee, MessageState, StartPosition
+from broker.model import Guarantee, MessageState, QueueConfig, StartPosition
 from broker.store.durable import checkpoint, records
 from broker.wal import SnapshotWriter
 from conveyor.wal.v2 import records_pb2
@@ -302,3 +302,17 @@ async def test_messages_acked_during_a_checkpoint_stay_retained(
         assert (await env.store.status("q", mid)).state is MessageState.DELIVERED
     await env.store.start_subscription("q", "again", "", StartPosition.ALL)
     assert sorted(m for m, _, _ in await env.take("again")) == sorted(ids)
+
+
+async def test_a_store_without_retention_or_sealing_refuses_those_settings(env: StoreEnv) -> None:
+    """A store that cannot keep acked messages or seal payloads must say so at creation,
+    not keep a queue that looks encrypted or retaining and is neither."""
+    if env.store.__class__.__name__ != "PostgresStore":
+        pytest.skip("this store offers both")
+    for setting in ({"encrypted": True}, {"retain_acked_s": 60.0}, {"retain_acked_bytes": 1}):
+        with pytest.raises(Unimplemented, match="not supported by the PostgreSQL store"):
+            await env.store.create_queue(QueueConfig(name="refused", **setting))  # type: ignore[arg-type]
+    await env.queue("plain")
+    with pytest.raises(Unimplemented):
+        await env.store.update_queue("plain", {"encrypted": True})
+    assert [c.name for c in await env.store.list_queues()] == ["plain"]
