@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from functools import lru_cache, partial
 
 from broker import wire
-from broker.errors import BrokerError, FailedPrecondition, InvalidArgument, ResourceExhausted
-from broker.model import Guarantee, MessageState, Overflow, check_duration
+from broker.errors import BrokerError, ResourceExhausted
+from broker.model import Guarantee, MessageState, Overflow
 from broker.routing import validate_topic
+from broker.store import admission_rules as rules
 from broker.store.base import NewMessage, Outcome, PublishResult
 from broker.store.ids import message_id
 from broker.store.memory import lifecycle, messages
@@ -275,15 +276,7 @@ def publish(
 
 
 def _route(m: Machine, topic: str) -> list[QueueState]:
-    if not topic:
-        raise InvalidArgument("message has no topic and the request names no queue")
-    names = m.bindings.match(topic)
-    if not names:
-        raise FailedPrecondition(
-            f"no binding matches topic {topic!r}; bind a pattern to a queue or send to a "
-            "queue by name"
-        )
-    return [m.queues[n] for n in sorted(names) if n in m.queues]
+    return [m.queues[n] for n in rules.routed(m.bindings.match, topic) if n in m.queues]
 
 
 def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
@@ -294,12 +287,7 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
         _checked_topic(topic)
         if len(_good_topics) >= _GOOD_TOPICS_MAX:
             _good_topics.clear()
-    limit = config.max_payload_bytes or m.max_payload_bytes
-    if item.size > limit:
-        raise ResourceExhausted(
-            f"payload of {item.size} bytes exceeds max_payload_bytes, the limit of {limit} bytes "
-            f"for queue {q.name!r}"
-        )
+    rules.check_payload(item, config.max_payload_bytes or m.max_payload_bytes, q.name)
     dedup_id = item.dedup_id or (content_id(item) if config.dedup_by_content else "")
     if dedup_id:
         first = q.dedup.lookup(dedup_id, now)
@@ -307,37 +295,10 @@ def _plan(m: Machine, q: QueueState, item: NewMessage, now: float) -> _Plan:
             plan.duplicate = first
             return plan
         plan.dedup_id = dedup_id
-    if item.delay_s is None:
-        plan.delay = config.default_delay_s
-        if plan.delay:
-            plan.extra += wire.delay_field(plan.delay)
-    else:
-        plan.delay = check_duration("delay", item.delay_s)
-    if item.ttl_s is None:
-        plan.ttl = config.message_ttl_s
-        if plan.ttl:
-            plan.extra += wire.ttl_field(plan.ttl)
-    else:
-        plan.ttl = check_duration("ttl", item.ttl_s)
-    guarantee = item.guarantee
-    if guarantee == Guarantee.BROADCAST or guarantee == Guarantee.QUORUM:
+    plan.delay, plan.ttl, plan.extra = rules.timing(config, item)
+    if item.guarantee == Guarantee.BROADCAST or item.guarantee == Guarantee.QUORUM:
         subs = q.matching(topic)
-        if guarantee == Guarantee.QUORUM:
-            if item.required_acks < 1:
-                raise InvalidArgument("a QUORUM message needs required_acks of 1 or more")
-            if len(subs) < item.required_acks:
-                raise FailedPrecondition(
-                    f"quorum of {item.required_acks} needs that many subscriptions matching "
-                    f"topic {topic!r} on queue {q.name!r}; {len(subs)} match"
-                )
-            plan.required = item.required_acks
-        elif not subs:
-            raise FailedPrecondition(
-                f"no subscription of queue {q.name!r} matches topic {topic!r}; a broadcast "
-                "needs at least one"
-            )
-        else:
-            plan.required = len(subs)
+        plan.required = rules.fanout_acks(item, subs, q.name)
         plan.subs = subs
     usage = m.usage
     if usage.stored + footprint(len(item.raw), len(plan.subs or ())) > usage.limit:

@@ -32,7 +32,6 @@ from broker.errors import (
     AlreadyExists,
     BrokerError,
     FailedPrecondition,
-    InvalidArgument,
     NotFound,
     ResourceExhausted,
     Unavailable,
@@ -49,6 +48,7 @@ from broker.model import (
     check_name,
 )
 from broker.routing import PatternTrie, validate_pattern, validate_topic
+from broker.store import admission_rules as rules
 from broker.store.base import (
     Claim,
     DeadLetterFilter,
@@ -1560,15 +1560,7 @@ class _Depth:
 
 
 def _route(routes: PatternTrie[str], queues: dict[str, QueueRow], topic: str) -> list[QueueRow]:
-    if not topic:
-        raise InvalidArgument("message has no topic and the request names no queue")
-    names = routes.match(topic)
-    if not names:
-        raise FailedPrecondition(
-            f"no binding matches topic {topic!r}; bind a pattern to a queue or send to a "
-            "queue by name"
-        )
-    return [queues[n] for n in sorted(names) if n in queues]
+    return [queues[n] for n in rules.routed(routes.match, topic) if n in queues]
 
 
 def _plan(q: QueueRow, item: NewMessage, now: float, server_limit: int) -> _Plan:
@@ -1576,43 +1568,12 @@ def _plan(q: QueueRow, item: NewMessage, now: float, server_limit: int) -> _Plan
     plan = _Plan(q)
     if item.topic:
         validate_topic(item.topic)
-    limit = config.max_payload_bytes or server_limit
-    if item.size > limit:
-        raise ResourceExhausted(
-            f"payload of {item.size} bytes exceeds the limit of {limit} bytes for queue {q.name!r}"
-        )
+    rules.check_payload(item, config.max_payload_bytes or server_limit, q.name)
     plan.dedup_id = item.dedup_id or (content_id(item) if config.dedup_by_content else "")
-    if item.delay_s is None:
-        plan.delay = config.default_delay_s
-        if plan.delay:
-            plan.extra += wire.delay_field(plan.delay)
-    else:
-        plan.delay = check_duration("delay", item.delay_s)
-    if item.ttl_s is None:
-        plan.ttl = config.message_ttl_s
-        if plan.ttl:
-            plan.extra += wire.ttl_field(plan.ttl)
-    else:
-        plan.ttl = check_duration("ttl", item.ttl_s)
-    guarantee = item.guarantee
-    if guarantee in (Guarantee.BROADCAST, Guarantee.QUORUM):
+    plan.delay, plan.ttl, plan.extra = rules.timing(config, item)
+    if item.guarantee in (Guarantee.BROADCAST, Guarantee.QUORUM):
         subs = matching(q.subs, item.topic)
-        if guarantee == Guarantee.QUORUM:
-            if item.required_acks < 1:
-                raise InvalidArgument("a QUORUM message needs required_acks of 1 or more")
-            if len(subs) < item.required_acks:
-                raise FailedPrecondition(
-                    f"quorum of {item.required_acks} needs that many subscriptions matching "
-                    f"topic {item.topic!r} on queue {q.name!r}; {len(subs)} match"
-                )
-            plan.required = item.required_acks
-        elif not subs:
-            raise FailedPrecondition(
-                f"no subscription of queue {q.name!r} matches topic {item.topic!r}; a broadcast "
-                "needs at least one"
-            )
-        else:
-            plan.required = len(subs)
+        plan.required = rules.fanout_acks(item, subs, q.name)
         plan.subs = subs
     return plan
 
