@@ -31,9 +31,9 @@ from broker.service.guards import Guards
 from broker.service.handlers import add_servicer
 from broker.service.reflection import enable_reflection
 from broker.service.spans import ServerSpans
+from broker.store.at_rest import AtRest, Keyring
 from broker.store.base import Store
 from broker.store.durable import DurableStore
-from broker.store.durable.at_rest import AtRest, Keyring
 from broker.store.faults import file_ops_from_env
 from broker.store.memory import MemoryStore
 from broker.telemetry import logs
@@ -63,7 +63,12 @@ def open_store(config: ServerConfig) -> Store:
     if config.store:
         from broker.store.postgres import PostgresStore
 
-        return PostgresStore(config.store, max_payload_bytes=config.max_payload_bytes)
+        return PostgresStore(
+            config.store,
+            max_payload_bytes=config.max_payload_bytes,
+            status_retention_s=config.status_retention_s,
+            at_rest=_at_rest(config),
+        )
     if config.storage == "memory":
         return MemoryStore(
             max_payload_bytes=config.max_payload_bytes,

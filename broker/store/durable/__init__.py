@@ -40,8 +40,8 @@ from pathlib import Path
 
 from broker import collector
 from broker.errors import FailedPrecondition, Unavailable
+from broker.store.at_rest import AtRest, MissingKeyError
 from broker.store.durable import checkpoint, records
-from broker.store.durable.at_rest import AtRest, MissingKeyError
 from broker.store.durable.replay import Replay, expire_leases, live_messages
 from broker.store.memory import MemoryStore
 from broker.store.memory.machine import Clock

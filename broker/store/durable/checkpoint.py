@@ -16,8 +16,8 @@ import contextlib
 import logging
 from pathlib import Path
 
+from broker.store.at_rest import AtRest
 from broker.store.durable import records
-from broker.store.durable.at_rest import AtRest
 from broker.store.memory.machine import Machine
 from broker.store.memory.records import Msg
 from broker.telemetry.logs import event

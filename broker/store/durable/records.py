@@ -41,8 +41,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from broker.model import Backoff, Guarantee, MessageState, Overflow, QueueConfig, QueueKind
+from broker.store.at_rest import AtRest
 from broker.store.base import MessageStatus
-from broker.store.durable.at_rest import AtRest
 from broker.store.memory.journal import Journal
 from broker.store.memory.queue import QueueState, SubState
 from broker.store.memory.records import DELAYED, DONE, IN_FLIGHT, FanoutMsg, Msg, Unit, unit_key

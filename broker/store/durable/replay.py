@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 
 from broker.model import Guarantee, MessageState, QueueConfig
+from broker.store.at_rest import AtRest
 from broker.store.base import CopyStatus, MessageStatus
 from broker.store.durable import records
-from broker.store.durable.at_rest import AtRest
 from broker.store.ids import message_id
 from broker.store.memory import lifecycle, retained
 from broker.store.memory.machine import Machine

@@ -10,6 +10,7 @@ from __future__ import annotations
 from broker.errors import AlreadyExists, FailedPrecondition, NotFound, ResourceExhausted
 from broker.model import MessageState, QueueConfig, check_name
 from broker.routing import validate_pattern
+from broker.store.at_rest import check_encryption_kept, check_sealing
 from broker.store.base import SubscriptionInfo
 from broker.store.memory import lifecycle, retained
 from broker.store.memory.machine import Machine
@@ -29,19 +30,7 @@ def _check_dead_letter_target(m: Machine, config: QueueConfig) -> None:
         raise FailedPrecondition(
             f"dead-letter queue {dlq!r} of queue {config.name!r} does not exist; create it first"
         )
-    if dlq and config.encrypted and not m.queues[dlq].config.encrypted:
-        raise FailedPrecondition(
-            f"queue {config.name!r} is encrypted, so its dead-letter queue {dlq!r} must be too "
-            "(dead letters keep the payload)"
-        )
-
-
-def _check_encryption(m: Machine, config: QueueConfig) -> None:
-    if config.encrypted and not m.can_seal:
-        raise FailedPrecondition(
-            f"queue {config.name!r} is encrypted but the server has no encryption key; start it "
-            "with --encryption-key-file or CONVEYOR_ENCRYPTION_KEYS"
-        )
+    check_sealing(config, m.can_seal, m.queues[dlq].config if dlq else None)
 
 
 def create_queue(m: Machine, config: QueueConfig) -> QueueConfig:
@@ -54,7 +43,6 @@ def create_queue(m: Machine, config: QueueConfig) -> QueueConfig:
             "one or raise max_queues"
         )
     _check_dead_letter_target(m, config)
-    _check_encryption(m, config)
     m.new_queue(QueueState(config))
     m.journal.queue_put(config)
     return config
@@ -66,10 +54,7 @@ def update_queue(m: Machine, name: str, changes: dict[str, object]) -> QueueConf
         raise FailedPrecondition(
             f"queue {name!r} holds messages; its kind can only change while it is empty"
         )
-    if "encrypted" in changes and changes["encrypted"] != q.config.encrypted:
-        raise FailedPrecondition(
-            f"queue {name!r}: encrypted is fixed when the queue is created; create a new queue"
-        )
+    check_encryption_kept(q.config, changes)
     config = q.config.replace(**changes).validate(m.max_payload_bytes)
     _check_dead_letter_target(m, config)
     q.reconfigure(config)

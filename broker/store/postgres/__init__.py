@@ -32,10 +32,10 @@ from broker.errors import (
     AlreadyExists,
     BrokerError,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     ResourceExhausted,
     Unavailable,
-    Unimplemented,
 )
 from broker.model import (
     DeadLetterReason,
@@ -44,11 +44,13 @@ from broker.model import (
     Overflow,
     QueueConfig,
     QueueKind,
+    StartPosition,
     check_duration,
     check_name,
 )
 from broker.routing import PatternTrie, validate_pattern, validate_topic
 from broker.store import admission_rules as rules
+from broker.store.at_rest import AtRest, check_encryption_kept, check_sealing
 from broker.store.base import (
     Claim,
     DeadLetterFilter,
@@ -71,7 +73,8 @@ from broker.store.memory.backoff import retry_delay
 from broker.store.memory.deadletters import content, origin
 from broker.store.memory.queue import Counters
 from broker.store.memory.rates import WINDOWS_S, RateRing
-from broker.store.postgres import schema, sql
+from broker.store.postgres import retention, schema, sql
+from broker.store.postgres.payloads import Payloads, encoding
 from broker.store.postgres.rows import (
     DONE,
     LEASED,
@@ -114,6 +117,8 @@ _COUNTERS = (
     "expired",
     "dropped",
     "duplicates",
+    "compressed",
+    "compression_saved",
 )
 SHARDS = 32
 """Counter rows per queue: concurrent verbs rarely wait on one another's counter row."""
@@ -175,16 +180,20 @@ class _Units:
         self.seq: list[int | None] = []
         self.qid: list[int] = []
         self.raw: list[bytes] = []
-        self.tail: list[bytes] = []
+        self.tail: list[bytes | None] = []
         self.cols: list[list[Any]] = [[] for _ in range(16)]
         self.queue_ids: set[int] = set()
+        self.queues: list[QueueRow] = []
+        self.sizes: list[int] = []
 
-    def message(self, qid: int, raw: bytes, tail: bytes, seq: int | None = None) -> int:
-        self.seq.append(seq)
-        self.qid.append(qid)
+    def message(self, q: QueueRow, raw: bytes, tail: bytes, size: int) -> int:
+        self.seq.append(None)
+        self.qid.append(q.id)
         self.raw.append(raw)
         self.tail.append(tail)
-        self.queue_ids.add(qid)
+        self.queue_ids.add(q.id)
+        self.queues.append(q)
+        self.sizes.append(size)
         return len(self.raw)
 
     def unit(self, ord_: int, copy: int, *values: Any) -> None:
@@ -195,11 +204,14 @@ class _Units:
     def __len__(self) -> int:
         return len(self.raw)
 
-    async def insert(self, conn: asyncpg.Connection, now: float) -> dict[int, int]:
+    async def insert(
+        self, conn: asyncpg.Connection, now: float, payloads: Payloads, counts: _Counts
+    ) -> dict[int, int]:
         """Inserts (counting them as sent); returns ord -> seq for the messages whose
         queue still exists."""
         if not self.raw:
             return {}
+        at_rest = await self._at_rest(conn, now, payloads, counts)
         rows = await conn.fetch(
             sql.INSERT,
             sorted(self.queue_ids),
@@ -211,8 +223,45 @@ class _Units:
             now,
             *self.cols,
             random.randrange(SHARDS),
+            *at_rest,
         )
         return {r["ord"]: r["seq"] for r in rows}
+
+    async def _at_rest(
+        self, conn: asyncpg.Connection, now: float, payloads: Payloads, counts: _Counts
+    ) -> tuple[list[int] | None, list[str | None] | None]:
+        """Builds the rows of messages to seal or compress (``payloads``); returns the
+        codec and key id columns (None when every row is plain)."""
+        special = [i for i, q in enumerate(self.queues) if payloads.special(q, self.sizes[i])]
+        if not special:
+            return None, None
+        # The batch draws its ids here, in order, so its messages keep their order.
+        fresh = [i for i, seq in enumerate(self.seq) if seq is None]
+        drawn = await conn.fetch(
+            "SELECT nextval('conveyor_seq') AS seq FROM generate_series(1, $1)", len(fresh)
+        )
+        for i, r in zip(fresh, drawn, strict=True):
+            self.seq[i] = r["seq"]
+        codecs: list[int] = [0] * len(self.raw)
+        key_ids: list[str | None] = [None] * len(self.raw)
+        by_queue: dict[int, list[int]] = {}
+        for i in special:
+            by_queue.setdefault(self.qid[i], []).append(i)
+        for qid, index in by_queue.items():
+            seqs = [self.seq[i] or 0 for i in index]
+            whole = [
+                encoding(self.raw[i], s, self.tail[i] or b"")
+                for i, s in zip(index, seqs, strict=True)
+            ]
+            out, codes, key_id, compressed, saved = await payloads.encode(
+                conn, self.queues[index[0]], seqs, whole, [self.sizes[i] for i in index], now
+            )
+            counts.add(qid, "compressed", compressed)
+            counts.add(qid, "compression_saved", saved)
+            for i, data, codec in zip(index, out, codes, strict=True):
+                self.raw[i], self.tail[i] = data, None
+                codecs[i], key_ids[i] = codec, key_id or None
+        return codecs, key_ids
 
 
 def _tail(guarantee: int, required: int, pt_field: bytes, queue: str, extra: bytes) -> bytes:
@@ -295,8 +344,11 @@ class PostgresStore(Store):
         poll_s: float = 1.0,
         notify_s: float = 0.02,
         status_retention_s: float = 3600.0,
+        at_rest: AtRest | None = None,
     ) -> None:
         self.dsn = dsn
+        self.payloads = Payloads(at_rest or AtRest())
+        """Encryption keys and the compression threshold, applied to payload rows."""
         self.clock = clock
         self.max_payload_bytes = max_payload_bytes
         self._run_timers = run_timers
@@ -310,6 +362,8 @@ class PostgresStore(Store):
         self.watched: dict[tuple[str, int], int] = {}
         self._pool: asyncpg.Pool | None = None
         self._last_due = 0.0
+        self.trimmed_at = 0.0
+        """When the leader last trimmed retained messages (``sweep``)."""
         self._available = True
         self._background: Any = None
         self.rates: dict[int, RateRing] = {}
@@ -330,6 +384,7 @@ class PostgresStore(Store):
             raise Unavailable(f"cannot reach the database: {exc}") from exc
         try:
             await schema.migrate(conn)
+            await self.payloads.check_keys(conn)
         finally:
             await conn.close()
         self._pool = await asyncpg.create_pool(
@@ -461,15 +516,22 @@ class PostgresStore(Store):
         self, conn: asyncpg.Connection, config: QueueConfig
     ) -> None:
         dlq = config.dead_letter_queue
-        if dlq and not await conn.fetchval("SELECT 1 FROM conveyor_queues WHERE name = $1", dlq):
+        target = (
+            await conn.fetchval("SELECT config::text FROM conveyor_queues WHERE name = $1", dlq)
+            if dlq
+            else None
+        )
+        if dlq and target is None:
             raise FailedPrecondition(
                 f"dead-letter queue {dlq!r} of queue {config.name!r} does not exist; create it "
                 "first"
             )
+        check_sealing(
+            config, bool(self.payloads.at_rest.keyring), config_from(target) if target else None
+        )
 
     async def create_queue(self, config: QueueConfig) -> QueueConfig:
         config = config.replace(create_time=self.clock()).validate(self.max_payload_bytes)
-        _refuse_what_it_lacks(config)
         async with self._db() as conn:
             await self._check_dead_letter_target(conn, config)
             created = await conn.fetchval(
@@ -497,12 +559,14 @@ class PostgresStore(Store):
                 raise FailedPrecondition(
                     f"queue {name!r} holds messages; its kind can only change while it is empty"
                 )
+            check_encryption_kept(q.config, changes)
             config = q.config.replace(**changes).validate(self.max_payload_bytes)
-            _refuse_what_it_lacks(config)
             await self._check_dead_letter_target(conn, config)
             await conn.execute(
                 "UPDATE conveyor_queues SET config = $2 WHERE id = $1", q.id, config_json(config)
             )
+            if q.config.retains:
+                await retention.trim(conn, q.id, config, self.clock())
         return config
 
     async def delete_queue(self, name: str) -> int:
@@ -597,6 +661,13 @@ class PostgresStore(Store):
         ]
 
     async def subscription(self, queue: str, name: str, filter_: str) -> SubscriptionInfo:
+        return (await self._subscribe(queue, name, filter_))[0]
+
+    async def _subscribe(
+        self, queue: str, name: str, filter_: str
+    ) -> tuple[SubscriptionInfo, bool]:
+        """The subscription, made if need be; and whether this call made it."""
+        created = False
         async with self._db() as conn:
             q = await self._queue(conn, queue)
             check_name("subscription", name)
@@ -604,13 +675,15 @@ class PostgresStore(Store):
             if name not in existing:
                 pattern = filter_ or "#"
                 validate_pattern(pattern)
-                await conn.execute(
-                    "INSERT INTO conveyor_subscriptions (queue_id, name, filter, create_time)"
-                    " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    q.id,
-                    name,
-                    pattern,
-                    self.clock(),
+                created = bool(
+                    await conn.fetchval(
+                        "INSERT INTO conveyor_subscriptions (queue_id, name, filter, create_time)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+                        q.id,
+                        name,
+                        pattern,
+                        self.clock(),
+                    )
                 )
             infos = {i.name: i for i in await self._sub_info(conn, q)}
         info = infos.get(name)
@@ -625,7 +698,7 @@ class PostgresStore(Store):
             signals = Signals()
             signals.ready[(queue, name)] = None
             await self._report(signals)
-        return info
+        return info, created
 
     async def list_subscriptions(self, queue: str) -> list[SubscriptionInfo]:
         async with self._db() as conn:
@@ -825,7 +898,7 @@ class PostgresStore(Store):
                     units.cols[2][i] = DONE
                     units.cols[13][i] = int(MessageState.DROPPED)
                     units.cols[14][i] = REASON_DROPPED
-        seqs = await units.insert(conn, now)
+        seqs = await units.insert(conn, now, self.payloads, counts)
         if dedup_rows:
             await conn.execute(
                 "INSERT INTO conveyor_dedup AS d (queue_id, dedup_id, seq, until)"
@@ -937,6 +1010,8 @@ class PostgresStore(Store):
             (f"{prefix}{r['seq']:x}:{r['copy']}{tok}", r["data"], r["attempts"], r["size"])
             for r in rows
         ]
+        if any(r["codec"] or r["key_id"] for r in rows):
+            out = await self._opened(queue, rows, out)
         signals = Signals()
         for r in rows:
             if r["watched"]:
@@ -945,6 +1020,20 @@ class PostgresStore(Store):
             await self._report(signals)
         return Claim(deadline, out)
 
+    async def _opened(
+        self, queue: str, rows: list[Any], out: list[tuple[str, bytes, int, int]]
+    ) -> list[tuple[str, bytes, int, int]]:
+        """Claimed deliveries with their rows opened; without a key they need, the claim is
+        handed back (the leases end, the attempt is not counted as a failure) and refused."""
+        try:
+            opened = self.payloads.open_rows(queue, rows)
+        except FailedPrecondition:
+            await self.requeue([a for a, _, _, _ in out], 0.0, failure=False)
+            raise
+        return [
+            (a, opened[r["seq"]], n, size) for (a, _, n, size), r in zip(out, rows, strict=True)
+        ]
+
     async def settle(self, ack_ids: Sequence[str], *, sync: bool = True) -> list[str]:
         index, cols, failed = _parse_acks(ack_ids)
         if not index:
@@ -952,6 +1041,10 @@ class PostgresStore(Store):
         now = self.clock()
         async with self._db() as conn:
             rows = await conn.fetch(sql.SETTLE, *cols, now, random.randrange(SHARDS))
+            # After the acks committed (``sql.RETAIN``):
+            await retention.retain(
+                conn, [(r["queue_id"], r["seq"]) for r in rows if r["retains"]], now
+            )
         done = {r["ord"] for r in rows}
         failed_set = set(failed)
         failed_set.update(ack_ids[i] for n, i in enumerate(index, 1) if n not in done)
@@ -984,15 +1077,21 @@ class PostgresStore(Store):
             counts = _Counts()
             changes = _Changes()
             dead: list[tuple[QueueRow, Any, str]] = []
+            ended: list[tuple[int, int]] = []
             for r in rows:
                 q = queues[r["name"]]
                 what, value, reason = decide(q, r)
                 if count:
                     counts.add(q.id, count)
                 changes.apply(q, r, what, value, reason, now, signals, dead, nack)
+                if what != "back" and q.config.retains:  # a quorum may be met already
+                    ended.append((q.id, r["seq"]))
             await changes.write(conn, now)
             await self._dead_letters(conn, dead, now, counts, signals)
             await counts.write(conn)
+        if ended:
+            async with self._db() as conn:
+                await retention.retain(conn, ended, now)
         done = {r["ord"] for r in rows}
         failed_set = set(failed)
         failed_set.update(ack_ids[i] for n, i in enumerate(index, 1) if n not in done)
@@ -1066,9 +1165,12 @@ class PostgresStore(Store):
         moving = [(q, r, reason) for q, r, reason in dead if q.config.dead_letter_queue in dlqs]
         if not moving:
             return
+        source = {r["seq"]: q.name for q, r, _ in moving}
         data = {
-            r["seq"]: r["data"]
-            for r in await conn.fetch(sql.DATA, sorted({r["seq"] for _, r, _ in moving}))
+            r["seq"]: self.payloads.open(
+                source[r["seq"]], r["seq"], r["data"], r["codec"], r["key_id"]
+            )
+            for r in await conn.fetch(sql.DATA, sorted(source))
         }
         units = _Units()
         pt_field = wire.publish_time_field(now)
@@ -1086,7 +1188,7 @@ class PostgresStore(Store):
                 reason_code=DeadLetterReason.EXPIRED if expired else r["code"],
                 last_nack_reason=(r.get("nack") if not expired else "") or r["nack_reason"],
             )
-            ord_ = units.message(dlq.id, raw, _tail(guarantee, 1, pt_field, dlq.name, info))
+            ord_ = units.message(dlq, raw, _tail(guarantee, 1, pt_field, dlq.name, info), r["size"])
             okey = r["okey"] if dlq.config.kind is QueueKind.FIFO else None
             prio = r["prio"] if dlq.config.kind is QueueKind.PRIORITY else 0
             units.unit(
@@ -1108,7 +1210,7 @@ class PostgresStore(Store):
                 False,
             )
             signals.offer(dlq, False, None, r["topic"])
-        await units.insert(conn, now)
+        await units.insert(conn, now, self.payloads, counts)
 
     async def cancel(self, queue: str, message_id_: str) -> MessageStatus:
         seq = parse_message_id(message_id_)
@@ -1180,7 +1282,8 @@ class PostgresStore(Store):
             if destination:
                 await self._queue(conn, destination)
             rows = await conn.fetch(
-                "SELECT u.seq, u.state, u.guarantee, u.topic, u.size, u.prio, u.okey, m.data"
+                "SELECT u.seq, u.state, u.guarantee, u.topic, u.size, u.prio, u.okey, m.data,"
+                " m.codec, m.key_id"
                 " FROM conveyor_units u JOIN conveyor_messages m ON m.seq = u.seq"
                 " WHERE u.queue_id = $1 AND u.state < 2 ORDER BY u.seq, u.copy FOR UPDATE OF u",
                 q.id,
@@ -1188,6 +1291,7 @@ class PostgresStore(Store):
             messages: dict[int, list[Any]] = {}
             for r in rows:
                 messages.setdefault(r["seq"], []).append(r)
+            data = self.payloads.open_rows(queue, [group[0] for group in messages.values()])
             skipped = 0
             chosen = chosen_seqs(message_ids)
             if chosen is not None:
@@ -1196,7 +1300,7 @@ class PostgresStore(Store):
                 skipped = unknown + len(wanted) - len(messages)
             names = {destination} if destination else set()
             for group in messages.values():
-                info = origin(group[0]["data"])
+                info = origin(data[group[0]["seq"]])
                 if info is not None:
                     names.add(info.source_queue)
             targets = await self._fetch_queues(conn, sorted(n for n in names if n))
@@ -1209,7 +1313,7 @@ class PostgresStore(Store):
                 if limit and len(moved) >= limit:
                     break
                 first = group[0]
-                info = origin(first["data"])
+                info = origin(data[seq])
                 target = targets.get(destination or (info.source_queue if info else ""))
                 full = False
                 if target is not None and target.config.max_depth:
@@ -1228,9 +1332,9 @@ class PostgresStore(Store):
                 subs = dict(target.subs)
                 one = info.subscription if not destination and info.subscription in subs else ""
                 guarantee = first["guarantee"]
-                raw = content(first["data"]).SerializeToString()
+                raw = content(data[seq]).SerializeToString()
                 ord_ = units.message(
-                    target.id, raw, _tail(guarantee, 1, pt_field, target.name, b"")
+                    target, raw, _tail(guarantee, 1, pt_field, target.name, b""), first["size"]
                 )
                 kind = target.config.kind
                 units.unit(
@@ -1257,7 +1361,7 @@ class PostgresStore(Store):
                 moved.append(seq)
                 if not reset_attempts and info.attempts:
                     kept[ord_] = info.attempts
-            seqs = await units.insert(conn, now)
+            seqs = await units.insert(conn, now, self.payloads, counts)
             if kept:  # the next delivery counts on from the attempts made before
                 await conn.execute(
                     "UPDATE conveyor_units u SET attempts = x.attempts"
@@ -1287,9 +1391,9 @@ class PostgresStore(Store):
         async with self._db() as conn:
             q = await self._queue(conn, queue)
             rows = await conn.fetch(sql.LIVE, q.id, now, limit)
-            data = {
-                r["seq"]: r["data"] for r in await conn.fetch(sql.DATA, [r["seq"] for r in rows])
-            }
+            data = self.payloads.open_rows(
+                queue, await conn.fetch(sql.DATA, [r["seq"] for r in rows])
+            )
         out = []
         for r in rows:
             if r["guarantee"] == _FNF and r["attempts"]:
@@ -1310,7 +1414,8 @@ class PostgresStore(Store):
         async with self._db() as conn:
             q = await self._queue(conn, queue)
             rows = await conn.fetch(
-                "SELECT m.data FROM conveyor_messages m WHERE m.seq IN (SELECT seq FROM"
+                "SELECT m.seq, m.data, m.codec, m.key_id FROM conveyor_messages m"
+                " WHERE m.seq IN (SELECT seq FROM"
                 " conveyor_units WHERE queue_id = $1 AND state < 2) ORDER BY m.seq",
                 q.id,
             )
@@ -1327,7 +1432,8 @@ class PostgresStore(Store):
                 )
             )
 
-        found = [r["data"] for r in rows if wanted(r["data"])]
+        opened = self.payloads.open_rows(queue, rows)
+        found = [data for data in opened.values() if wanted(data)]
         return found[:limit] if limit else found
 
     async def stats(self, queue: str) -> QueueStats:
@@ -1337,6 +1443,7 @@ class PostgresStore(Store):
             live = await conn.fetchrow(sql.STATS, q.id, now)
             c = await conn.fetchrow(sql.COUNTER_SUMS, q.id)
             groups = await conn.fetch(sql.LAG, q.id, now, LAG_GROUPS + 1) if q.subs else []
+            retained, retained_bytes = await retention.counts(conn, q, now)
         oldest = live["oldest"]
         return QueueStats(
             ready=live["ready"],
@@ -1360,6 +1467,10 @@ class PostgresStore(Store):
             lag=_lag(q, groups, now),
             rates_1m=self._rates_of(q.id, now, c, WINDOWS_S[0]),
             rates_5m=self._rates_of(q.id, now, c, WINDOWS_S[1]),
+            retained=retained,
+            retained_bytes=retained_bytes,
+            compressed=int(c["compressed"]),
+            compression_saved_bytes=int(c["compression_saved"]),
         )
 
     def _rates_of(self, qid: int, now: float, c: Any, window_s: float) -> Rates:
@@ -1438,6 +1549,55 @@ class PostgresStore(Store):
 
     async def resume(self, queue: str) -> bool:
         return await self._set_paused(queue, False)
+
+    # -- retention and replay (``retention``) --------------------------------------------
+
+    async def start_subscription(
+        self,
+        queue: str,
+        name: str,
+        filter_: str,
+        position: StartPosition,
+        start_time: float = 0.0,
+    ) -> SubscriptionInfo:
+        if position is StartPosition.NEW:
+            return await self.subscription(queue, name, filter_)
+        if position is StartPosition.FROM_TIME and start_time <= 0:
+            await self.get_queue(queue)  # an unknown queue is NOT_FOUND first
+            raise InvalidArgument("start position FROM_TIME needs a start_time")
+        info, created = await self._subscribe(queue, name, filter_)
+        if created:
+            since = start_time if position is StartPosition.FROM_TIME else None
+            await self._move(queue, name, None, since)
+        return info
+
+    async def seek(self, queue: str, subscription: str, time: float) -> tuple[int, int]:
+        return await self._move(queue, subscription, time, time)
+
+    async def _move(
+        self, queue: str, name: str, ack_before: float | None, since: float | None
+    ) -> tuple[int, int]:
+        """Acks the subscription's units published before ``ack_before`` (None: none), then
+        replays retained messages published from ``since`` (None: all); (replayed, acked)."""
+        now = self.clock()
+        signals = Signals()
+        acked: list[int] = []
+        async with self._db() as conn:
+            async with conn.transaction():
+                q = await self._queue(conn, queue)
+                pattern = dict(q.subs).get(name)
+                if pattern is None:
+                    raise NotFound(f"subscription {name[:255]!r} of queue {queue!r} does not exist")
+                await conn.execute(retention.LOCK_QUEUE, q.id)
+                if ack_before is not None:
+                    acked = await retention.ack_before(
+                        conn, q, name, pattern, ack_before, now, signals
+                    )
+                replayed = await retention.replay(conn, q, name, pattern, since, now, signals)
+            if acked and q.config.retains:
+                await retention.retain(conn, [(q.id, seq) for seq in acked], now)
+        await self._report(signals)
+        return replayed, len(acked)
 
     # -- time ----------------------------------------------------------------------------
 
@@ -1589,7 +1749,7 @@ def _add(
 ) -> int:
     guarantee = int(item.guarantee)
     ord_ = units.message(
-        q.id, item.raw, _tail(guarantee, plan.required, pt_field, q.name, plan.extra)
+        q, item.raw, _tail(guarantee, plan.required, pt_field, q.name, plan.extra), item.size
     )
     kind = q.config.kind
     prio = item.priority if kind is QueueKind.PRIORITY else 0
@@ -1674,17 +1834,3 @@ class _Changes:
     async def write(self, conn: asyncpg.Connection, now: float) -> None:
         if self.cols[0]:
             await conn.execute(sql.APPLY, *self.cols, now, self.nacks)
-
-
-def _refuse_what_it_lacks(config: QueueConfig) -> None:
-    """Settings this store would otherwise accept and ignore: an encrypted queue kept in clear,
-    or acked messages said to be retained and not, must be refused, never silently served."""
-    if config.encrypted:
-        raise Unimplemented(
-            "encrypted queues are not supported by the PostgreSQL store yet: its payloads are "
-            "not sealed (use the database's own encryption at rest, or the embedded store)"
-        )
-    if config.retains:
-        raise Unimplemented(
-            "retain_acked and retain_acked_bytes are not supported by the PostgreSQL store yet"
-        )

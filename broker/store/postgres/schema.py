@@ -13,6 +13,8 @@ The tables (see ``docs/store.md``):
   anything ahead of the partitions made so far.
 - ``conveyor_units``: the narrow, churning table: one row per (message, copy) with its state,
   visibility time (due time, or lease deadline while leased), lease token and attempts.
+- ``conveyor_retained``: acked messages a retaining queue keeps for replay (their payloads
+  stay in ``conveyor_messages``, whose partitions are kept while either table refers to them).
 - queues (configuration as JSON), per-shard counters, bindings, subscriptions, dedup ids.
 """
 
@@ -164,7 +166,38 @@ the lane has open units, ``head`` a lower bound of their ids. Claims take lane h
 and units without a key from the ready index, which no longer holds keyed units, so a claim
 never walks a key's backlog."""
 
-MIGRATIONS: list[str] = ["v1", "v2", "v3", "v4"]
+_V5 = """
+CREATE TABLE conveyor_retained (
+    queue_id bigint NOT NULL REFERENCES conveyor_queues (id) ON DELETE CASCADE,
+    seq bigint NOT NULL,
+    acked_at float8 NOT NULL,
+    publish_time float8 NOT NULL,
+    size int NOT NULL,
+    topic text NOT NULL,
+    guarantee smallint NOT NULL,
+    prio int NOT NULL,
+    okey text,
+    PRIMARY KEY (seq)
+);
+CREATE INDEX conveyor_retained_acked ON conveyor_retained (queue_id, acked_at);
+ALTER TABLE conveyor_messages ADD COLUMN codec smallint NOT NULL DEFAULT 0,
+    ADD COLUMN key_id text;
+CREATE INDEX conveyor_messages_sealed ON conveyor_messages (key_id) WHERE key_id IS NOT NULL;
+CREATE TABLE conveyor_keys (
+    key_id text PRIMARY KEY,
+    first_used float8 NOT NULL
+);
+ALTER TABLE conveyor_counters ADD COLUMN compressed bigint NOT NULL DEFAULT 0,
+    ADD COLUMN compression_saved bigint NOT NULL DEFAULT 0;
+"""
+"""Retention and replay, and payloads at rest: ``conveyor_retained`` holds the acked messages
+a retaining queue keeps (what a replay needs besides the payload, which stays in
+``conveyor_messages``), by ack time for expiry and the byte budget; a payload row says how
+it is stored (``codec``: zstd or none; ``key_id``: the key that sealed it, NULL in clear),
+and ``conveyor_keys`` every key id that ever sealed one, so a server missing a key still in
+use refuses to start; counters add messages stored compressed and the bytes that saved."""
+
+MIGRATIONS: list[str] = ["v1", "v2", "v3", "v4", "v5"]
 """Names of the migrations, in order; ``_sql`` turns each into its statements."""
 
 VERSION = len(MIGRATIONS)
@@ -179,6 +212,8 @@ def _sql(name: str) -> str:
         return _V3
     if name == "v4":
         return _V4
+    if name == "v5":
+        return _V5
     raise AssertionError(name)
 
 

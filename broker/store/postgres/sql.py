@@ -27,16 +27,21 @@ INSERT = """
 WITH q AS (
     SELECT id FROM conveyor_queues WHERE id = ANY($1::bigint[]) FOR KEY SHARE
 ), s AS (
-    SELECT t.ord, coalesce(t.seq, nextval('conveyor_seq')) AS seq, t.qid, t.raw, t.tail
-    FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[])
-         WITH ORDINALITY AS t (seq, qid, raw, tail, ord)
+    SELECT t.ord, coalesce(t.seq, nextval('conveyor_seq')) AS seq, t.qid, t.raw, t.tail,
+           t.codec, t.key_id
+    FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[], $25::smallint[],
+                $26::text[])
+         WITH ORDINALITY AS t (seq, qid, raw, tail, codec, key_id, ord)
     WHERE t.qid IN (SELECT id FROM q)
     ORDER BY t.ord
 ), m AS (
-    INSERT INTO conveyor_messages (seq, queue_id, data)
+    -- A row without a tail was built whole, sealed or compressed (``payloads``).
+    INSERT INTO conveyor_messages (seq, queue_id, data, codec, key_id)
     SELECT seq, qid,
-           raw || $6::bytea || set_byte('\\x00'::bytea, 0, length(to_hex(seq)))
-               || convert_to(to_hex(seq), 'UTF8') || tail
+           CASE WHEN tail IS NULL THEN raw
+                ELSE raw || $6::bytea || set_byte('\\x00'::bytea, 0, length(to_hex(seq)))
+                     || convert_to(to_hex(seq), 'UTF8') || tail END,
+           coalesce(codec, 0), key_id
     FROM s
 ), u AS (
     INSERT INTO conveyor_units (seq, copy, queue_id, state, visible_at, fanout, sub,
@@ -74,16 +79,19 @@ SELECT ord, seq FROM s
 
 COUNTERS = """
 INSERT INTO conveyor_counters AS c (queue_id, shard, sent, delivered, acked, nacked,
-    redelivered, dead_lettered, expired, dropped, duplicates)
+    redelivered, dead_lettered, expired, dropped, duplicates, compressed, compression_saved)
 SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
-    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+    $12::bigint[], $13::bigint[])
 ON CONFLICT (queue_id, shard) DO UPDATE SET
     sent = c.sent + EXCLUDED.sent, delivered = c.delivered + EXCLUDED.delivered,
     acked = c.acked + EXCLUDED.acked, nacked = c.nacked + EXCLUDED.nacked,
     redelivered = c.redelivered + EXCLUDED.redelivered,
     dead_lettered = c.dead_lettered + EXCLUDED.dead_lettered,
     expired = c.expired + EXCLUDED.expired, dropped = c.dropped + EXCLUDED.dropped,
-    duplicates = c.duplicates + EXCLUDED.duplicates
+    duplicates = c.duplicates + EXCLUDED.duplicates,
+    compressed = c.compressed + EXCLUDED.compressed,
+    compression_saved = c.compression_saved + EXCLUDED.compression_saved
 """
 
 CLAIM = """
@@ -159,7 +167,7 @@ WITH sub AS (
         delivered = k.delivered + EXCLUDED.delivered,
         redelivered = k.redelivered + EXCLUDED.redelivered
 )
-SELECT up.seq, up.copy, up.attempts, up.size, up.watched, m.data
+SELECT up.seq, up.copy, up.attempts, up.size, up.watched, m.data, m.codec, m.key_id
 FROM up JOIN conveyor_messages m ON m.seq = up.seq
 ORDER BY up.rn
 """
@@ -174,13 +182,15 @@ WITH a AS (
     FROM a JOIN conveyor_queues q ON q.name = a.qname
     WHERE u.seq = a.seq AND u.copy = a.copy AND u.token = a.token AND u.queue_id = q.id
       AND u.state::int = 1 AND u.visible_at > $5
-    RETURNING a.ord, u.queue_id, u.seq, u.watched, u.okey IS NOT NULL AS fifo, u.sub, q.name
+    RETURNING a.ord, u.queue_id, u.seq, u.watched, u.okey IS NOT NULL AS fifo, u.sub, q.name,
+        (q.config->>'retain_acked_s')::float8 > 0
+            OR (q.config->>'retain_acked_bytes')::bigint > 0 AS retains
 ), cnt AS (
     INSERT INTO conveyor_counters AS k (queue_id, shard, acked)
     SELECT queue_id, $6, count(*) FROM up GROUP BY queue_id
     ON CONFLICT (queue_id, shard) DO UPDATE SET acked = k.acked + EXCLUDED.acked
 )
-SELECT ord, queue_id, seq, watched, fifo, sub, name FROM up
+SELECT ord, queue_id, seq, watched, fifo, sub, name, retains FROM up
 """
 
 LEASED = """
@@ -221,7 +231,7 @@ FROM conveyor_units WHERE queue_id = $1 AND seq = ANY($2::bigint[])
 ORDER BY seq, copy
 """
 
-DATA = "SELECT seq, data FROM conveyor_messages WHERE seq = ANY($1::bigint[])"
+DATA = "SELECT seq, data, codec, key_id FROM conveyor_messages WHERE seq = ANY($1::bigint[])"
 
 STATS = """
 SELECT count(*) FILTER (WHERE state = 0 AND visible_at <= $2) AS ready,
@@ -238,7 +248,9 @@ SELECT coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered,
        coalesce(sum(redelivered), 0) AS redelivered,
        coalesce(sum(dead_lettered), 0) AS dead_lettered,
        coalesce(sum(expired), 0) AS expired, coalesce(sum(dropped), 0) AS dropped,
-       coalesce(sum(duplicates), 0) AS duplicates
+       coalesce(sum(duplicates), 0) AS duplicates,
+       coalesce(sum(compressed), 0) AS compressed,
+       coalesce(sum(compression_saved), 0) AS compression_saved
 FROM conveyor_counters WHERE queue_id = $1
 """
 
@@ -273,3 +285,94 @@ GROUP BY q.id
 """
 """Every queue's rated counters (summed over every server's shards) for this server's rate
 rings: one statement a second, none per message."""
+
+# -- retention and replay ---------------------------------------------------------------
+
+RETAIN = """
+INSERT INTO conveyor_retained AS r (queue_id, seq, acked_at, publish_time, size, topic,
+    guarantee, prio, okey)
+SELECT u.queue_id, u.seq, $2, min(u.publish_time), max(u.size), min(u.topic),
+       min(u.guarantee), max(u.prio), min(u.okey)
+FROM conveyor_units u
+WHERE u.seq = ANY($1::bigint[]) AND u.queue_id = ANY($3::bigint[])
+GROUP BY u.queue_id, u.seq
+HAVING bool_and(u.state = 2) AND min(u.guarantee) <> $4
+   AND count(*) FILTER (WHERE u.final = $5) >= max(u.required_acks)
+ORDER BY u.queue_id, u.seq
+ON CONFLICT (seq) DO UPDATE SET acked_at = EXCLUDED.acked_at
+"""
+"""Retains those of the named messages (of retaining queues) whose every unit is done and
+whose guarantee was met, as the memory store's ``retained.retainable`` does; a replayed one
+acked again gets a new ack time. Run after the acks committed, by whoever made them: of two
+servers acking the last two copies at once, the one checking last sees both."""
+
+RETAINED = """
+SELECT r.* FROM (
+    SELECT r.*, sum(r.size) OVER (ORDER BY r.acked_at DESC, r.seq DESC) AS newer
+    FROM conveyor_retained r
+    WHERE r.queue_id = $1 AND ($2::float8 = 0 OR r.acked_at + $2 > $3)
+) r WHERE $4::bigint = 0 OR r.newer <= $4
+"""
+"""A queue's retained messages under its settings ($2 retain_acked_s, $4 retain_acked_bytes)
+at $3: those acked within the time, and of them the newest that fit the byte budget. Reads
+use it, so they are exact between the leader's trims."""
+
+TRIM_RETAINED = f"""
+DELETE FROM conveyor_retained d
+WHERE d.queue_id = $1 AND d.seq NOT IN (SELECT seq FROM ({RETAINED}) kept)
+"""
+
+RETAINED_STATS = f"SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM ({RETAINED}) k"
+
+REPLAYABLE = f"""
+SELECT k.seq, k.publish_time, k.size, k.topic, k.guarantee, k.prio, k.okey FROM ({RETAINED}) k
+WHERE ($5::float8 IS NULL OR k.publish_time >= $5)
+  AND ($6::text IS NULL OR ('.' || k.topic) ~ $6)
+ORDER BY k.seq
+"""
+
+UNITS_OF = """
+SELECT seq, copy, state, fanout, sub FROM conveyor_units
+WHERE queue_id = $1 AND seq = ANY($2::bigint[])
+ORDER BY seq, copy
+FOR UPDATE
+"""
+
+REPLAY = """
+WITH x AS (
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::smallint[], $5::int[],
+                         $6::text[], $7::text[], $8::int[], $9::float8[])
+        AS x (seq, copy, required_acks, guarantee, prio, okey, topic, size, publish_time)
+), u AS (
+    INSERT INTO conveyor_units (seq, copy, queue_id, state, visible_at, fanout, sub,
+        guarantee, required_acks, prio, okey, topic, size, publish_time, expires_at,
+        final, reason, changed, watched)
+    SELECT seq, copy, $10, 0, $11, true, $12, guarantee, required_acks, prio, okey, topic,
+        size, publish_time, 0, 0, '', $11, false
+    FROM x
+), widen AS (
+    UPDATE conveyor_units v SET required_acks = x.required_acks
+    FROM x WHERE v.seq = x.seq AND v.copy < x.copy
+)
+INSERT INTO conveyor_lanes AS l (queue_id, okey, fanout, sub, head)
+SELECT $10, okey, true, $12, min(seq) FROM x WHERE okey IS NOT NULL
+GROUP BY okey ORDER BY okey
+ON CONFLICT (queue_id, okey, fanout, sub) DO UPDATE SET head = EXCLUDED.head
+WHERE EXCLUDED.head < l.head
+"""
+"""Replayed messages become live again under their own ids as fan-out copies for one
+subscription ($12); a message still live from an earlier replay gets one copy more, and
+every copy of it then counts towards ``required_acks``."""
+
+ACK_BEFORE = """
+UPDATE conveyor_units u
+SET state = 2, final = $5, reason = '', changed = $6,
+    sub = CASE WHEN u.fanout THEN u.sub ELSE $2 END
+WHERE u.queue_id = $1 AND u.state < 2 AND u.publish_time < $3
+  AND (CASE WHEN u.fanout THEN u.sub = $2
+            ELSE (u.state = 0 OR u.sub = $2) AND ($4::text IS NULL OR ('.' || u.topic) ~ $4)
+       END)
+RETURNING u.seq, u.watched, u.okey IS NOT NULL AS fifo
+"""
+"""Seek forwards: the subscription's own copies, and the shared units it could take that no
+other subscription holds leased, published before $3, end acked by it."""

@@ -6,8 +6,9 @@
 - units that became due since the last sweep: ready signals (visibility itself needs no
   sweep: a claim compares ``visible_at`` with its clock);
 - housekeeping: FIFO lanes' heads and empty lanes (``lanes``), expired dedup ids, finished
-  units past status retention, and payload partitions (``rotate``: two made ahead of the
-  newest id, and whole ones dropped once no unit refers to them).
+  units past status retention, retained messages past their queue's retention (every
+  ``TRIM_S``: reads apply the settings themselves), and payload partitions (``rotate``:
+  two made ahead of the newest id, and whole ones dropped once nothing refers to them).
 
 Rows are taken ``FOR UPDATE SKIP LOCKED`` and re-checked, so a second sweeper (a leader that
 has not yet noticed it lost its lock) does no harm.
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 10_000
 """Rows per sweep step; the rest waits for the next sweep."""
+
+TRIM_S = 5.0
+"""How often the leader deletes retained messages their queue no longer keeps: the byte
+budget's trim reads all of a queue's retained rows."""
 
 _EXPIRED_LEASES = """
 SELECT u.seq, u.copy, u.queue_id, u.attempts, u.fanout, u.sub, u.guarantee, u.topic, u.size,
@@ -116,7 +121,7 @@ async def lanes(conn: asyncpg.Connection) -> None:
 
 
 async def sweep(store: PostgresStore, conn: asyncpg.Connection, now: float, last: float) -> Signals:
-    from broker.store.postgres import Signals, _Changes, _Counts, retry
+    from broker.store.postgres import Signals, _Changes, _Counts, retention, retry
 
     signals = Signals()
     names = [r["name"] for r in await conn.fetch("SELECT name FROM conveyor_queues")]
@@ -130,10 +135,13 @@ async def sweep(store: PostgresStore, conn: asyncpg.Connection, now: float, last
         counts = _Counts()
         changes = _Changes()
         dead: list[tuple[QueueRow, Any, str]] = []
+        ended: list[tuple[int, int]] = []
         for r in await conn.fetch(_EXPIRED_LEASES, ids, now, BATCH):
             q = queues[r["queue_id"]]
             what, value, reason = retry(q.config, r, None, now, True)
             changes.apply(q, r, what, value, reason, now, signals, dead)
+            if what != "back" and q.config.retains:  # a quorum may be met already
+                ended.append((q.id, r["seq"]))
         await changes.write(conn, now)
         await store._dead_letters(conn, dead, now, counts, signals)
         expiring = [r["seq"] for r in await conn.fetch(_EXPIRING, now, BATCH)]
@@ -150,6 +158,12 @@ async def sweep(store: PostgresStore, conn: asyncpg.Connection, now: float, last
                     signals.offer(owner, False, None, r["topic"])
             await store._dead_letters(conn, expired, now, counts, signals, expired=True)
         await counts.write(conn)
+    await retention.retain(conn, ended, now)
+    if now - store.trimmed_at >= TRIM_S or now < store.trimmed_at:
+        store.trimmed_at = now
+        for q in queues.values():
+            if q.config.retains:
+                await retention.trim(conn, q.id, q.config, now)
     for r in await conn.fetch(_DUE, ids, last, now):
         signals.offer(queues[r["queue_id"]], r["fanout"], r["sub"], r["topic"])
     await conn.execute("DELETE FROM conveyor_dedup WHERE until <= $1", now)
@@ -184,7 +198,10 @@ async def rotate(conn: asyncpg.Connection) -> None:
         if low + size > base:  # the newest partition, or one ahead of it
             continue
         used = await conn.fetchval(
-            "SELECT 1 FROM conveyor_units WHERE seq >= $1 AND seq < $2 LIMIT 1", low, low + size
+            "SELECT 1 FROM conveyor_units WHERE seq >= $1 AND seq < $2"
+            " UNION ALL SELECT 1 FROM conveyor_retained WHERE seq >= $1 AND seq < $2 LIMIT 1",
+            low,
+            low + size,
         )
         if not used:
             await conn.execute(f'DROP TABLE IF EXISTS "{r["relname"]}"')

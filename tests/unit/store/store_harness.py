@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from broker.model import Guarantee, QueueConfig
+from broker.store.at_rest import AtRest, Keyring
 from broker.store.base import Claim, MessageStatus, NewMessage, Outcome, Store
 from broker.store.durable import DurableStore
-from broker.store.durable.at_rest import AtRest, Keyring
 from broker.store.memory import MemoryStore
 from broker.store.postgres import PostgresStore
 from conveyor.v1 import types_pb2
@@ -155,11 +155,12 @@ def _memory(clock: Clock) -> Store:
     return MemoryStore(clock=clock, run_timers=False)
 
 
-STORES = ["memory", "durable", "durable-sealed", "postgres"]
+STORES = ["memory", "durable", "durable-sealed", "postgres", "postgres-sealed"]
 """Every store; the ones that keep state across a restart are ``DURABLE_STORES``.
 ``durable-sealed`` is the durable store with a key and a compression threshold of one byte,
 whose queues (made with ``StoreEnv.queue``) are encrypted: the whole suite runs over the
-at-rest path of the log and snapshots too. The PostgreSQL store is not among the durable
+at-rest path of the log and snapshots too; ``postgres-sealed`` does the same for PostgreSQL's
+payload rows. The PostgreSQL store is not among the durable
 ones: the restart tests check what an embedded store brings back from its log (leases and
 fire-and-forget messages end with the process), whereas a database shared by several
 servers keeps both when one server restarts."""
@@ -183,6 +184,17 @@ def make_env(kind: str, tmp_path: Path, dsn: str = "") -> StoreEnv:
         )
     if kind == "postgres":
         return StoreEnv(lambda clock: PostgresStore(dsn, clock=clock, run_timers=False), False)
+    if kind == "postgres-sealed":
+        return StoreEnv(
+            lambda clock: PostgresStore(
+                dsn,
+                clock=clock,
+                run_timers=False,
+                at_rest=AtRest(Keyring([("test", _TEST_KEY)]), compress_above=1),
+            ),
+            False,
+            queue_defaults={"encrypted": True},
+        )
     return StoreEnv(
         lambda clock: DurableStore(tmp_path / "data", clock=clock, run_timers=False),
         durable=True,

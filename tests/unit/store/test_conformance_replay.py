@@ -16,7 +16,7 @@ import pytest
 from store_harness import START, StoreEnv, decode
 
 from broker.errors import InvalidArgument, NotFound, Unimplemented
-from broker.model import Guarantee, MessageState, QueueConfig, StartPosition
+from broker.model import Guarantee, MessageState, QueueKind, StartPosition
 from broker.store.durable import checkpoint, records
 from broker.wal import SnapshotWriter
 from conveyor.wal.v2 import records_pb2
@@ -175,6 +175,51 @@ async def test_fire_and_forget_is_never_retained(env: StoreEnv) -> None:
     assert (await env.store.stats("q")).retained == 0
 
 
+async def test_a_broadcast_is_retained_once_every_copy_is_acked(env: StoreEnv) -> None:
+    await _require_replay(env)
+    await env.queue(retain_acked_s=600.0)
+    await env.sub("a")
+    await env.sub("b")
+    mid = await env.send(b"all", guarantee=Guarantee.BROADCAST)
+    await env.store.settle([a for _, a, _ in await env.take("a")])
+    assert (await env.store.stats("q")).retained == 0  # b has not acked yet
+    await env.store.settle([a for _, a, _ in await env.take("b")])
+    assert (await env.store.stats("q")).retained == 1
+    await env.store.start_subscription("q", "late", "", StartPosition.ALL)
+    assert [m for m, _, _ in await env.take("late")] == [mid]
+    assert await env.take("a") == []  # a replay goes to the new subscription only
+
+
+async def test_replays_to_two_subscriptions_reach_each_once(env: StoreEnv) -> None:
+    ids = await _acked_three(env)
+    await env.store.start_subscription("q", "x", "", StartPosition.ALL)
+    await env.store.start_subscription("q", "y", "", StartPosition.ALL)
+    assert await env.store.seek("q", "y", START) == (0, 0)  # already on its way to y
+    taken_x = await env.take("x")
+    taken_y = await env.take("y")
+    assert [m for m, _, _ in taken_x] == [m for m, _, _ in taken_y] == ids
+    assert await env.store.settle([a for _, a, _ in taken_x]) == []
+    status = await env.store.status("q", ids[0])
+    assert (status.state, status.required_acks) == (MessageState.IN_FLIGHT, 2)
+    assert await env.store.settle([a for _, a, _ in taken_y]) == []
+    assert (await env.store.status("q", ids[0])).state is MessageState.DELIVERED
+    assert (await env.store.stats("q")).retained == 3
+
+
+async def test_a_fifo_replay_keeps_each_keys_order(env: StoreEnv) -> None:
+    await _require_replay(env)
+    await env.queue(kind=QueueKind.FIFO, retain_acked_s=600.0)
+    await env.sub()
+    sent = [await env.send(b"%d" % i, ordering_key="k" if i % 2 else "j") for i in range(4)]
+    while taken := await env.take(n=1):
+        await env.store.settle([a for _, a, _ in taken])
+    await env.store.start_subscription("q", "late", "", StartPosition.ALL)
+    first = await env.take("late")
+    assert [m for m, _, _ in first] == [sent[0], sent[1]]  # one head per key
+    await env.store.settle([a for _, a, _ in first])
+    assert [m for m, _, _ in await env.take("late")] == [sent[2], sent[3]]
+
+
 # -- across restarts ------------------------------------------------------------------------
 
 
@@ -302,17 +347,3 @@ async def test_messages_acked_during_a_checkpoint_stay_retained(
         assert (await env.store.status("q", mid)).state is MessageState.DELIVERED
     await env.store.start_subscription("q", "again", "", StartPosition.ALL)
     assert sorted(m for m, _, _ in await env.take("again")) == sorted(ids)
-
-
-async def test_a_store_without_retention_or_sealing_refuses_those_settings(env: StoreEnv) -> None:
-    """A store that cannot keep acked messages or seal payloads must say so at creation,
-    not keep a queue that looks encrypted or retaining and is neither."""
-    if env.store.__class__.__name__ != "PostgresStore":
-        pytest.skip("this store offers both")
-    for setting in ({"encrypted": True}, {"retain_acked_s": 60.0}, {"retain_acked_bytes": 1}):
-        with pytest.raises(Unimplemented, match="not supported by the PostgreSQL store"):
-            await env.store.create_queue(QueueConfig(name="refused", **setting))  # type: ignore[arg-type]
-    await env.queue("plain")
-    with pytest.raises(Unimplemented):
-        await env.store.update_queue("plain", {"encrypted": True})
-    assert [c.name for c in await env.store.list_queues()] == ["plain"]

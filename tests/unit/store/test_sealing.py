@@ -1,4 +1,4 @@
-"""The sharp edges of ``broker.store.durable.at_rest``: key parsing, sealing bound to its
+"""The sharp edges of ``broker.store.at_rest``: key parsing, sealing bound to its
 message, rotation, compression kept only when it shrinks, and a durable store that writes
 sealed, compressed records and reads them back after a restart."""
 
@@ -13,8 +13,8 @@ from store_harness import Clock, decode, new
 
 from broker.errors import FailedPrecondition, InvalidArgument
 from broker.model import QueueConfig
+from broker.store.at_rest import CODEC_NONE, CODEC_ZSTD, AtRest, Keyring, MissingKeyError
 from broker.store.durable import DurableStore
-from broker.store.durable.at_rest import CODEC_NONE, CODEC_ZSTD, AtRest, Keyring, MissingKeyError
 
 
 def _b64(key: bytes) -> str:
@@ -103,3 +103,34 @@ async def test_durable_store_reads_its_sealed_compressed_log_back(tmp_path: Path
     store = make(f"b:{_b64(K2)}")
     with pytest.raises(MissingKeyError, match="'a'"):
         await store.open()
+
+
+async def test_a_postgresql_server_lacking_the_sealing_key_hands_the_claim_back(
+    postgres_cluster: object,
+) -> None:
+    """Two servers on one database, the second not yet given the key the first now seals
+    with (a rotation done in the wrong order): its claim is refused and the message goes back
+    at once, unharmed, for a server that can open it."""
+    from broker.store.postgres import PostgresStore
+
+    dsn = postgres_cluster.database()  # type: ignore[attr-defined]
+    clock = Clock()
+    old = Keyring.parse(f"a:{_b64(K1)}", "env")
+    both = Keyring.parse(f"a:{_b64(K1)},b:{_b64(K2)}", "env")
+    behind = PostgresStore(dsn, clock=clock, run_timers=False, at_rest=AtRest(old))
+    ahead = PostgresStore(dsn, clock=clock, run_timers=False, at_rest=AtRest(both))
+    await behind.open()
+    await ahead.open()
+    try:
+        await ahead.create_queue(QueueConfig(name="q", encrypted=True, max_deliveries=1))
+        await ahead.subscription("q", "s", "")
+        (mid,) = await ahead.publish("q", [new(b"sealed with b")])
+        with pytest.raises(MissingKeyError, match="'b'"):
+            await behind.claim("q", "s", 10, 0, 30.0)
+        claim = await ahead.claim("q", "s", 10, 0, 30.0)
+        assert [(decode(d).id, decode(d).payload) for _, d, _, _ in claim.deliveries] == [
+            (mid, b"sealed with b")
+        ]
+    finally:
+        await behind.close()
+        await ahead.close()

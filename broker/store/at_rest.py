@@ -1,15 +1,17 @@
-"""What message bytes look like on disk: compressed above a size, sealed for encrypted queues.
+"""What message bytes look like at rest: compressed above a size, sealed for encrypted queues.
 
-The hot path writes a message's bytes as they are (the sender's encoding with the server's
-fields appended). Only a queue that is encrypted, or a payload at or above the compression
-threshold, takes the slower path here, per PUBLISHED record:
+Both stores use it: the embedded one for its log and snapshots, the PostgreSQL one for its
+payload rows. The hot path stores a message's bytes as they are (the sender's encoding with
+the server's fields appended). Only a queue that is encrypted, or a payload at or above the
+compression threshold, takes the slower path here:
 
 - compression (zstd) of a message's whole encoding, kept only when it is smaller;
 - sealing with AES-256-GCM under the newest key: a fresh 12-byte random nonce per message,
   then the ciphertext and its 16-byte tag; the associated data is ``{queue}:{seq hex}``, so a
-  sealed entry cannot be moved to another message unnoticed. The record names the key id
-  (``Published.sealed_key``); any configured key opens the records it sealed, so a new key can
-  be added (it seals from then on) while older records still open (rotation).
+  sealed entry cannot be moved to another message unnoticed. The store keeps the key id with
+  the entry (the log's ``Published.sealed_key``, a payload row's ``key_id``); any configured
+  key opens what it sealed, so a new key can be added (it seals from then on) while older
+  entries still open (rotation).
 
 Random 96-bit nonces are safe for about 2**32 messages per key: rotate well before that.
 Topics, ordering keys and dedup ids stay readable (routing needs them without a key), as do
@@ -32,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from broker.errors import FailedPrecondition, InvalidArgument
+from broker.model import QueueConfig
 
 CODEC_NONE = 0
 CODEC_ZSTD = 1
@@ -41,6 +44,30 @@ _LEVEL = 3
 _MAX_MESSAGE = 64 * 1024 * 1024
 """Largest decompressed entry accepted (a message is at most 8 MiB): a damaged frame must
 not make recovery allocate without bound."""
+
+
+def check_sealing(config: QueueConfig, can_seal: bool, dead_letters: QueueConfig | None) -> None:
+    """The rules of an encrypted queue's settings, which every store applies: the server
+    needs a key, and its dead-letter queue (``dead_letters``, when it has one) must be
+    encrypted too."""
+    if config.encrypted and not can_seal:
+        raise FailedPrecondition(
+            f"queue {config.name!r} is encrypted but the server has no encryption key; start it "
+            "with --encryption-key-file or CONVEYOR_ENCRYPTION_KEYS"
+        )
+    if dead_letters is not None and config.encrypted and not dead_letters.encrypted:
+        raise FailedPrecondition(
+            f"queue {config.name!r} is encrypted, so its dead-letter queue "
+            f"{config.dead_letter_queue!r} must be too (dead letters keep the payload)"
+        )
+
+
+def check_encryption_kept(current: QueueConfig, changes: dict[str, object]) -> None:
+    if "encrypted" in changes and changes["encrypted"] != current.encrypted:
+        raise FailedPrecondition(
+            f"queue {current.name!r}: encrypted is fixed when the queue is created; create a new "
+            "queue"
+        )
 
 
 class MissingKeyError(FailedPrecondition):
@@ -67,6 +94,9 @@ class Keyring:
 
     def __bool__(self) -> bool:
         return bool(self._keys)
+
+    def __contains__(self, key_id: object) -> bool:
+        return key_id in self._keys
 
     @classmethod
     def parse(cls, text: str, where: str) -> Keyring:
@@ -117,8 +147,9 @@ class Keyring:
         cipher = self._keys.get(key_id)
         if cipher is None:
             raise MissingKeyError(
-                f"the data directory holds messages sealed with encryption key {key_id!r}, "
-                "which this server was not given; add it to CONVEYOR_ENCRYPTION_KEYS or the "
+                f"stored messages (in the data directory or database) are sealed with "
+                f"encryption key {key_id!r}, which this server was not given; add it to "
+                "CONVEYOR_ENCRYPTION_KEYS or the "
                 "key file (id:base64key) and start again"
             )
         try:
