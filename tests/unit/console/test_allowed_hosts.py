@@ -46,5 +46,5 @@ def test_the_setting_from_a_file_the_environment_or_a_flag(tmp_path: pathlib.Pat
     flags = {"http_allowed_hosts": "*"}
     assert load_config(file, env=env, overrides=flags).allowed_hosts() == ["*"]
     assert load_config(env={}).allowed_hosts() == []
-    with pytest.raises(InvalidArgument, match="http_allowed_hosts entry 'a.example:80'"):
+    with pytest.raises(InvalidArgument, match=r"http_allowed_hosts entry 'a\.example:80'"):
         load_config(env={}, overrides={"http_allowed_hosts": "ok.example,a.example:80"})
