@@ -77,6 +77,10 @@ class Principal:
             self._decisions[key] = decision
         return decision
 
+    def may_somewhere(self, action: str) -> bool:
+        """Whether some grant gives ``action`` on some queue (whatever its patterns)."""
+        return any(action in grant.actions for grant in self.grants)
+
     def __repr__(self) -> str:
         return f"Principal({self.name!r})"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,6 +79,10 @@ class ServerConfig:
     store: str = ""
     """``postgresql://USER@HOST:PORT/DB``: keep state in that database, shared with other
     servers (``data_dir`` and the WAL settings are then unused); empty: the embedded store."""
+    http_allowed_hosts: str = ""
+    """Comma-separated host names the console answers to (``Host`` header) beside
+    ``localhost``, IP addresses and the ``http_listen`` host; ``*``: any (no DNS-rebinding
+    guard). ``/healthz`` and ``/metrics`` answer any host."""
 
     def validate(self) -> ServerConfig:
         _check_address("listen", self.listen, "127.0.0.1:50051")
@@ -118,11 +123,24 @@ class ServerConfig:
                 raise InvalidArgument(
                     f"{name} must be >= 0 (0: no limit), got {getattr(self, name)}"
                 )
+        for name in self.allowed_hosts():
+            if name != "*" and not _HOST_NAME.fullmatch(name):
+                raise InvalidArgument(
+                    f"http_allowed_hosts entry {name!r}: expected a host name without a port "
+                    "(e.g. console.example.com), or * for any"
+                )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise InvalidArgument("tls_cert and tls_key go together: set both or neither")
         if self.tls_client_ca and not self.tls_cert:
             raise InvalidArgument("tls_client_ca (mTLS) needs tls_cert and tls_key too")
         return self
+
+    def allowed_hosts(self) -> list[str]:
+        """``http_allowed_hosts`` as a list of names."""
+        return [n.strip() for n in self.http_allowed_hosts.split(",") if n.strip()]
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 
 
 def _check_address(name: str, value: str, example: str) -> None:

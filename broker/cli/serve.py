@@ -61,6 +61,12 @@ SIZE = _Size()
     help="Also serve HTTP here: /healthz, /metrics, the console [default: off].",
 )
 @click.option(
+    "--http-allowed-hosts",
+    metavar="NAME,...",
+    help="Host names the console answers to beside localhost, IP addresses and the "
+    "--http-listen host (DNS-rebinding guard); * for any.",
+)
+@click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
     help=f"Where the WAL lives [default: {DEFAULT_DATA_DIR}].",
@@ -148,6 +154,7 @@ def serve(
     max_queues: int | None,
     log_format: str | None,
     store: str | None,
+    http_allowed_hosts: str | None,
 ) -> None:
     """Run a broker server until SIGTERM or Ctrl-C."""
     # Unset flags stay None so values from the file or CONVEYOR_* environment win.
@@ -170,6 +177,7 @@ def serve(
         "max_queues": max_queues,
         "log_format": log_format,
         "store": store,
+        "http_allowed_hosts": http_allowed_hosts,
     }
     try:
         config = load_config(config_file, env=None, overrides=overrides)

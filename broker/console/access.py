@@ -1,10 +1,13 @@
 """Who may use the console: the same tokens as gRPC, and the ``admin`` grant.
 
-One function decides (``principal_for``), taking the server's ``Authority`` or None. Without an
-auth file the console is open, as the gRPC API is. With one, every ``/api/`` call carries
+``caller`` finds the principal, taking the server's ``Authority`` or None. Without an auth file
+the console is open, as the gRPC API is. With one, every ``/api/`` call carries
 ``Authorization: Bearer TOKEN`` (the page keeps the token in ``sessionStorage``) and needs
-``admin`` on each queue it names; calls that name no queue (the overview, the server's state)
-need ``admin`` on every queue (``broker.auth.ANY_QUEUE``), as the Admin service's list calls do.
+``admin`` on each queue it names (``check``). The calls that show the server as a whole (who
+am I, the server's state, the overview's list of queues) need ``admin`` on some queue
+(``check_somewhere``) and list only the queues the principal may administer (``visible``), so
+an operator of ``orders*`` sees those queues; other calls that name no queue (a send routed by
+topic) need ``admin`` on every queue (``broker.auth.ANY_QUEUE``).
 Tokens never reach a log line or an error message.
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from broker.auth import ANY_QUEUE, Authority, Principal
+from broker.auth import Authority, Principal
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,14 @@ def check(principal: Principal | None, request: web.Request, queues: Iterable[st
             raise Refused(403, f"principal {principal.name!r} may not admin on queue {queue!r}")
 
 
-def principal_for(
-    authority: Authority | None, request: web.Request, queues: Iterable[str] = ()
-) -> Principal | None:
-    """The caller, checked for ``admin`` on ``queues`` (none named: on every queue,
-    ``ANY_QUEUE``). None when the console is open; ``Refused`` otherwise."""
-    principal = caller(authority, request)
-    check(principal, request, list(queues) or [ANY_QUEUE])
-    return principal
+def check_somewhere(principal: Principal | None, request: web.Request) -> None:
+    """``Refused`` (403) unless ``principal`` (None: open console) may ``admin`` some queue."""
+    if principal is None or principal.may_somewhere("admin"):
+        return
+    log.warning("console: %s may not admin any queue (%s)", principal.name, request.path)
+    raise Refused(403, f"principal {principal.name!r} may not admin any queue")
+
+
+def visible(principal: Principal | None, queue: str) -> bool:
+    """Whether ``queue`` is shown to ``principal`` (None: open console, every queue)."""
+    return principal is None or principal.allows("admin", queue)

@@ -29,14 +29,13 @@ from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
 from broker import errors
-from broker.auth import ANY_QUEUE, Authority
-from broker.console.access import Refused, caller, check, principal_for
+from broker.auth import ANY_QUEUE, Authority, Principal
+from broker.console.access import Refused, caller, check, check_somewhere, visible
 from broker.console.history import History
 from broker.delivery.broker import Broker
 from broker.model import MessageState
 from broker.routing.trie import PatternTrie
 from broker.service import convert, frames
-from broker.service.admin_servicer import MAX_PEEK, _limit
 from broker.service.broker_servicer import Gate
 from broker.service.status import code_of
 from broker.store.base import MessageStatus, Peeked, Store
@@ -72,6 +71,8 @@ HEARTBEAT_S = 15.0
 to a browser that left ends the watch."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PRINCIPAL = "conveyor.principal"
+"""Where the guard leaves the caller on the request (None: an open console)."""
 
 
 def http_status(exc: errors.BrokerError) -> int:
@@ -141,9 +142,9 @@ class Api:
     def routes(self) -> list[web.RouteDef]:
         g = self._guard
         return [
-            web.get("/api/whoami", g(self.whoami)),
-            web.get("/api/server", g(self.server)),
-            web.get("/api/queues", g(self.list_queues)),
+            web.get("/api/whoami", g(self.whoami, somewhere=True)),
+            web.get("/api/server", g(self.server, somewhere=True)),
+            web.get("/api/queues", g(self.list_queues, somewhere=True)),
             web.post("/api/queues", g(self.create_queue, body_queue="name")),
             web.get("/api/queues/{queue}", g(self.get_queue)),
             web.patch("/api/queues/{queue}", g(self.update_queue)),
@@ -165,9 +166,11 @@ class Api:
             web.post("/api/send", g(self.send, body_queue="queue")),
         ]
 
-    def _guard(self, handler: Handler, *, body_queue: str = "") -> Handler:
+    def _guard(self, handler: Handler, *, body_queue: str = "", somewhere: bool = False) -> Handler:
         """Checks the caller (admin on the path's queue, and on the body's ``body_queue``
-        field where one is named), and turns errors into JSON answers."""
+        field where one is named; with ``somewhere``, admin on some queue, the handler showing
+        only what it covers), keeps it as ``request[PRINCIPAL]``, and turns errors into JSON
+        answers."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             if request.method not in SAFE_METHODS and request.content_type != JSON:
@@ -180,7 +183,11 @@ class Api:
                 queues = [request.match_info["queue"]] if "queue" in request.match_info else []
                 if body_queue and principal is not None:
                     queues.append(_named(await _body(request), body_queue))
-                check(principal, request, [q for q in queues if q] or [ANY_QUEUE])
+                if somewhere:
+                    check_somewhere(principal, request)
+                else:
+                    check(principal, request, [q for q in queues if q] or [ANY_QUEUE])
+                request[PRINCIPAL] = principal
                 return await handler(request)
             except Refused as exc:
                 return web.json_response(
@@ -200,7 +207,7 @@ class Api:
     # -- the server ------------------------------------------------------------------------
 
     async def whoami(self, request: web.Request) -> web.Response:
-        principal = principal_for(self.authority(), request)
+        principal: Principal | None = request[PRINCIPAL]
         return web.json_response(
             {"principal": principal.name if principal else "", "auth": principal is not None}
         )
@@ -221,15 +228,17 @@ class Api:
     # -- queues ----------------------------------------------------------------------------
 
     async def list_queues(self, request: web.Request) -> web.Response:
-        """Every queue's configuration and ``ListQueueStats`` entry, with its samples."""
+        """Each queue's configuration and ``ListQueueStats`` entry, with its samples: every
+        queue the caller may administer (all of them on an open console)."""
+        principal: Principal | None = request[PRINCIPAL]
         prefix = request.query.get("prefix", "")
         configs = {c.name: c for c in await self.broker.list_queues(prefix)}
         now = time.time()
         rows = []
         for found in await self.broker.list_stats(prefix):
             config = configs.get(found.queue)
-            if config is None:  # created between the two reads: next poll
-                continue
+            if config is None or not visible(principal, found.queue):
+                continue  # not the caller's, or created between the two reads (next poll)
             stats = to_json(convert.stats(found))
             rows.append(
                 {
@@ -325,9 +334,9 @@ class Api:
 
     async def peek(self, request: web.Request) -> web.Response:
         """``PeekMessages`` (never changes a message), kept by ``?topic=PATTERN`` and
-        ``?state=`` (one of ``PEEK_STATES``); a filtered look reads up to ``MAX_PEEK``."""
+        ``?state=`` (one of ``PEEK_STATES``); a filtered look reads up to ``convert.MAX_LISTED``."""
         name = request.match_info["queue"]
-        limit = _limit(_int_param(request, "max_messages", 0), 50)
+        limit = convert.listed_count(_int_param(request, "max_messages", 0), 50)
         state = request.query.get("state", "all") or "all"
         if state not in PEEK_STATES:
             raise errors.InvalidArgument(f"state {state[:32]!r}: expected one of {PEEK_STATES}")
@@ -337,7 +346,7 @@ class Api:
             matcher = PatternTrie()
             matcher.insert(pattern, True)
         filtered = matcher is not None or state != "all"
-        found = await self.broker.peek(name, MAX_PEEK if filtered else limit)
+        found = await self.broker.peek(name, convert.MAX_LISTED if filtered else limit)
         shown = []
         for p in found:
             if state != "all" and _state_of(p) != state:
@@ -402,7 +411,7 @@ class Api:
         req = _parse(fields, admin_pb2.ListDeadLettersRequest(), "dead-letter filter")
         found = await self.broker.dead_letters(
             request.match_info["queue"],
-            _limit(_int_param(request, "max_messages", 0), 100),
+            convert.listed_count(_int_param(request, "max_messages", 0), 100),
             convert.dead_letter_filter(req),
         )
         return web.json_response({"messages": [to_json(convert.message(d)) for d in found]})

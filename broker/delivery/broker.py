@@ -311,6 +311,25 @@ class Broker:
         self._release(ack_ids, failed, holder)
         return failed
 
+    async def nack_each(
+        self,
+        ack_ids: Sequence[str],
+        reasons: Sequence[str],
+        *,
+        holder: Consumer | None = None,
+        sync: bool = True,
+    ) -> list[str]:
+        """Nacks for redelivery with the queue's backoff, each ack id with its own reason
+        (``reasons`` is parallel to ``ack_ids``). One store call per distinct reason: a failing
+        handler mostly gives a whole batch the same one."""
+        by_reason: dict[str, list[str]] = {}
+        for ack_id, reason in zip(ack_ids, reasons, strict=True):
+            by_reason.setdefault(reason, []).append(ack_id)
+        failed: list[str] = []
+        for reason, ids in by_reason.items():
+            failed += await self.nack(ids, None, False, reason, holder=holder, sync=sync)
+        return failed
+
     async def modify_lease(
         self, ack_ids: Sequence[str], lease_s: float, *, holder: Consumer | None = None
     ) -> list[str]:

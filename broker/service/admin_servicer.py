@@ -13,13 +13,6 @@ from broker.service.broker_servicer import Gate, guarded
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
-MAX_PEEK = 1000
-
-
-def _limit(requested: int, default: int) -> int:
-    if requested > MAX_PEEK:
-        raise InvalidArgument(f"max_messages {requested} is above the limit of {MAX_PEEK}")
-    return requested or default
 
 
 class AdminServicer(admin_pb2_grpc.AdminServicer):
@@ -128,7 +121,9 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.PeekMessagesRequest, context: Ctx
     ) -> admin_pb2.PeekMessagesResponse:
         async def peek() -> list[admin_pb2.PeekedMessage]:
-            found = await self.broker.peek(request.queue, _limit(request.max_messages, 10))
+            found = await self.broker.peek(
+                request.queue, convert.listed_count(request.max_messages, 10)
+            )
             return [convert.peeked(p) for p in found]
 
         return admin_pb2.PeekMessagesResponse(messages=await guarded(context, peek))
@@ -139,7 +134,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         async def dead() -> list[types_pb2.Message]:
             found = await self.broker.dead_letters(
                 request.queue,
-                _limit(request.max_messages, 100),
+                convert.listed_count(request.max_messages, 100),
                 convert.dead_letter_filter(request),
             )
             return [convert.message(data) for data in found]

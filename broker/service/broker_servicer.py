@@ -68,6 +68,18 @@ def _lease(request: Any) -> float | None:
     return convert.seconds(request.lease) if request.HasField("lease") else None
 
 
+def _nack_reasons_mismatch(r: broker_pb2.StreamingReceiveRequest) -> InvalidArgument | None:
+    """The refusal of a frame whose nack_reasons do not pair up with its nack_ids: which
+    reason belongs to which delivery cannot be guessed."""
+    if not r.nack_reasons or len(r.nack_reasons) == len(r.nack_ids):
+        return None
+    return InvalidArgument(
+        f"nack_reasons has {len(r.nack_reasons)} entries for {len(r.nack_ids)} nack_ids: send "
+        "none, or one per nack id in the same order; this frame's nacks were not applied (its "
+        "acks and lease changes were) and the stream's deliveries go back to the queue"
+    )
+
+
 def _stream_failed(method: str, problem: BrokerError, queue: str, subscription: str = "") -> None:
     """One line for a stream the broker ended with an error (not for a caller's cancel)."""
     code = code_of(problem).name
@@ -336,14 +348,17 @@ class BrokerServicer:
         async def settle(r: broker_pb2.StreamingReceiveRequest) -> None:
             bad: list[str] = []
             tracing = self.tracing
+            mismatch = _nack_reasons_mismatch(r)
             if r.ack_ids:
                 refused = await self.broker.ack(r.ack_ids, holder=consumer, sync=False)
                 if tracing is not None:
                     tracing.settled("ack", r.ack_ids, refused, consumer.subscription)
                 bad += refused
-            if r.nack_ids:
-                refused = await self.broker.nack(
-                    r.nack_ids, None, False, "", holder=consumer, sync=False
+            if r.nack_ids and mismatch is None:
+                refused = await (
+                    self.broker.nack_each(r.nack_ids, r.nack_reasons, holder=consumer, sync=False)
+                    if r.nack_reasons
+                    else self.broker.nack(r.nack_ids, None, False, "", holder=consumer, sync=False)
                 )
                 if tracing is not None:
                     tracing.settled("nack", r.nack_ids, refused, consumer.subscription)
@@ -358,6 +373,8 @@ class BrokerServicer:
                 failed.extend(bad)
                 news.set()
                 consumer.wake.set()
+            if mismatch is not None:
+                raise mismatch
 
         async def read() -> None:
             try:

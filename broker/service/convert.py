@@ -316,6 +316,19 @@ def rates(r: Rates) -> admin_pb2.QueueRates:
     )
 
 
+MAX_LISTED = 1000
+"""Most messages one peek or dead-letter listing returns (``max_messages``), over gRPC and in
+the console alike: a bigger look is paged, not one answer the size of a queue."""
+
+
+def listed_count(requested: int, default: int) -> int:
+    """How many messages a peek or dead-letter listing returns: ``requested`` (a request's
+    ``max_messages``), ``default`` when 0, ``InvalidArgument`` above ``MAX_LISTED``."""
+    if requested > MAX_LISTED:
+        raise InvalidArgument(f"max_messages {requested} is above the limit of {MAX_LISTED}")
+    return requested or default
+
+
 def dead_letter_filter(request: admin_pb2.ListDeadLettersRequest) -> DeadLetterFilter:
     try:
         reason = DeadLetterReason(request.reason)

@@ -192,7 +192,12 @@ async def serve(
             parts: list[Part] = [health_part(lambda: gate.open and not store.failed)]
             parts.append(
                 console_part(
-                    broker, gate, store, lambda: guards.auth.authority if guards.auth else None
+                    broker,
+                    gate,
+                    store,
+                    lambda: guards.auth.authority if guards.auth else None,
+                    listen_host=config.http_listen.rpartition(":")[0],
+                    allowed_hosts=config.allowed_hosts(),
                 )
             )
             if scrape is not None:

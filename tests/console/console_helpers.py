@@ -21,12 +21,14 @@ TOKENS = {
     "admin": "console-admin-3b9f",
     "sender": "console-sender-77c1",
     "orders": "console-orders-a51e",
+    "ops": "console-ops-9d04",
 }
 
 
 def auth_file(folder: pathlib.Path) -> pathlib.Path:
     """An auth file: ``admin`` may do anything anywhere, ``sender`` may only send, ``orders``
-    may administer the queues named ``orders*`` only."""
+    may administer the queues named ``orders*`` only, ``ops`` those named ``orders.*`` and
+    ``billing.eu`` (and receive from any)."""
     path = folder / "auth.toml"
     path.write_text(
         f"""
@@ -50,6 +52,19 @@ token_sha256 = "{hash_token(TOKENS["orders"])}"
 [[principal.grant]]
 actions = ["admin"]
 queues = ["orders*"]
+
+[[principal]]
+name = "ops"
+token_sha256 = "{hash_token(TOKENS["ops"])}"
+[[principal.grant]]
+actions = ["admin"]
+queues = ["orders.*"]
+[[principal.grant]]
+actions = ["admin", "send"]
+queues = ["billing.eu"]
+[[principal.grant]]
+actions = ["receive"]
+queues = ["*"]
 """
     )
     return path

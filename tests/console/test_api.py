@@ -564,8 +564,10 @@ def test_with_an_auth_file_the_api_needs_an_admin_token(guarded: ServerProcess) 
         {"error": "the token is not known to this server", "code": "UNAUTHENTICATED"},
     )
     status, body = http.call("GET", "/whoami", token=TOKENS["sender"])
-    assert (status, body["code"]) == (403, "PERMISSION_DENIED")
-    assert "'sender' may not admin" in body["error"]
+    assert (status, body) == (
+        403,
+        {"error": "principal 'sender' may not admin any queue", "code": "PERMISSION_DENIED"},
+    )
     status, body = http.call("POST", "/queues", {"name": "guarded-q"}, token=TOKENS["sender"])
     assert status == 403
     admin = Http(guarded, TOKENS["admin"])
@@ -580,8 +582,7 @@ def test_with_an_auth_file_the_api_needs_an_admin_token(guarded: ServerProcess) 
     assert orders.get("/queues/orders-eu")["queue"]["name"] == "orders-eu"
     status, body = orders.call("POST", "/queues", {"name": "billing"})
     assert (status, body["error"]) == (403, "principal 'orders' may not admin on queue 'billing'")
-    status, body = orders.call("GET", "/queues")  # every queue: needs admin on '*'
-    assert (status, body["error"]) == (403, "principal 'orders' may not admin on queue '*'")
+    assert "guarded-q" not in [r["queue"]["name"] for r in orders.get("/queues")["queues"]]
     status, body = orders.call(
         "POST", "/queues/orders-eu/redrive", {"destination": "guarded-q"}
     )  # both queues of a redrive are checked
@@ -608,3 +609,39 @@ def test_an_open_watch_ends_when_the_server_stops(tmp_path: pathlib.Path) -> Non
             assert list(events) == []  # the stream ended
     finally:
         srv.stop()
+
+
+def test_the_overview_lists_the_queues_the_principal_may_administer(
+    guarded: ServerProcess,
+) -> None:
+    admin = Http(guarded, TOKENS["admin"])
+    for name in ("orders.eu", "orders.us", "billing.eu", "billing.us", "inventory"):
+        assert admin.call("POST", "/queues", {"name": name})[0] == 201
+    admin.post("/send", {"queue": "orders.eu", "message": {"payload": ""}})
+    admin.post("/send", {"queue": "orders.eu", "message": {"payload": ""}})
+    everything = [r["queue"]["name"] for r in admin.get("/queues")["queues"]]
+    assert {"orders.eu", "billing.us", "inventory"} <= set(everything)
+
+    ops = Http(guarded, TOKENS["ops"])
+    assert ops.get("/whoami") == {"principal": "ops", "auth": True}
+    assert ops.get("/server")["health"] == "SERVING"
+    rows = {r["queue"]["name"]: r for r in ops.get("/queues")["queues"]}
+    # admin on orders.* and billing.eu; receive on every queue shows none of the others
+    assert sorted(rows) == ["billing.eu", "orders.eu", "orders.us"]
+    assert rows["orders.eu"]["stats"]["ready"] == 2
+    assert len(rows["orders.eu"]["history"]) >= 1
+    assert [r["queue"]["name"] for r in ops.get("/queues?prefix=orders")["queues"]] == [
+        "orders.eu",
+        "orders.us",
+    ]
+    status, body = ops.call("GET", "/queues/inventory")
+    assert (status, body["error"]) == (403, "principal 'ops' may not admin on queue 'inventory'")
+
+    orders = Http(guarded, TOKENS["orders"])  # admin on orders* (orders-eu and orders.eu alike)
+    seen = [r["queue"]["name"] for r in orders.get("/queues")["queues"]]
+    assert seen == [n for n in everything if n.startswith("orders")]
+
+    sender = Http(guarded, TOKENS["sender"])  # no admin grant at all: refused, as before
+    for path in ("/queues", "/server", "/whoami"):
+        status, body = sender.call("GET", path)
+        assert (status, body["code"]) == (403, "PERMISSION_DENIED"), path

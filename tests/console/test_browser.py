@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from console_helpers import TOKENS, auth_file, start_console
+from console_helpers import TOKENS, Http, auth_file, start_console
 from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 from rpc_helpers import create_queue, dead_letters, message, peek, pull, send, stats
 from server_helpers import ServerProcess
@@ -322,6 +322,25 @@ def test_sign_in_refuses_a_bad_token_and_keeps_a_good_one_for_the_session(
         expect(page.locator("#who")).to_have_text("signed in as admin")
         page.click("#signout")
         expect(page.locator("#token")).to_be_visible()
+
+
+def test_an_operator_of_some_queues_sees_those_in_the_overview(
+    browser: BrowserContext, guarded: ServerProcess
+) -> None:
+    admin = Http(guarded, TOKENS["admin"])
+    for name in ("orders.web", "billing.web"):
+        assert admin.call("POST", "/queues", {"name": name})[0] == 201
+    admin.post("/send", {"queue": "orders.web", "message": {"payload": ""}})
+    for page in _page(browser, guarded):
+        go(page, guarded)
+        page.locator("#token").fill(TOKENS["ops"])  # admin on orders.* and billing.eu only
+        page.locator("#token").press("Enter")
+        expect(page.locator("#who")).to_have_text("signed in as ops")
+        row = page.locator('tr[data-queue="orders.web"]')
+        expect(row.locator('[data-col="ready"]')).to_have_text("1")
+        expect(page.locator("#health")).to_have_text("SERVING")
+        expect(page.locator('tr[data-queue="billing.web"]')).to_have_count(0)
+        shot(page, "overview-some-queues")
 
 
 def test_every_page_fits_a_phone_and_works_from_the_keyboard(

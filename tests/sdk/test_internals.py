@@ -8,6 +8,7 @@ import random
 import pytest
 
 from conveyor_client import AsyncSubscriber, Backoff
+from conveyor_client._internal.acks import Acks
 from conveyor_client._internal.histogram import MAX_SECONDS, Histogram
 
 
@@ -58,3 +59,32 @@ async def test_lease_extension_follows_the_99th_percentile_within_bounds():
 def test_subscriber_arguments_are_checked():
     with pytest.raises(TypeError, match="exactly one"):
         AsyncSubscriber("127.0.0.1:1", "q", "s")
+
+
+def test_stream_frames_carry_nack_reasons_beside_acks_only_when_there_is_one():
+    acks = Acks()
+    acks.ack_ids.append("a1")
+    acks.nack("n1")
+    acks.nack("n2")
+    plain = acks.take()
+    assert (list(plain.ack_ids), list(plain.nack_ids), list(plain.nack_reasons)) == (
+        ["a1"],
+        ["n1", "n2"],
+        [],
+    )
+    acks.restore(plain)
+    acks.nack("n3", "ValueError: bad")
+    frame = acks.take()
+    assert list(frame.nack_ids) == ["n1", "n2", "n3"]
+    assert list(frame.nack_reasons) == ["", "", "ValueError: bad"]
+    assert list(frame.ack_ids) == ["a1"]
+    acks.nack("n4", "KeyError: 'x'")
+    acks.restore(frame)  # a frame that could not be written goes back ahead, reasons with it
+    assert acks.nacks_by_reason() == {
+        "": ["n1", "n2"],
+        "ValueError: bad": ["n3"],
+        "KeyError: 'x'": ["n4"],
+    }
+    held = acks.take(nacks=False)
+    assert (list(held.nack_ids), list(held.nack_reasons)) == ([], [])
+    assert len(acks.nack_ids) == len(acks.nack_reasons) == 4

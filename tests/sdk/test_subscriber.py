@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
+from google.protobuf.duration_pb2 import Duration
 from sdk_helpers import eventually, wait_event
 from server_helpers import ServerProcess
 
@@ -415,3 +416,28 @@ def test_blocking_subscriber_runs_sync_handlers_in_threads(server: ServerProcess
     assert sub.stats.acked == 10
     with Client(server.address, timeout=10) as c:
         assert {c.message_status(qname, i).state for i in ids} == {DELIVERED}
+
+
+async def test_retryable_failures_nack_with_the_exception_as_the_last_reason(client, qname):
+    dlq = f"{qname}-dlq"
+    await client.create_queue(dlq)
+    retry_fast = types_pb2.RetryBackoff(initial=Duration(nanos=10_000_000))
+    await client.create_queue(
+        qname, dead_letter_queue=dlq, max_deliveries=2, retry_backoff=retry_fast
+    )
+    (mid,) = await publish(client, qname, 1)
+    tried: list[int] = []
+
+    async def handle(m: ReceivedMessage) -> None:
+        tried.append(m.attempt)
+        raise ConnectionError(f"upstream refused attempt {m.attempt}")
+
+    sub = AsyncSubscriber(client, qname, "s", handle)  # every exception is retryable
+    sub.start()
+    dead = await eventually(lambda: client.list_dead_letters(dlq), what="a dead letter")
+    await sub.stop()
+    info = dead[0].dead_letter
+    assert (info.source_message_id, info.attempts, tried) == (mid, 2, [1, 2])
+    assert info.reason_code == types_pb2.DEAD_LETTER_REASON_MAX_DELIVERIES
+    assert info.last_nack_reason == "ConnectionError: upstream refused attempt 2"
+    assert (sub.stats.nacked, sub.stats.dead_lettered) == (2, 0)

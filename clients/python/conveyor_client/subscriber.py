@@ -5,9 +5,9 @@ subscription over StreamingReceive, with acks, nacks and lease extensions batche
 stream (SPEC §10: an ack frame per message caps throughput near 6,000 msgs/s).
 
 - A handler that returns acks its message; one that raises nacks it. ``retryable(exc)`` decides
-  how: true (the default) redelivers with the queue's backoff, false dead-letters at once with
-  the exception as the reason. A handler that overruns ``handler_timeout`` counts as a
-  retryable failure.
+  how: true (the default) redelivers with the queue's backoff, false dead-letters at once; either
+  way the exception (``"Type: text"``) is the reason, shown on the message's dead letter. A
+  handler that overruns ``handler_timeout`` counts as a retryable failure.
 - ``concurrency`` handlers run at once (sync handlers in a thread pool of that size), started
   no faster than ``rate_limit`` per second if set. The server's flow-control window
   (``max_outstanding_messages`` / ``_bytes``) bounds what is buffered here.
@@ -72,6 +72,10 @@ RECONNECT_CODES = (
 """Stream errors that a new stream may not have: the server restarting, draining or
 overloaded. Anything else (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, ...) will not get
 better by retrying and ends ``run()``."""
+
+MAX_REASON_CHARS = 1000
+"""Longest nack or dead-letter reason sent: enough for an exception's text, without shipping a
+traceback-sized string with every nack."""
 
 ACK_BATCH_SIZE = 500
 """Acks, nacks and lease changes per stream frame before it is written at once."""
@@ -298,7 +302,8 @@ class AsyncSubscriber:
         elif self._acks.nack_ids:
             # No stream to close: return the messages now rather than at their lease's end.
             with contextlib.suppress(ConveyorError):
-                await self._client.nack(self._acks.nack_ids)
+                for reason, ack_ids in self._acks.nacks_by_reason().items():
+                    await self._client.nack(ack_ids, reason=reason)
         if self._run_task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._run_task), 10.0)
@@ -417,18 +422,18 @@ class AsyncSubscriber:
         self.stats.acked += 1
         self._hook(self._on_success, m)
 
-    def _settle_nack(self, m: ReceivedMessage) -> None:
+    def _settle_nack(self, m: ReceivedMessage, reason: str = "") -> None:
         self._leases.pop(m.ack_id, None)
-        self._acks.nack_ids.append(m.ack_id)
+        self._acks.nack(m.ack_id, reason)
         self._acks.changed.set()
         self.stats.nacked += 1
 
     def _settle_failure(self, unit: list[ReceivedMessage], exc: BaseException) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:MAX_REASON_CHARS]
         if self._retryable(exc):
             for m in unit:
-                self._settle_nack(m)
+                self._settle_nack(m, reason)
         else:
-            reason = f"{type(exc).__name__}: {exc}"[:1000]
             for m in unit:
                 self._leases.pop(m.ack_id, None)
             self.stats.dead_lettered += len(unit)
@@ -441,7 +446,7 @@ class AsyncSubscriber:
             self._hook(self._on_failure, m, exc)
 
     async def _dead_letter(self, ack_ids: list[str], reason: str) -> None:
-        # The stream's nack has no reason or dead-letter flag: this one goes by unary Nack.
+        # The stream's nack has no dead-letter flag: this one goes by unary Nack.
         try:
             failed = await self._client.nack(ack_ids, dead_letter=True, reason=reason)
         except ConveyorError as err:

@@ -593,6 +593,11 @@ type StreamingReceiveRequest struct {
 	NackIds []string `protobuf:"bytes,8,rep,name=nack_ids,json=nackIds,proto3" json:"nack_ids,omitempty"`
 	// Lease changes.
 	ModifyLeases []*LeaseModification `protobuf:"bytes,9,rep,name=modify_leases,json=modifyLeases,proto3" json:"modify_leases,omitempty"`
+	// Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+	// letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+	// length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+	// changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+	NackReasons []string `protobuf:"bytes,10,rep,name=nack_reasons,json=nackReasons,proto3" json:"nack_reasons,omitempty"`
 	// Where a subscription this stream creates starts; first request only.
 	StartPosition StartPosition `protobuf:"varint,40,opt,name=start_position,json=startPosition,proto3,enum=conveyor.v1.StartPosition" json:"start_position,omitempty"`
 	// For START_POSITION_FROM_TIME; first request only.
@@ -690,6 +695,13 @@ func (x *StreamingReceiveRequest) GetNackIds() []string {
 func (x *StreamingReceiveRequest) GetModifyLeases() []*LeaseModification {
 	if x != nil {
 		return x.ModifyLeases
+	}
+	return nil
+}
+
+func (x *StreamingReceiveRequest) GetNackReasons() []string {
+	if x != nil {
+		return x.NackReasons
 	}
 	return nil
 }
@@ -1488,7 +1500,7 @@ const file_conveyor_v1_broker_proto_rawDesc = "" +
 	"deliveries\"[\n" +
 	"\x11LeaseModification\x12\x15\n" +
 	"\x06ack_id\x18\x01 \x01(\tR\x05ackId\x12/\n" +
-	"\x05lease\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"\x81\x04\n" +
+	"\x05lease\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05lease\"\xa4\x04\n" +
 	"\x17StreamingReceiveRequest\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\"\n" +
 	"\fsubscription\x18\x02 \x01(\tR\fsubscription\x12\x16\n" +
@@ -1498,7 +1510,9 @@ const file_conveyor_v1_broker_proto_rawDesc = "" +
 	"\x05lease\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x05lease\x12\x17\n" +
 	"\aack_ids\x18\a \x03(\tR\x06ackIds\x12\x19\n" +
 	"\bnack_ids\x18\b \x03(\tR\anackIds\x12C\n" +
-	"\rmodify_leases\x18\t \x03(\v2\x1e.conveyor.v1.LeaseModificationR\fmodifyLeases\x12A\n" +
+	"\rmodify_leases\x18\t \x03(\v2\x1e.conveyor.v1.LeaseModificationR\fmodifyLeases\x12!\n" +
+	"\fnack_reasons\x18\n" +
+	" \x03(\tR\vnackReasons\x12A\n" +
 	"\x0estart_position\x18( \x01(\x0e2\x1a.conveyor.v1.StartPositionR\rstartPosition\x129\n" +
 	"\n" +
 	"start_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"w\n" +

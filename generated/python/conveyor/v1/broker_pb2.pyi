@@ -319,6 +319,7 @@ class StreamingReceiveRequest(_message.Message):
     ACK_IDS_FIELD_NUMBER: _builtins.int
     NACK_IDS_FIELD_NUMBER: _builtins.int
     MODIFY_LEASES_FIELD_NUMBER: _builtins.int
+    NACK_REASONS_FIELD_NUMBER: _builtins.int
     START_POSITION_FIELD_NUMBER: _builtins.int
     START_TIME_FIELD_NUMBER: _builtins.int
     queue: _builtins.str
@@ -350,6 +351,14 @@ class StreamingReceiveRequest(_message.Message):
         """Lease changes."""
 
     @_builtins.property
+    def nack_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+        letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+        length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+        changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+        """
+
+    @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """For START_POSITION_FROM_TIME; first request only."""
 
@@ -365,12 +374,13 @@ class StreamingReceiveRequest(_message.Message):
         ack_ids: _abc.Iterable[_builtins.str] | None = ...,
         nack_ids: _abc.Iterable[_builtins.str] | None = ...,
         modify_leases: _abc.Iterable[Global___LeaseModification] | None = ...,
+        nack_reasons: _abc.Iterable[_builtins.str] | None = ...,
         start_position: _types_pb2.StartPosition.ValueType = ...,
         start_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_ids", b"ack_ids", "filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "modify_leases", b"modify_leases", "nack_ids", b"nack_ids", "queue", b"queue", "start_position", b"start_position", "start_time", b"start_time", "subscription", b"subscription"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_ids", b"ack_ids", "filter", b"filter", "lease", b"lease", "max_outstanding_bytes", b"max_outstanding_bytes", "max_outstanding_messages", b"max_outstanding_messages", "modify_leases", b"modify_leases", "nack_ids", b"nack_ids", "nack_reasons", b"nack_reasons", "queue", b"queue", "start_position", b"start_position", "start_time", b"start_time", "subscription", b"subscription"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -157,6 +157,13 @@ export interface StreamingReceiveRequest {
   nackIds: string[];
   /** Lease changes. */
   modifyLeases: LeaseModification[];
+  /**
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   */
+  nackReasons: string[];
   /** Where a subscription this stream creates starts; first request only. */
   startPosition: StartPosition;
   /** For START_POSITION_FROM_TIME; first request only. */
@@ -1220,6 +1227,7 @@ function createBaseStreamingReceiveRequest(): StreamingReceiveRequest {
     ackIds: [],
     nackIds: [],
     modifyLeases: [],
+    nackReasons: [],
     startPosition: 0,
     startTime: undefined,
   };
@@ -1253,6 +1261,9 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     }
     for (const v of message.modifyLeases) {
       LeaseModification.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.nackReasons) {
+      writer.uint32(82).string(v!);
     }
     if (message.startPosition !== 0) {
       writer.uint32(320).int32(message.startPosition);
@@ -1348,6 +1359,14 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
             message.modifyLeases.push(LeaseModification.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.nackReasons.push(reader.string());
+            continue;
+          }
           case 40: {
             if (tag !== 320) {
               break;
@@ -1407,6 +1426,11 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
         : globalThis.Array.isArray(object?.modify_leases)
         ? object.modify_leases.map((e: any) => LeaseModification.fromJSON(e))
         : [],
+      nackReasons: globalThis.Array.isArray(object?.nackReasons)
+        ? object.nackReasons.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.nack_reasons)
+        ? object.nack_reasons.map((e: any) => globalThis.String(e))
+        : [],
       startPosition: isSet(object.startPosition)
         ? startPositionFromJSON(object.startPosition)
         : isSet(object.start_position)
@@ -1449,6 +1473,9 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     if (message.modifyLeases?.length) {
       obj.modifyLeases = message.modifyLeases.map((e) => LeaseModification.toJSON(e));
     }
+    if (message.nackReasons?.length) {
+      obj.nackReasons = message.nackReasons;
+    }
     if (message.startPosition !== 0) {
       obj.startPosition = startPositionToJSON(message.startPosition);
     }
@@ -1474,6 +1501,7 @@ export const StreamingReceiveRequest: MessageFns<StreamingReceiveRequest> = {
     message.ackIds = object.ackIds?.map((e) => e) || [];
     message.nackIds = object.nackIds?.map((e) => e) || [];
     message.modifyLeases = object.modifyLeases?.map((e) => LeaseModification.fromPartial(e)) || [];
+    message.nackReasons = object.nackReasons?.map((e) => e) || [];
     message.startPosition = object.startPosition ?? 0;
     message.startTime = object.startTime ?? undefined;
     return message;

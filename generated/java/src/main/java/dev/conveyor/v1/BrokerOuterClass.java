@@ -181,7 +181,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
       "deliveries\030\001 \003(\0132\025.conveyor.v1.DeliveryR" +
       "\ndeliveries\"[\n\021LeaseModification\022\025\n\006ack_" +
       "id\030\001 \001(\tR\005ackId\022/\n\005lease\030\002 \001(\0132\031.google." +
-      "protobuf.DurationR\005lease\"\201\004\n\027StreamingRe" +
+      "protobuf.DurationR\005lease\"\244\004\n\027StreamingRe" +
       "ceiveRequest\022\024\n\005queue\030\001 \001(\tR\005queue\022\"\n\014su" +
       "bscription\030\002 \001(\tR\014subscription\022\026\n\006filter" +
       "\030\003 \001(\tR\006filter\0228\n\030max_outstanding_messag" +
@@ -191,66 +191,67 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
       "rationR\005lease\022\027\n\007ack_ids\030\007 \003(\tR\006ackIds\022\031" +
       "\n\010nack_ids\030\010 \003(\tR\007nackIds\022C\n\rmodify_leas" +
       "es\030\t \003(\0132\036.conveyor.v1.LeaseModification" +
-      "R\014modifyLeases\022A\n\016start_position\030( \001(\0162\032" +
-      ".conveyor.v1.StartPositionR\rstartPositio" +
-      "n\0229\n\nstart_time\030) \001(\0132\032.google.protobuf." +
-      "TimestampR\tstartTime\"w\n\030StreamingReceive" +
-      "Response\0225\n\ndeliveries\030\001 \003(\0132\025.conveyor." +
-      "v1.DeliveryR\ndeliveries\022$\n\016failed_ack_id" +
-      "s\030\002 \003(\tR\014failedAckIds\"\340\002\n\013PullRequest\022\024\n" +
-      "\005queue\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(" +
-      "\tR\014subscription\022\026\n\006filter\030\003 \001(\tR\006filter\022" +
-      "!\n\014max_messages\030\004 \001(\rR\013maxMessages\022-\n\004wa" +
-      "it\030\005 \001(\0132\031.google.protobuf.DurationR\004wai" +
-      "t\022/\n\005lease\030\006 \001(\0132\031.google.protobuf.Durat" +
-      "ionR\005lease\022A\n\016start_position\030( \001(\0162\032.con" +
-      "veyor.v1.StartPositionR\rstartPosition\0229\n" +
-      "\nstart_time\030) \001(\0132\032.google.protobuf.Time" +
-      "stampR\tstartTime\"E\n\014PullResponse\0225\n\ndeli" +
-      "veries\030\001 \003(\0132\025.conveyor.v1.DeliveryR\ndel" +
-      "iveries\"%\n\nAckRequest\022\027\n\007ack_ids\030\001 \003(\tR\006" +
-      "ackIds\"3\n\013AckResponse\022$\n\016failed_ack_ids\030" +
-      "\001 \003(\tR\014failedAckIds\"\220\001\n\013NackRequest\022\027\n\007a" +
-      "ck_ids\030\001 \003(\tR\006ackIds\022/\n\005delay\030\002 \001(\0132\031.go" +
-      "ogle.protobuf.DurationR\005delay\022\037\n\013dead_le" +
-      "tter\030\003 \001(\010R\ndeadLetter\022\026\n\006reason\030\004 \001(\tR\006" +
-      "reason\"4\n\014NackResponse\022$\n\016failed_ack_ids" +
-      "\030\001 \003(\tR\014failedAckIds\"^\n\022ModifyLeaseReque" +
-      "st\022\027\n\007ack_ids\030\001 \003(\tR\006ackIds\022/\n\005lease\030\002 \001" +
-      "(\0132\031.google.protobuf.DurationR\005lease\";\n\023" +
-      "ModifyLeaseResponse\022$\n\016failed_ack_ids\030\001 " +
-      "\003(\tR\014failedAckIds\"N\n\027GetMessageStatusReq" +
-      "uest\022\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id" +
-      "\030\002 \001(\tR\tmessageId\"J\n\023WatchMessageRequest" +
-      "\022\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001" +
-      "(\tR\tmessageId\"K\n\024CancelMessageRequest\022\024\n" +
-      "\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR" +
-      "\tmessageId\"K\n\025CancelMessageResponse\0222\n\006s" +
-      "tatus\030\001 \001(\0132\032.conveyor.v1.MessageStatusR" +
-      "\006status2\311\006\n\006Broker\022;\n\004Send\022\030.conveyor.v1" +
-      ".SendRequest\032\031.conveyor.v1.SendResponse\022" +
-      "Q\n\nSendStream\022\036.conveyor.v1.SendStreamRe" +
-      "quest\032\037.conveyor.v1.SendStreamResponse(\001" +
-      "0\001\022F\n\007Receive\022\033.conveyor.v1.ReceiveReque" +
-      "st\032\034.conveyor.v1.ReceiveResponse0\001\022c\n\020St" +
-      "reamingReceive\022$.conveyor.v1.StreamingRe" +
-      "ceiveRequest\032%.conveyor.v1.StreamingRece" +
-      "iveResponse(\0010\001\022;\n\004Pull\022\030.conveyor.v1.Pu" +
-      "llRequest\032\031.conveyor.v1.PullResponse\0228\n\003" +
-      "Ack\022\027.conveyor.v1.AckRequest\032\030.conveyor." +
-      "v1.AckResponse\022;\n\004Nack\022\030.conveyor.v1.Nac" +
-      "kRequest\032\031.conveyor.v1.NackResponse\022P\n\013M" +
-      "odifyLease\022\037.conveyor.v1.ModifyLeaseRequ" +
-      "est\032 .conveyor.v1.ModifyLeaseResponse\022T\n" +
-      "\020GetMessageStatus\022$.conveyor.v1.GetMessa" +
-      "geStatusRequest\032\032.conveyor.v1.MessageSta" +
-      "tus\022N\n\014WatchMessage\022 .conveyor.v1.WatchM" +
-      "essageRequest\032\032.conveyor.v1.MessageStatu" +
-      "s0\001\022V\n\rCancelMessage\022!.conveyor.v1.Cance" +
-      "lMessageRequest\032\".conveyor.v1.CancelMess" +
-      "ageResponseB\\\n\017dev.conveyor.v1P\001ZGgithub" +
-      ".com/conveyor-broker/conveyor/generated/" +
-      "go/conveyor/v1;conveyorv1b\006proto3"
+      "R\014modifyLeases\022!\n\014nack_reasons\030\n \003(\tR\013na" +
+      "ckReasons\022A\n\016start_position\030( \001(\0162\032.conv" +
+      "eyor.v1.StartPositionR\rstartPosition\0229\n\n" +
+      "start_time\030) \001(\0132\032.google.protobuf.Times" +
+      "tampR\tstartTime\"w\n\030StreamingReceiveRespo" +
+      "nse\0225\n\ndeliveries\030\001 \003(\0132\025.conveyor.v1.De" +
+      "liveryR\ndeliveries\022$\n\016failed_ack_ids\030\002 \003" +
+      "(\tR\014failedAckIds\"\340\002\n\013PullRequest\022\024\n\005queu" +
+      "e\030\001 \001(\tR\005queue\022\"\n\014subscription\030\002 \001(\tR\014su" +
+      "bscription\022\026\n\006filter\030\003 \001(\tR\006filter\022!\n\014ma" +
+      "x_messages\030\004 \001(\rR\013maxMessages\022-\n\004wait\030\005 " +
+      "\001(\0132\031.google.protobuf.DurationR\004wait\022/\n\005" +
+      "lease\030\006 \001(\0132\031.google.protobuf.DurationR\005" +
+      "lease\022A\n\016start_position\030( \001(\0162\032.conveyor" +
+      ".v1.StartPositionR\rstartPosition\0229\n\nstar" +
+      "t_time\030) \001(\0132\032.google.protobuf.Timestamp" +
+      "R\tstartTime\"E\n\014PullResponse\0225\n\ndeliverie" +
+      "s\030\001 \003(\0132\025.conveyor.v1.DeliveryR\ndeliveri" +
+      "es\"%\n\nAckRequest\022\027\n\007ack_ids\030\001 \003(\tR\006ackId" +
+      "s\"3\n\013AckResponse\022$\n\016failed_ack_ids\030\001 \003(\t" +
+      "R\014failedAckIds\"\220\001\n\013NackRequest\022\027\n\007ack_id" +
+      "s\030\001 \003(\tR\006ackIds\022/\n\005delay\030\002 \001(\0132\031.google." +
+      "protobuf.DurationR\005delay\022\037\n\013dead_letter\030" +
+      "\003 \001(\010R\ndeadLetter\022\026\n\006reason\030\004 \001(\tR\006reaso" +
+      "n\"4\n\014NackResponse\022$\n\016failed_ack_ids\030\001 \003(" +
+      "\tR\014failedAckIds\"^\n\022ModifyLeaseRequest\022\027\n" +
+      "\007ack_ids\030\001 \003(\tR\006ackIds\022/\n\005lease\030\002 \001(\0132\031." +
+      "google.protobuf.DurationR\005lease\";\n\023Modif" +
+      "yLeaseResponse\022$\n\016failed_ack_ids\030\001 \003(\tR\014" +
+      "failedAckIds\"N\n\027GetMessageStatusRequest\022" +
+      "\024\n\005queue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(" +
+      "\tR\tmessageId\"J\n\023WatchMessageRequest\022\024\n\005q" +
+      "ueue\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tm" +
+      "essageId\"K\n\024CancelMessageRequest\022\024\n\005queu" +
+      "e\030\001 \001(\tR\005queue\022\035\n\nmessage_id\030\002 \001(\tR\tmess" +
+      "ageId\"K\n\025CancelMessageResponse\0222\n\006status" +
+      "\030\001 \001(\0132\032.conveyor.v1.MessageStatusR\006stat" +
+      "us2\311\006\n\006Broker\022;\n\004Send\022\030.conveyor.v1.Send" +
+      "Request\032\031.conveyor.v1.SendResponse\022Q\n\nSe" +
+      "ndStream\022\036.conveyor.v1.SendStreamRequest" +
+      "\032\037.conveyor.v1.SendStreamResponse(\0010\001\022F\n" +
+      "\007Receive\022\033.conveyor.v1.ReceiveRequest\032\034." +
+      "conveyor.v1.ReceiveResponse0\001\022c\n\020Streami" +
+      "ngReceive\022$.conveyor.v1.StreamingReceive" +
+      "Request\032%.conveyor.v1.StreamingReceiveRe" +
+      "sponse(\0010\001\022;\n\004Pull\022\030.conveyor.v1.PullReq" +
+      "uest\032\031.conveyor.v1.PullResponse\0228\n\003Ack\022\027" +
+      ".conveyor.v1.AckRequest\032\030.conveyor.v1.Ac" +
+      "kResponse\022;\n\004Nack\022\030.conveyor.v1.NackRequ" +
+      "est\032\031.conveyor.v1.NackResponse\022P\n\013Modify" +
+      "Lease\022\037.conveyor.v1.ModifyLeaseRequest\032 " +
+      ".conveyor.v1.ModifyLeaseResponse\022T\n\020GetM" +
+      "essageStatus\022$.conveyor.v1.GetMessageSta" +
+      "tusRequest\032\032.conveyor.v1.MessageStatus\022N" +
+      "\n\014WatchMessage\022 .conveyor.v1.WatchMessag" +
+      "eRequest\032\032.conveyor.v1.MessageStatus0\001\022V" +
+      "\n\rCancelMessage\022!.conveyor.v1.CancelMess" +
+      "ageRequest\032\".conveyor.v1.CancelMessageRe" +
+      "sponseB\\\n\017dev.conveyor.v1P\001ZGgithub.com/" +
+      "conveyor-broker/conveyor/generated/go/co" +
+      "nveyor/v1;conveyorv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -313,7 +314,7 @@ public final class BrokerOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_conveyor_v1_StreamingReceiveRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_conveyor_v1_StreamingReceiveRequest_descriptor,
-        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", "AckIds", "NackIds", "ModifyLeases", "StartPosition", "StartTime", });
+        new java.lang.String[] { "Queue", "Subscription", "Filter", "MaxOutstandingMessages", "MaxOutstandingBytes", "Lease", "AckIds", "NackIds", "ModifyLeases", "NackReasons", "StartPosition", "StartTime", });
     internal_static_conveyor_v1_StreamingReceiveResponse_descriptor =
       getDescriptor().getMessageType(9);
     internal_static_conveyor_v1_StreamingReceiveResponse_fieldAccessorTable = new

@@ -40,6 +40,8 @@ private static final long serialVersionUID = 0L;
     nackIds_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
     modifyLeases_ = java.util.Collections.emptyList();
+    nackReasons_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
     startPosition_ = 0;
   }
 
@@ -438,6 +440,71 @@ private static final long serialVersionUID = 0L;
     return modifyLeases_.get(index);
   }
 
+  public static final int NACK_REASONS_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList nackReasons_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @return A list containing the nackReasons.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getNackReasonsList() {
+    return nackReasons_;
+  }
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @return The count of nackReasons.
+   */
+  public int getNackReasonsCount() {
+    return nackReasons_.size();
+  }
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @param index The index of the element to return.
+   * @return The nackReasons at the given index.
+   */
+  public java.lang.String getNackReasons(int index) {
+    return nackReasons_.get(index);
+  }
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the nackReasons at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getNackReasonsBytes(int index) {
+    return nackReasons_.getByteString(index);
+  }
+
   public static final int START_POSITION_FIELD_NUMBER = 40;
   private int startPosition_ = 0;
   /**
@@ -543,6 +610,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < modifyLeases_.size(); i++) {
       output.writeMessage(9, modifyLeases_.get(i));
     }
+    for (int i = 0; i < nackReasons_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 10, nackReasons_.getRaw(i));
+    }
     if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
       output.writeEnum(40, startPosition_);
     }
@@ -599,6 +669,14 @@ private static final long serialVersionUID = 0L;
           }
           size += 1 * count;
         }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < nackReasons_.size(); i++) {
+        dataSize += computeStringSizeNoTag(nackReasons_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getNackReasonsList().size();
+    }
     if (startPosition_ != dev.conveyor.v1.StartPosition.START_POSITION_UNSPECIFIED.getNumber()) {
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(40, startPosition_);
@@ -652,6 +730,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getNackIdsList())) return false;
     if (!getModifyLeasesList()
         .equals(other.getModifyLeasesList())) return false;
+    if (!getNackReasonsList()
+        .equals(other.getNackReasonsList())) return false;
     if (startPosition_ != other.startPosition_) return false;
     if (hasStartTime() != other.hasStartTime()) return false;
     if (hasStartTime()) {
@@ -695,6 +775,10 @@ private static final long serialVersionUID = 0L;
     if (getModifyLeasesCount() > 0) {
       hash = (37 * hash) + MODIFY_LEASES_FIELD_NUMBER;
       hash = (53 * hash) + getModifyLeasesList().hashCode();
+    }
+    if (getNackReasonsCount() > 0) {
+      hash = (37 * hash) + NACK_REASONS_FIELD_NUMBER;
+      hash = (53 * hash) + getNackReasonsList().hashCode();
     }
     hash = (37 * hash) + START_POSITION_FIELD_NUMBER;
     hash = (53 * hash) + startPosition_;
@@ -866,6 +950,8 @@ private static final long serialVersionUID = 0L;
         modifyLeasesBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000100);
+      nackReasons_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
       startPosition_ = 0;
       startTime_ = null;
       if (startTimeBuilder_ != null) {
@@ -949,9 +1035,13 @@ private static final long serialVersionUID = 0L;
         result.nackIds_ = nackIds_;
       }
       if (((from_bitField0_ & 0x00000200) != 0)) {
-        result.startPosition_ = startPosition_;
+        nackReasons_.makeImmutable();
+        result.nackReasons_ = nackReasons_;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.startPosition_ = startPosition_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
         result.startTime_ = startTimeBuilder_ == null
             ? startTime_
             : startTimeBuilder_.build();
@@ -1042,6 +1132,16 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (!other.nackReasons_.isEmpty()) {
+        if (nackReasons_.isEmpty()) {
+          nackReasons_ = other.nackReasons_;
+          bitField0_ |= 0x00000200;
+        } else {
+          ensureNackReasonsIsMutable();
+          nackReasons_.addAll(other.nackReasons_);
+        }
+        onChanged();
+      }
       if (other.startPosition_ != 0) {
         setStartPositionValue(other.getStartPositionValue());
       }
@@ -1127,16 +1227,21 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 74
+            case 82: {
+              ensureNackReasonsIsMutable();
+              nackReasons_.add(input.readStringRequireUtf8());
+              break;
+            } // case 82
             case 320: {
               startPosition_ = input.readEnum();
-              bitField0_ |= 0x00000200;
+              bitField0_ |= 0x00000400;
               break;
             } // case 320
             case 330: {
               input.readMessage(
                   internalGetStartTimeFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000400;
+              bitField0_ |= 0x00000800;
               break;
             } // case 330
             default: {
@@ -2275,6 +2380,180 @@ private static final long serialVersionUID = 0L;
       return modifyLeasesBuilder_;
     }
 
+    private com.google.protobuf.LazyStringArrayList nackReasons_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureNackReasonsIsMutable() {
+      if (!nackReasons_.isModifiable()) {
+        nackReasons_ = new com.google.protobuf.LazyStringArrayList(nackReasons_);
+      }
+      bitField0_ |= 0x00000200;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @return A list containing the nackReasons.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getNackReasonsList() {
+      nackReasons_.makeImmutable();
+      return nackReasons_;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @return The count of nackReasons.
+     */
+    public int getNackReasonsCount() {
+      return nackReasons_.size();
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param index The index of the element to return.
+     * @return The nackReasons at the given index.
+     */
+    public java.lang.String getNackReasons(int index) {
+      return nackReasons_.get(index);
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the nackReasons at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getNackReasonsBytes(int index) {
+      return nackReasons_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param index The index to set the value at.
+     * @param value The nackReasons to set.
+     * @return This builder for chaining.
+     */
+    public Builder setNackReasons(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureNackReasonsIsMutable();
+      nackReasons_.set(index, value);
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param value The nackReasons to add.
+     * @return This builder for chaining.
+     */
+    public Builder addNackReasons(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureNackReasonsIsMutable();
+      nackReasons_.add(value);
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param values The nackReasons to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllNackReasons(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureNackReasonsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, nackReasons_);
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearNackReasons() {
+      nackReasons_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00000200);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+     * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+     * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+     * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+     * </pre>
+     *
+     * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+     * @param value The bytes of the nackReasons to add.
+     * @return This builder for chaining.
+     */
+    public Builder addNackReasonsBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureNackReasonsIsMutable();
+      nackReasons_.add(value);
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+
     private int startPosition_ = 0;
     /**
      * <pre>
@@ -2298,7 +2577,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder setStartPositionValue(int value) {
       startPosition_ = value;
-      bitField0_ |= 0x00000200;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }
@@ -2327,7 +2606,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder setStartPosition(dev.conveyor.v1.StartPosition value) {
       java.util.Objects.requireNonNull(value);
-      bitField0_ |= 0x00000200;
+      bitField0_ |= 0x00000400;
       startPosition_ = value.getNumber();
       onChanged();
       return this;
@@ -2341,7 +2620,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearStartPosition() {
-      bitField0_ = (bitField0_ & ~0x00000200);
+      bitField0_ = (bitField0_ & ~0x00000400);
       startPosition_ = 0;
       onChanged();
       return this;
@@ -2359,7 +2638,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the startTime field is set.
      */
     public boolean hasStartTime() {
-      return ((bitField0_ & 0x00000400) != 0);
+      return ((bitField0_ & 0x00000800) != 0);
     }
     /**
      * <pre>
@@ -2390,7 +2669,7 @@ private static final long serialVersionUID = 0L;
       } else {
         startTimeBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000800;
       onChanged();
       return this;
     }
@@ -2408,7 +2687,7 @@ private static final long serialVersionUID = 0L;
       } else {
         startTimeBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000800;
       onChanged();
       return this;
     }
@@ -2421,7 +2700,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
       if (startTimeBuilder_ == null) {
-        if (((bitField0_ & 0x00000400) != 0) &&
+        if (((bitField0_ & 0x00000800) != 0) &&
           startTime_ != null &&
           startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
           getStartTimeBuilder().mergeFrom(value);
@@ -2432,7 +2711,7 @@ private static final long serialVersionUID = 0L;
         startTimeBuilder_.mergeFrom(value);
       }
       if (startTime_ != null) {
-        bitField0_ |= 0x00000400;
+        bitField0_ |= 0x00000800;
         onChanged();
       }
       return this;
@@ -2445,7 +2724,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
      */
     public Builder clearStartTime() {
-      bitField0_ = (bitField0_ & ~0x00000400);
+      bitField0_ = (bitField0_ & ~0x00000800);
       startTime_ = null;
       if (startTimeBuilder_ != null) {
         startTimeBuilder_.dispose();
@@ -2462,7 +2741,7 @@ private static final long serialVersionUID = 0L;
      * <code>.google.protobuf.Timestamp start_time = 41 [json_name = "startTime"];</code>
      */
     public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
-      bitField0_ |= 0x00000400;
+      bitField0_ |= 0x00000800;
       onChanged();
       return internalGetStartTimeFieldBuilder().getBuilder();
     }

@@ -245,6 +245,59 @@ public interface StreamingReceiveRequestOrBuilder extends
 
   /**
    * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @return A list containing the nackReasons.
+   */
+  java.util.List<java.lang.String>
+      getNackReasonsList();
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @return The count of nackReasons.
+   */
+  int getNackReasonsCount();
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @param index The index of the element to return.
+   * @return The nackReasons at the given index.
+   */
+  java.lang.String getNackReasons(int index);
+  /**
+   * <pre>
+   * Why each delivery of nack_ids failed, kept as its last nack reason (shown on its dead
+   * letter): empty, or one per nack_ids entry in the same order ("" for no reason). Any other
+   * length is refused with INVALID_ARGUMENT, ending the stream: the frame's acks and lease
+   * changes still count, its nacks do not, and the stream's deliveries go back as it closes.
+   * </pre>
+   *
+   * <code>repeated string nack_reasons = 10 [json_name = "nackReasons"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the nackReasons at the given index.
+   */
+  com.google.protobuf.ByteString
+      getNackReasonsBytes(int index);
+
+  /**
+   * <pre>
    * Where a subscription this stream creates starts; first request only.
    * </pre>
    *
