@@ -148,6 +148,12 @@ func (c *Client) Consume(ctx context.Context, opts ConsumeOptions, handler Handl
 		first.Lease = durationpb.New(opts.Lease)
 	}
 	if err := stream.Send(first); err != nil {
+		// io.EOF: the server ended the stream already; its status comes with Recv.
+		if errors.Is(err, io.EOF) {
+			if _, recvErr := stream.Recv(); recvErr != nil && !errors.Is(recvErr, io.EOF) {
+				return asError(recvErr)
+			}
+		}
 		return asError(err)
 	}
 	type received struct {
@@ -211,6 +217,13 @@ func (c *Client) Consume(ctx context.Context, opts ConsumeOptions, handler Handl
 			}
 			if len(settle.AckIds)+len(settle.NackIds) > 0 {
 				if err := stream.Send(settle); err != nil {
+					if errors.Is(err, io.EOF) { // the status comes with the reader's last Recv
+						for f := range frames {
+							if f.err != nil && !errors.Is(f.err, io.EOF) {
+								return asError(f.err)
+							}
+						}
+					}
 					return asError(err)
 				}
 			}
