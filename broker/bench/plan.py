@@ -22,6 +22,8 @@ from typing import Any
 
 import grpc
 
+from conveyor.v1 import types_pb2
+
 API_CHOICES = ("unary", "stream")
 """``unary``: ``Send`` calls; ``stream``: batches on ``SendStream`` streams."""
 CONSUME_CHOICES = ("streaming", "receive")
@@ -69,12 +71,28 @@ class Workload:
     idle_timeout_s: float = 30.0
     token: str = ""
     """Bearer token every call carries (a server started with an auth file); empty: none."""
+    queue_settings: str = ""
+    """The bench queue's settings as proto JSON of ``conveyor.v1.Queue`` (e.g.
+    ``{"retainAcked": "3600s", "encrypted": true}``); empty: the defaults."""
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...] | None:
         return (("authorization", f"Bearer {self.token}"),) if self.token else None
 
+    def queue(self) -> types_pb2.Queue:
+        """The queue to create, named ``QUEUE``; raises ValueError for bad settings."""
+        from google.protobuf import json_format
+
+        queue = types_pb2.Queue()
+        try:
+            json_format.Parse(self.queue_settings or "{}", queue)
+        except json_format.ParseError as exc:
+            raise ValueError(f"queue settings: {exc}") from None
+        queue.name = QUEUE
+        return queue
+
     def __post_init__(self) -> None:
+        self.queue()
         if (self.messages is None) == (self.duration_s is None):
             raise ValueError("give exactly one of messages and duration_s")
         if self.api not in API_CHOICES:

@@ -104,19 +104,19 @@ class Figures:
         return ", ".join(parts + problems)
 
 
-async def _create_queue(address: str, metadata: Any = None) -> None:
+async def _create_queue(address: str, queue: types_pb2.Queue, metadata: Any = None) -> None:
     async with grpc.aio.insecure_channel(address, options=list(plan.CHANNEL_OPTIONS)) as ch:
         await admin_pb2_grpc.AdminStub(ch).CreateQueue(
-            admin_pb2.CreateQueueRequest(queue=types_pb2.Queue(name=plan.QUEUE)),
+            admin_pb2.CreateQueueRequest(queue=queue),
             timeout=plan.RPC_TIMEOUT_S,
             metadata=metadata,
         )
 
 
-def create_queue(address: str, metadata: Any = None) -> None:
+def create_queue(address: str, queue: types_pb2.Queue, metadata: Any = None) -> None:
     import uvloop
 
-    uvloop.run(_create_queue(address, metadata))
+    uvloop.run(_create_queue(address, queue, metadata))
 
 
 def _shares(total: float | None, parts: int) -> list[Any]:
@@ -280,7 +280,7 @@ class Run:
 
     def execute(self) -> Figures:
         try:
-            create_queue(self.server.address, self.w.metadata)
+            create_queue(self.server.address, self.w.queue(), self.w.metadata)
             for spec in self.consumer_specs:
                 self._spawn(consumer.main, spec, f"bench-consumer-{spec.index}")
             self._await_ready([s.ready_slot for s in self.consumer_specs], "consumer")

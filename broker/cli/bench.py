@@ -196,6 +196,14 @@ def _common(
             show_default=True,
             help="With --store: servers sharing the run's database, workers spread over them.",
         ),
+        click.option(
+            "--queue-settings",
+            metavar="JSON",
+            default="",
+            help="The bench queue's settings as proto JSON of conveyor.v1.Queue, e.g. "
+            '\'{"retainAcked": "3600s"}\' (an encrypted queue needs --server-env '
+            "CONVEYOR_ENCRYPTION_KEYS=id:base64key) [default: the defaults].",
+        ),
         click.option("--runs", type=click.IntRange(1, 50), default=3, show_default=True),
         click.option(
             "--baseline",
@@ -292,6 +300,7 @@ def _workload(o: dict[str, Any], default_concurrency: int, **shape: Any) -> Work
             producers=o["producers"],
             concurrency=concurrency,
             time_limit_s=o["time_limit"],
+            queue_settings=o.get("queue_settings") or "",
             **shape,
         )
     except ValueError as exc:
@@ -309,6 +318,8 @@ def _run(
 
     reporter = _Reporter()
     params = {"fsync": o["fsync"], "runs": o["runs"], "baseline": o["baseline"], **(extra or {})}
+    if o.get("queue_settings"):
+        params["queue_settings"] = o["queue_settings"]
     if o["store"]:
         params["servers"] = o["servers"]
     settings = _settings(o)
