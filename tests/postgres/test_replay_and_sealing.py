@@ -174,6 +174,18 @@ def test_retention_expires_and_the_budget_keeps_the_newest(
         assert _pull(c, "short", "late", types_pb2.START_POSITION_ALL) == []
         (only,) = _pull(c, "budget", "late", types_pb2.START_POSITION_ALL)
         assert only.message.payload == b"m2-abcd"
+        # The leader deletes what neither queue keeps (reads apply the settings themselves).
+        kept = (
+            "SELECT string_agg(q.name || ':' || n, ',' ORDER BY q.name) FROM (SELECT queue_id,"
+            " count(*) AS n FROM conveyor_retained GROUP BY queue_id) r"
+            " JOIN conveyor_queues q ON q.id = r.queue_id"
+        )
+        name = store.rsplit("/", 1)[-1]
+        wait_until(
+            lambda: postgres_cluster.sql(kept, name) == "budget:1",  # type: ignore[attr-defined]
+            timeout=15,
+            what="the leader's trim",
+        )
         c.close()
     finally:
         srv.kill()

@@ -232,7 +232,14 @@ class _Units:
     ) -> tuple[list[int] | None, list[str | None] | None]:
         """Builds the rows of messages to seal or compress (``payloads``); returns the
         codec and key id columns (None when every row is plain)."""
-        special = [i for i, q in enumerate(self.queues) if payloads.special(q, self.sizes[i])]
+        floors = {q.id: payloads.floor(q) for q in self.queues}
+        if all(f is None for f in floors.values()):  # the common case, decided per queue
+            return None, None
+        special = [
+            i
+            for i, qid in enumerate(self.qid)
+            if (f := floors[qid]) is not None and self.sizes[i] >= f
+        ]
         if not special:
             return None, None
         # The batch draws its ids here, in order, so its messages keep their order.
@@ -593,6 +600,7 @@ class PostgresStore(Store):
                 self.clock(),
             )
             await conn.execute("DELETE FROM conveyor_dedup WHERE queue_id = $1", q.id)
+            await conn.execute("DELETE FROM conveyor_retained WHERE queue_id = $1", q.id)
             await conn.execute("DELETE FROM conveyor_queues WHERE id = $1", q.id)
         for r in rows:
             if r["watched"]:
@@ -1040,10 +1048,10 @@ class PostgresStore(Store):
             return failed
         now = self.clock()
         async with self._db() as conn:
-            rows = await conn.fetch(sql.SETTLE, *cols, now, random.randrange(SHARDS))
-            # After the acks committed (``sql.RETAIN``):
+            rows = await conn.fetch(sql.SETTLE, *cols, now, random.randrange(SHARDS), _FNF)
+            # Fan-out copies, after the acks committed (``sql.RETAIN``):
             await retention.retain(
-                conn, [(r["queue_id"], r["seq"]) for r in rows if r["retains"]], now
+                conn, [(r["queue_id"], r["seq"]) for r in rows if r["fanout_retains"]], now
             )
         done = {r["ord"] for r in rows}
         failed_set = set(failed)

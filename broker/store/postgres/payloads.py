@@ -47,12 +47,13 @@ class Payloads:
         self._recorded: set[str] = set()
         """Key ids known to be in ``conveyor_keys``."""
 
-    def special(self, q: QueueRow, size: int) -> bool:
-        """Whether a message of this payload size to this queue is sealed or compressed."""
+    def floor(self, q: QueueRow) -> int | None:
+        """The smallest payload size at which this queue's messages are sealed or compressed
+        (0 for an encrypted queue: all of them); None: none are."""
         if q.config.encrypted:
-            return True
+            return 0
         threshold = self.at_rest.threshold(q.config.compress_above_bytes)
-        return bool(threshold) and size >= threshold
+        return threshold or None
 
     async def encode(
         self,

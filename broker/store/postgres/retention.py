@@ -2,7 +2,8 @@
 as statements over ``conveyor_retained``.
 
 A message of a retaining queue is retained once every unit of it is done and its guarantee
-was met (``sql.RETAIN``, run after the acks that finished it committed). Which retained rows
+was met: by the ack statement for a message of one unit, else by ``sql.RETAIN`` run after the
+acks that finished it committed. Which retained rows
 count is decided at read time from the queue's settings (``sql.RETAINED``: ack time within
 ``retain_acked_s``, newest first within ``retain_acked_bytes``), so reads are exact; the
 leader deletes the rest now and then (``trim``), and at once when a queue's settings change.
@@ -59,8 +60,22 @@ async def trim(conn: asyncpg.Connection, qid: int, config: QueueConfig, now: flo
     """Deletes what the queue's settings no longer keep (everything when it retains nothing)."""
     if not config.retains:
         await conn.execute("DELETE FROM conveyor_retained WHERE queue_id = $1", qid)
-    else:
-        await conn.execute(sql.TRIM_RETAINED, qid, *_settings(config, now))
+        return
+    if config.retain_acked_s:
+        await conn.execute(
+            "DELETE FROM conveyor_retained WHERE queue_id = $1 AND acked_at <= $2",
+            qid,
+            now - config.retain_acked_s,
+        )
+    if config.retain_acked_bytes:
+        cut = await conn.fetchrow(sql.BUDGET_CUT, qid, config.retain_acked_bytes)
+        if cut is not None:
+            await conn.execute(
+                "DELETE FROM conveyor_retained WHERE queue_id = $1 AND (acked_at, seq) <= ($2, $3)",
+                qid,
+                cut["acked_at"],
+                cut["seq"],
+            )
 
 
 async def counts(conn: asyncpg.Connection, q: QueueRow, now: float) -> tuple[int, int]:

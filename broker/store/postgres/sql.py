@@ -183,14 +183,23 @@ WITH a AS (
     WHERE u.seq = a.seq AND u.copy = a.copy AND u.token = a.token AND u.queue_id = q.id
       AND u.state::int = 1 AND u.visible_at > $5
     RETURNING a.ord, u.queue_id, u.seq, u.watched, u.okey IS NOT NULL AS fifo, u.sub, q.name,
+        u.fanout, u.guarantee, u.publish_time, u.size, u.topic, u.prio, u.okey,
         (q.config->>'retain_acked_s')::float8 > 0
             OR (q.config->>'retain_acked_bytes')::bigint > 0 AS retains
+), ret AS (
+    -- A message of one unit is done with its ack: retained here (``RETAIN`` for the others).
+    INSERT INTO conveyor_retained AS r (queue_id, seq, acked_at, publish_time, size, topic,
+        guarantee, prio, okey)
+    SELECT queue_id, seq, $5, publish_time, size, topic, guarantee, prio, okey FROM up
+    WHERE retains AND NOT fanout AND guarantee <> $7
+    ORDER BY seq
+    ON CONFLICT (seq) DO UPDATE SET acked_at = EXCLUDED.acked_at
 ), cnt AS (
     INSERT INTO conveyor_counters AS k (queue_id, shard, acked)
     SELECT queue_id, $6, count(*) FROM up GROUP BY queue_id
     ON CONFLICT (queue_id, shard) DO UPDATE SET acked = k.acked + EXCLUDED.acked
 )
-SELECT ord, queue_id, seq, watched, fifo, sub, name, retains FROM up
+SELECT ord, queue_id, seq, watched, fifo, sub, name, retains AND fanout AS fanout_retains FROM up
 """
 
 LEASED = """
@@ -304,7 +313,8 @@ ON CONFLICT (seq) DO UPDATE SET acked_at = EXCLUDED.acked_at
 """Retains those of the named messages (of retaining queues) whose every unit is done and
 whose guarantee was met, as the memory store's ``retained.retainable`` does; a replayed one
 acked again gets a new ack time. Run after the acks committed, by whoever made them: of two
-servers acking the last two copies at once, the one checking last sees both."""
+servers acking the last two copies at once, the one checking last sees both. (``SETTLE``
+retains messages of one unit itself.)"""
 
 RETAINED = """
 SELECT r.* FROM (
@@ -317,10 +327,15 @@ SELECT r.* FROM (
 at $3: those acked within the time, and of them the newest that fit the byte budget. Reads
 use it, so they are exact between the leader's trims."""
 
-TRIM_RETAINED = f"""
-DELETE FROM conveyor_retained d
-WHERE d.queue_id = $1 AND d.seq NOT IN (SELECT seq FROM ({RETAINED}) kept)
+BUDGET_CUT = """
+SELECT acked_at, seq FROM (
+    SELECT acked_at, seq, sum(size) OVER (ORDER BY acked_at DESC, seq DESC) AS newer
+    FROM conveyor_retained WHERE queue_id = $1
+    ORDER BY acked_at DESC, seq DESC
+) x WHERE newer > $2 LIMIT 1
 """
+"""The newest retained message past the byte budget $2 (it and everything older go): walks
+the queue's retained rows newest first, only as far as the budget reaches."""
 
 RETAINED_STATS = f"SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM ({RETAINED}) k"
 

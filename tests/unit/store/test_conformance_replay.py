@@ -154,6 +154,7 @@ async def test_retention_expires(env: StoreEnv) -> None:
 
 async def test_byte_budget_keeps_the_newest(env: StoreEnv) -> None:
     ids = await _acked_three(env, retain_acked_s=0.0, retain_acked_bytes=4)
+    env.advance(10)  # time for housekeeping (the PostgreSQL leader's trim) to run
     stats = await env.store.stats("q")
     assert (stats.retained, stats.retained_bytes) == (2, 4)
     await env.store.start_subscription("q", "late", "", StartPosition.ALL)
