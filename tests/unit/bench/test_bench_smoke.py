@@ -182,3 +182,23 @@ def test_trace_runs_a_traced_server_beside_the_untraced_one() -> None:
     table = bench("publish", "--smoke", "--trace").stdout
     assert "traced/conveyor" in table
     assert "tracing on (100% sampled, OTLP export) / off, median msgs/s:" in table
+
+
+def test_queue_settings_reach_the_bench_queue() -> None:
+    """A depth limit set through --queue-settings refuses what is past it (the baseline has
+    no queue to limit)."""
+    out = bench_json(
+        "publish", "--messages", "500", "--runs", "1", "--queue-settings", '{"maxDepth": 100}'
+    )
+    (conveyor,) = out["runs"]
+    assert (conveyor["sent"], conveyor["failed"]) == (100, 400), conveyor
+    assert out["params"]["queue_settings"] == '{"maxDepth": 100}'
+    done = subprocess.run(
+        [sys.executable, "-m", "broker", "bench", "publish", "--queue-settings", '{"nope": 1}'],
+        capture_output=True,
+        text=True,
+        timeout=BENCH_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "has no field named" in done.stderr
