@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, broker_pb2, broker_pb2_grpc, types_pb2
 
@@ -134,6 +134,35 @@ def pull(
     if lease is not None:
         req.lease.CopyFrom(dur(lease))
     return list(broker.Pull(req, timeout=RPC_TIMEOUT + wait).deliveries)
+
+
+def timestamp(seconds: float) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromNanoseconds(round(seconds * 1e9))
+    return out
+
+
+def pull_from(
+    broker: broker_pb2_grpc.BrokerStub,
+    queue: str,
+    sub: str,
+    position: int = types_pb2.START_POSITION_UNSPECIFIED,
+    start: float | None = None,
+) -> list[types_pb2.Delivery]:
+    """One Pull of up to 100 that creates ``sub`` at a start position (and ``start`` time)."""
+    req = broker_pb2.PullRequest(
+        queue=queue, subscription=sub, max_messages=100, start_position=position
+    )
+    if start is not None:
+        req.start_time.CopyFrom(timestamp(start))
+    return list(broker.Pull(req, timeout=RPC_TIMEOUT).deliveries)
+
+
+def seek(admin: admin_pb2_grpc.AdminStub, queue: str, sub: str, at: float) -> tuple[int, int]:
+    """SeekSubscription; returns (replayed, acked)."""
+    req = admin_pb2.SeekSubscriptionRequest(queue=queue, subscription=sub, time=timestamp(at))
+    resp = admin.SeekSubscription(req, timeout=RPC_TIMEOUT)
+    return resp.replayed, resp.acked
 
 
 def ack(broker: broker_pb2_grpc.BrokerStub, ack_ids: Iterable[str]) -> list[str]:

@@ -21,36 +21,7 @@ from faults_helpers import Client, Ledger, Load, msg, text
 from rpc_helpers import dur, wait_until
 from server_helpers import start_server
 
-from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
-
-
-def _ts(t: float) -> object:
-    from google.protobuf import timestamp_pb2
-
-    out = timestamp_pb2.Timestamp()
-    out.FromNanoseconds(round(t * 1e9))
-    return out
-
-
-def _pull(
-    c: Client,
-    queue: str,
-    sub: str,
-    position: int = types_pb2.START_POSITION_UNSPECIFIED,
-    start: float | None = None,
-) -> list[types_pb2.Delivery]:
-    req = broker_pb2.PullRequest(
-        queue=queue, subscription=sub, max_messages=100, start_position=position
-    )
-    if start is not None:
-        req.start_time.CopyFrom(_ts(start))
-    return list(c.broker.Pull(req, timeout=rpc.RPC_TIMEOUT).deliveries)
-
-
-def _seek(c: Client, queue: str, sub: str, at: float) -> tuple[int, int]:
-    req = admin_pb2.SeekSubscriptionRequest(queue=queue, subscription=sub, time=_ts(at))
-    resp = c.admin.SeekSubscription(req, timeout=rpc.RPC_TIMEOUT)
-    return resp.replayed, resp.acked
+from conveyor.v1 import admin_pb2, types_pb2
 
 
 def _texts(deliveries: list[types_pb2.Delivery]) -> list[str]:
@@ -67,13 +38,13 @@ def test_replay_and_seek_survive_sigkill(tmp_path, checkpoint):
     try:
         with Client(srv.address) as c:
             c.create_queue("r", retain_acked=dur(3600))
-            _pull(c, "r", "s")  # the subscription exists before the sends
+            rpc.pull_from(c.broker, "r", "s")  # the subscription exists before the sends
             early = c.send_ok("r", *[msg(f"early-{i}") for i in range(3)])
             time.sleep(0.05)
             middle = time.time()
             time.sleep(0.05)
             late = c.send_ok("r", *[msg(f"late-{i}") for i in range(3)])
-            got = _pull(c, "r", "s")
+            got = rpc.pull_from(c.broker, "r", "s")
             assert len(got) == 6
             assert c.ack([d.ack_id for d in got]) == []
             assert c.status("r", early[0]).state == types_pb2.MESSAGE_STATE_DELIVERED
@@ -101,34 +72,36 @@ def test_replay_and_seek_survive_sigkill(tmp_path, checkpoint):
             assert stats.retained_bytes == 3 * len("early-0") + 3 * len("late-0")
 
             # Start positions of new subscriptions.
-            every = _pull(c, "r", "all", types_pb2.START_POSITION_ALL)
+            every = rpc.pull_from(c.broker, "r", "all", types_pb2.START_POSITION_ALL)
             assert sorted(d.message.id for d in every) == sorted(early + late)
             assert all(d.attempt == 1 for d in every)
-            recent = _pull(c, "r", "from", types_pb2.START_POSITION_FROM_TIME, middle)
+            recent = rpc.pull_from(
+                c.broker, "r", "from", types_pb2.START_POSITION_FROM_TIME, middle
+            )
             assert _texts(recent) == [f"late-{i}" for i in range(3)]
-            assert _pull(c, "r", "new", types_pb2.START_POSITION_NEW) == []
+            assert rpc.pull_from(c.broker, "r", "new", types_pb2.START_POSITION_NEW) == []
             c.ack([d.ack_id for d in every + recent])
 
             # Seek backwards: the late ones again, to "s" only; killed before they are acked.
-            assert _seek(c, "r", "s", middle) == (3, 0)
+            assert rpc.seek(c.admin, "r", "s", middle) == (3, 0)
         srv.kill()
 
         srv = start_server(data, env=env)
         with Client(srv.address) as c:
-            again = _pull(c, "r", "s")
+            again = rpc.pull_from(c.broker, "r", "s")
             assert sorted(d.message.id for d in again) == sorted(late)
-            assert _pull(c, "r", "all") == []
+            assert rpc.pull_from(c.broker, "r", "all") == []
             c.ack([d.ack_id for d in again])
             # Seek forwards: what "s" has not acked before now becomes acked.
             pending = c.send_ok("r", msg("pending-0"), msg("pending-1"))
             time.sleep(0.02)
-            assert _seek(c, "r", "s", time.time()) == (0, 2)
+            assert rpc.seek(c.admin, "r", "s", time.time()) == (0, 2)
             assert c.status("r", pending[0]).state == types_pb2.MESSAGE_STATE_DELIVERED
         srv.kill()
 
         srv = start_server(data, env=env)
         with Client(srv.address) as c:
-            assert _pull(c, "r", "s") == []
+            assert rpc.pull_from(c.broker, "r", "s") == []
             assert c.stats("r").retained == 8
             assert c.status("r", pending[1]).state == types_pb2.MESSAGE_STATE_DELIVERED
     finally:
@@ -143,19 +116,19 @@ def test_retention_expires_and_stays_expired_after_a_restart(tmp_path):
             c.create_queue("short", retain_acked=dur(1.0))
             c.create_queue("budget", retain_acked_bytes=10)
             for queue in ("short", "budget"):
-                _pull(c, queue, "s")
+                rpc.pull_from(c.broker, queue, "s")
                 c.send_ok(queue, *[msg(f"m{i}-abcd") for i in range(3)])  # 7 bytes each
-                c.ack([d.ack_id for d in _pull(c, queue, "s")])
+                c.ack([d.ack_id for d in rpc.pull_from(c.broker, queue, "s")])
             assert c.stats("short").retained == 3
             assert (c.stats("budget").retained, c.stats("budget").retained_bytes) == (1, 7)
             wait_until(lambda: c.stats("short").retained == 0, timeout=10, what="expiry")
-            assert _pull(c, "short", "late", types_pb2.START_POSITION_ALL) == []
+            assert rpc.pull_from(c.broker, "short", "late", types_pb2.START_POSITION_ALL) == []
         srv.kill()
         srv = start_server(data)
         with Client(srv.address) as c:
             assert c.stats("short").retained == 0
             assert c.stats("budget").retained == 1
-            (only,) = _pull(c, "budget", "late", types_pb2.START_POSITION_ALL)
+            (only,) = rpc.pull_from(c.broker, "budget", "late", types_pb2.START_POSITION_ALL)
             assert text(only) == "m2-abcd"
     finally:
         srv.kill()
@@ -167,15 +140,15 @@ def test_bad_seek_and_start_requests_are_refused(tmp_path):
         with Client(srv.address) as c:
             c.create_queue("q", retain_acked=dur(60))
             with pytest.raises(grpc.RpcError) as nobody:
-                _seek(c, "q", "nobody", time.time())
+                rpc.seek(c.admin, "q", "nobody", time.time())
             assert nobody.value.code() == grpc.StatusCode.NOT_FOUND
             with pytest.raises(grpc.RpcError) as no_time:
-                _pull(c, "q", "x", types_pb2.START_POSITION_FROM_TIME)
+                rpc.pull_from(c.broker, "q", "x", types_pb2.START_POSITION_FROM_TIME)
             assert no_time.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             with pytest.raises(grpc.RpcError) as bad:
-                _pull(c, "q", "x", 99)
+                rpc.pull_from(c.broker, "q", "x", 99)
             assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-            _pull(c, "q", "s")
+            rpc.pull_from(c.broker, "q", "s")
             req = admin_pb2.SeekSubscriptionRequest(queue="q", subscription="s")
             with pytest.raises(grpc.RpcError) as untimed:
                 c.admin.SeekSubscription(req, timeout=rpc.RPC_TIMEOUT)
@@ -218,7 +191,7 @@ def test_sealed_compressed_retention_under_load_survives_sigkill(tmp_path):
             assert stats.retained >= len(ledger.acked_ok)
             replayed: dict[str, str] = {}
             for _ in range(100):
-                batch = _pull(c, "vault", "audit", types_pb2.START_POSITION_ALL)
+                batch = rpc.pull_from(c.broker, "vault", "audit", types_pb2.START_POSITION_ALL)
                 if not batch:
                     break
                 replayed.update((d.message.id, text(d)) for d in batch)

@@ -23,43 +23,15 @@ from pathlib import Path
 import grpc
 import pytest
 import rpc_helpers as rpc
-from google.protobuf import timestamp_pb2
 from pg_helpers import Client
 from rpc_helpers import wait_until
 from server_helpers import ServerProcess, start_server
 
-from conveyor.v1 import admin_pb2, broker_pb2, types_pb2
+from conveyor.v1 import types_pb2
 
 MARKER = b"PGMARKER-c0nvey0r-secret-51be"
 ATTR_MARKER = "PGATTRMARK-90ac1f"
 PLAIN_MARKER = b"PGPLAINMARK-visible-7d02"
-
-
-def _ts(t: float) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromNanoseconds(round(t * 1e9))
-    return out
-
-
-def _pull(
-    c: Client,
-    queue: str,
-    sub: str,
-    position: int = types_pb2.START_POSITION_UNSPECIFIED,
-    start: float | None = None,
-) -> list[types_pb2.Delivery]:
-    req = broker_pb2.PullRequest(
-        queue=queue, subscription=sub, max_messages=100, start_position=position
-    )
-    if start is not None:
-        req.start_time.CopyFrom(_ts(start))
-    return list(c.broker.Pull(req, timeout=rpc.RPC_TIMEOUT).deliveries)
-
-
-def _seek(c: Client, queue: str, sub: str, at: float) -> tuple[int, int]:
-    req = admin_pb2.SeekSubscriptionRequest(queue=queue, subscription=sub, time=_ts(at))
-    resp = c.admin.SeekSubscription(req, timeout=rpc.RPC_TIMEOUT)
-    return resp.replayed, resp.acked
 
 
 def _ids(deliveries: list[types_pb2.Delivery]) -> list[str]:
@@ -108,13 +80,13 @@ def test_replay_and_seek_across_servers_and_a_sigkill(
     try:
         ca, cb = Client(a.address), Client(b.address)
         rpc.create_queue(ca.admin, "r", retain_acked=rpc.dur(3600))
-        _pull(ca, "r", "s")  # the subscription exists before the sends
+        rpc.pull_from(ca.broker, "r", "s")  # the subscription exists before the sends
         early = _send(ca, "r", *(b"early-%d" % i for i in range(3)))
         time.sleep(0.05)
         middle = time.time()
         time.sleep(0.05)
         late = _send(ca, "r", *(b"late-%d" % i for i in range(3)))
-        got = _pull(cb, "r", "s")  # consumed and acked through the other server
+        got = rpc.pull_from(cb.broker, "r", "s")  # consumed and acked through the other server
         assert len(got) == 6
         assert rpc.ack(cb.broker, [d.ack_id for d in got]) == []
         ca.close()
@@ -123,30 +95,30 @@ def test_replay_and_seek_across_servers_and_a_sigkill(
         stats = rpc.stats(cb.admin, "r")
         assert (stats.retained, stats.depth) == (6, 0)
         assert stats.retained_bytes == 3 * len("early-0") + 3 * len("late-0")
-        every = _pull(cb, "r", "all", types_pb2.START_POSITION_ALL)
+        every = rpc.pull_from(cb.broker, "r", "all", types_pb2.START_POSITION_ALL)
         assert _ids(every) == sorted(early + late)
         assert all(d.attempt == 1 for d in every)
-        recent = _pull(cb, "r", "from", types_pb2.START_POSITION_FROM_TIME, middle)
+        recent = rpc.pull_from(cb.broker, "r", "from", types_pb2.START_POSITION_FROM_TIME, middle)
         assert sorted(d.message.payload for d in recent) == [b"late-%d" % i for i in range(3)]
-        assert _pull(cb, "r", "new", types_pb2.START_POSITION_NEW) == []
+        assert rpc.pull_from(cb.broker, "r", "new", types_pb2.START_POSITION_NEW) == []
         assert rpc.ack(cb.broker, [d.ack_id for d in every + recent]) == []
         # Seek backwards: the late ones again, to "s" only; this server is then killed too.
-        assert _seek(cb, "r", "s", middle) == (3, 0)
+        assert rpc.seek(cb.admin, "r", "s", middle) == (3, 0)
         cb.close()
         b.kill()
 
         a = _start(tmp_path, "a2", store)
         ca = Client(a.address)
-        again = _pull(ca, "r", "s")
+        again = rpc.pull_from(ca.broker, "r", "s")
         assert _ids(again) == sorted(late)
-        assert _pull(ca, "r", "all") == []
+        assert rpc.pull_from(ca.broker, "r", "all") == []
         assert rpc.ack(ca.broker, [d.ack_id for d in again]) == []
         # Seek forwards: what "s" has not acked before now becomes acked.
         pending = _send(ca, "r", b"pending-0", b"pending-1")
         time.sleep(0.02)
-        assert _seek(ca, "r", "s", time.time()) == (0, 2)
+        assert rpc.seek(ca.admin, "r", "s", time.time()) == (0, 2)
         assert rpc.status(ca.broker, "r", pending[0]).state == types_pb2.MESSAGE_STATE_DELIVERED
-        assert _pull(ca, "r", "s") == []
+        assert rpc.pull_from(ca.broker, "r", "s") == []
         assert rpc.stats(ca.admin, "r").retained == 8
         ca.close()
     finally:
@@ -164,15 +136,15 @@ def test_retention_expires_and_the_budget_keeps_the_newest(
         rpc.create_queue(c.admin, "short", retain_acked=rpc.dur(1.0))
         rpc.create_queue(c.admin, "budget", retain_acked_bytes=10)
         for queue in ("short", "budget"):
-            _pull(c, queue, "s")
+            rpc.pull_from(c.broker, queue, "s")
             _send(c, queue, *(b"m%d-abcd" % i for i in range(3)))  # 7 bytes each
-            assert rpc.ack(c.broker, [d.ack_id for d in _pull(c, queue, "s")]) == []
+            assert rpc.ack(c.broker, [d.ack_id for d in rpc.pull_from(c.broker, queue, "s")]) == []
         assert rpc.stats(c.admin, "short").retained == 3
         budget = rpc.stats(c.admin, "budget")
         assert (budget.retained, budget.retained_bytes) == (1, 7)
         wait_until(lambda: rpc.stats(c.admin, "short").retained == 0, timeout=10, what="expiry")
-        assert _pull(c, "short", "late", types_pb2.START_POSITION_ALL) == []
-        (only,) = _pull(c, "budget", "late", types_pb2.START_POSITION_ALL)
+        assert rpc.pull_from(c.broker, "short", "late", types_pb2.START_POSITION_ALL) == []
+        (only,) = rpc.pull_from(c.broker, "budget", "late", types_pb2.START_POSITION_ALL)
         assert only.message.payload == b"m2-abcd"
         # The leader deletes what neither queue keeps (reads apply the settings themselves).
         kept = (
@@ -218,7 +190,7 @@ def test_encrypted_rows_hold_no_clear_text(postgres_cluster: object, tmp_path: P
         )
         rpc.create_queue(ca.admin, "plain")
         for queue in ("secret", "plain"):
-            _pull(ca, queue, "s")
+            rpc.pull_from(ca.broker, queue, "s")
         sent = _send(ca, "secret", MARKER, attributes={"note": ATTR_MARKER})
         _send(ca, "secret", MARKER + b"-dead")
         _send(ca, "plain", PLAIN_MARKER)
@@ -227,7 +199,7 @@ def test_encrypted_rows_hold_no_clear_text(postgres_cluster: object, tmp_path: P
         assert MARKER not in files
         assert ATTR_MARKER.encode() not in files
         # Delivered as sent through the other server; the second one dead-lettered.
-        got = {d.message.payload: d for d in _pull(cb, "secret", "s")}
+        got = {d.message.payload: d for d in rpc.pull_from(cb.broker, "secret", "s")}
         assert got[MARKER].message.id == sent[0]
         assert got[MARKER].message.attributes["note"] == ATTR_MARKER
         assert rpc.ack(cb.broker, [got[MARKER].ack_id]) == []
@@ -257,7 +229,7 @@ def test_keys_rotate_and_a_server_missing_one_is_refused(
     try:
         c = Client(srv.address)
         rpc.create_queue(c.admin, "secret", encrypted=True)
-        _pull(c, "secret", "s")
+        rpc.pull_from(c.broker, "secret", "s")
         _send(c, "secret", b"sealed-with-k1")
         c.close()
         srv.kill()
@@ -274,7 +246,7 @@ def test_keys_rotate_and_a_server_missing_one_is_refused(
         assert "no encryption key" in out, out
         # The server with both keys opens both.
         c = Client(srv.address)
-        got = _pull(c, "secret", "s")
+        got = rpc.pull_from(c.broker, "secret", "s")
         assert sorted(d.message.payload for d in got) == [b"sealed-with-k1", b"sealed-with-k2"]
         assert rpc.ack(c.broker, [d.ack_id for d in got]) == []
         c.close()
@@ -283,7 +255,7 @@ def test_keys_rotate_and_a_server_missing_one_is_refused(
         srv = _start(tmp_path, "c", store, k2)
         c = Client(srv.address)
         _send(c, "secret", b"after")
-        assert [d.message.payload for d in _pull(c, "secret", "s")] == [b"after"]
+        assert [d.message.payload for d in rpc.pull_from(c.broker, "secret", "s")] == [b"after"]
         c.close()
     finally:
         srv.kill()
@@ -321,7 +293,7 @@ def test_compression_round_trip_and_saving(postgres_cluster: object, tmp_path: P
         rpc.create_queue(c.admin, "z")
         rpc.create_queue(c.admin, "never", compress_above_bytes=0)
         for queue in ("z", "never"):
-            _pull(c, queue, "s")
+            rpc.pull_from(c.broker, queue, "s")
         sent = {size: _compressible(size) for size in _SIZES}
         noise = os.urandom(4096)
         ids = _send(c, "z", *sent.values(), noise)  # the noise does not shrink: kept as is
@@ -331,13 +303,13 @@ def test_compression_round_trip_and_saving(postgres_cluster: object, tmp_path: P
         assert stats.compression_saved_bytes > 1024 * 1024 * 0.9
         assert rpc.stats(c.admin, "never").compressed == 0
         got = []
-        while batch := _pull(c, "z", "s"):
+        while batch := rpc.pull_from(c.broker, "z", "s"):
             got += batch
             rpc.ack(c.broker, [d.ack_id for d in batch])
         assert sorted((d.message.id, d.message.payload) for d in got) == sorted(
             zip(ids, [*sent.values(), noise], strict=True)
         )
-        (big,) = _pull(c, "never", "s")
+        (big,) = rpc.pull_from(c.broker, "never", "s")
         assert big.message.payload == sent[1024 * 1024]
         c.close()
     finally:

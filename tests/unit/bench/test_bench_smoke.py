@@ -148,25 +148,22 @@ def test_table_puts_conveyor_beside_the_baseline() -> None:
     assert "e2e: conveyor run 1/1: " in done.stderr  # the progress, on stderr
 
 
+def refused(*args: str) -> str:
+    """``conveyor bench ARGS``'s usage error (exit 2)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "broker", "bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=BENCH_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    return done.stderr
+
+
 def test_bad_options_are_refused() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "broker", "bench", "publish", "--payload", "8"],
-        capture_output=True,
-        text=True,
-        timeout=BENCH_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "--payload" in done.stderr
-    done = subprocess.run(
-        [sys.executable, "-m", "broker", "bench", "publish", "--server-env", "X=1"],
-        capture_output=True,
-        text=True,
-        timeout=BENCH_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "CONVEYOR_NAME=VALUE" in done.stderr
+    assert "--payload" in refused("publish", "--payload", "8")
+    assert "CONVEYOR_NAME=VALUE" in refused("publish", "--server-env", "X=1")
 
 
 def test_trace_runs_a_traced_server_beside_the_untraced_one() -> None:
@@ -193,12 +190,4 @@ def test_queue_settings_reach_the_bench_queue() -> None:
     (conveyor,) = out["runs"]
     assert (conveyor["sent"], conveyor["failed"]) == (100, 400), conveyor
     assert out["params"]["queue_settings"] == '{"maxDepth": 100}'
-    done = subprocess.run(
-        [sys.executable, "-m", "broker", "bench", "publish", "--queue-settings", '{"nope": 1}'],
-        capture_output=True,
-        text=True,
-        timeout=BENCH_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "has no field named" in done.stderr
+    assert "has no field named" in refused("publish", "--queue-settings", '{"nope": 1}')
