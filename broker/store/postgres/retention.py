@@ -3,10 +3,10 @@ as statements over ``conveyor_retained``.
 
 A message of a retaining queue is retained once every unit of it is done and its guarantee
 was met: by the ack statement for a message of one unit, else by ``sql.RETAIN`` run after the
-acks that finished it committed. Which retained rows
-count is decided at read time from the queue's settings (``sql.RETAINED``: ack time within
-``retain_acked_s``, newest first within ``retain_acked_bytes``), so reads are exact; the
-leader deletes the rest now and then (``trim``), and at once when a queue's settings change.
+acks that finished it committed. Which retained rows count is decided at read time from the
+queue's settings (``sql.RETAINED``: ack time within ``retain_acked_s``, newest first within
+``retain_acked_bytes``), so reads are exact; the leader deletes the rest now and then
+(``trim``), and at once when a queue's settings change.
 
 Replaying a retained message to a subscription makes it live again under its own id as a
 fan-out copy for that subscription (its finished units, mere history, are replaced); one
