@@ -18,6 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
+from rpc_helpers import wait_until
 from server_helpers import ServerProcess
 
 from conveyor.v1 import types_pb2
@@ -31,6 +32,10 @@ RUN_TIMEOUT_S = 120.0
 Facts = dict[str, dict[str, Any]]
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION.value[0]
 """Codes travel as numbers in the facts, the same in every language."""
+MAX_REASON_CHARS = 1000
+"""Every SDK cuts a nack reason to this many characters (code points), as the Python one does."""
+REASON_PREFIX = {"go": "", "typescript": "", "java": "IllegalStateException: "}
+"""What each SDK puts before its handler's error text in a nack reason."""
 
 
 def _run(cmd: list[str], cwd: pathlib.Path, timeout: float) -> str:
@@ -161,3 +166,31 @@ def test_stale_ack_is_reported(interop):
     assert f["attempts"] == [1, 2]
     assert f["failed_old"] == [f["stale"]]
     assert f["failed_new"] == []
+
+
+def test_failing_handler_text_is_the_dead_letters_last_nack_reason(interop, client):
+    language, facts = interop
+    f = facts["nack_reason"]
+    assert f["error"] == ""
+    assert f["calls"] == 4  # two messages, max_deliveries 2
+
+    def both_dead() -> list[types_pb2.Message]:
+        letters = client.list_dead_letters(f["dlq"])
+        return letters if len(letters) == 2 else []
+
+    letters = wait_until(both_dead, timeout=10, what="both messages dead-lettered")
+    infos = {m.dead_letter.source_message_id: m.dead_letter for m in letters}
+    short_id, long_id = f["ids"]
+    assert sorted(infos) == sorted(f["ids"]) == sorted(f["errors"])
+    for message_id, text in f["errors"].items():
+        info = infos[message_id]
+        assert info.reason_code == types_pb2.DEAD_LETTER_REASON_MAX_DELIVERIES
+        assert info.attempts == 2
+        assert info.last_nack_reason == (REASON_PREFIX[language] + text)[:MAX_REASON_CHARS]
+    # The last attempt's text, whole, multi-byte characters and all.
+    assert infos[short_id].last_nack_reason.endswith("handler failed on attempt 2: naïve ✓")
+    # The long one was cut to the cap by characters, never inside one (1 to 4 bytes in UTF-8).
+    assert len(f["errors"][long_id]) > MAX_REASON_CHARS
+    cut = infos[long_id].last_nack_reason
+    assert len(cut) == MAX_REASON_CHARS
+    assert cut.startswith(REASON_PREFIX[language] + "attempt 2 ")

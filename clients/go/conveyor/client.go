@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	pb "github.com/conveyor-broker/conveyor/generated/go/conveyor/v1"
@@ -109,8 +110,26 @@ func (c *Client) Send(ctx context.Context, req *pb.SendRequest) ([]Result, error
 }
 
 // Handler handles one delivery: nil acks it, an error nacks it (redelivered with the queue's
-// backoff).
+// backoff), with the error's text as the nack reason (shown on the message's dead letter).
 type Handler func(ctx context.Context, d *pb.Delivery) error
+
+// MaxReasonChars caps a nack reason, in characters (runes): enough for an error's text
+// without shipping a whole dump with every nack; the same cap as the other SDKs.
+const MaxReasonChars = 1000
+
+// NackReason is the reason Consume sends with the nack of a delivery whose handler returned
+// err: err.Error() as valid UTF-8 (a proto string must be), cut to MaxReasonChars runes.
+func NackReason(err error) string {
+	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
+	n := 0
+	for i := range s { // i walks the starts of runes, so the cut never splits one
+		if n == MaxReasonChars {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}
 
 // ConsumeOptions name the subscription and its flow control; zero values take the server's
 // defaults.
@@ -127,7 +146,8 @@ type ConsumeOptions struct {
 const drainTimeout = 5 * time.Second
 
 // Consume runs handler over the subscription's deliveries on one StreamingReceive stream, one
-// delivery at a time, with each frame's acks and nacks sent together on the stream. It
+// delivery at a time, with each frame's acks and nacks (each with its NackReason) sent
+// together on the stream. It
 // returns nil once ctx is done (after sending the acks so far and closing the stream; the
 // server returns unhandled deliveries at once), or the stream's error.
 func (c *Client) Consume(ctx context.Context, opts ConsumeOptions, handler Handler) error {
@@ -209,10 +229,11 @@ func (c *Client) Consume(ctx context.Context, opts ConsumeOptions, handler Handl
 				if ctx.Err() != nil {
 					break // left unacked: the server returns them when the stream closes
 				}
-				if handler(ctx, d) == nil {
+				if err := handler(ctx, d); err == nil {
 					settle.AckIds = append(settle.AckIds, d.GetAckId())
 				} else {
 					settle.NackIds = append(settle.NackIds, d.GetAckId())
+					settle.NackReasons = append(settle.NackReasons, NackReason(err))
 				}
 			}
 			if len(settle.AckIds)+len(settle.NackIds) > 0 {

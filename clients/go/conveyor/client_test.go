@@ -3,14 +3,18 @@ package conveyor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	pb "github.com/conveyor-broker/conveyor/generated/go/conveyor/v1"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // fakeBroker answers Send and StreamingReceive from the test; other methods are not used.
@@ -110,6 +114,72 @@ func TestConsumeAcksSuccessesAndNacksFailuresPerFrame(t *testing.T) {
 	}
 	if got := settle.GetNackIds(); len(got) != 1 || got[0] != "a2" {
 		t.Fatalf("nacks: %v", got)
+	}
+	if got := settle.GetNackReasons(); len(got) != 1 || got[0] != "rejected" {
+		t.Fatalf("nack reasons: %q", got)
+	}
+}
+
+func TestConsumeSendsOneReasonPerNackAndNoneWithoutNacks(t *testing.T) {
+	stream := &fakeStream{frames: []*pb.StreamingReceiveResponse{
+		{Deliveries: []*pb.Delivery{{AckId: "a1"}, {AckId: "a2"}, {AckId: "a3"}}},
+		{Deliveries: []*pb.Delivery{{AckId: "ok"}}},
+	}}
+	c := &Client{Broker: &fakeBroker{stream: stream}}
+	err := c.Consume(context.Background(), ConsumeOptions{Queue: "q", Subscription: "s"},
+		func(_ context.Context, d *pb.Delivery) error {
+			if d.GetAckId() == "ok" {
+				return nil
+			}
+			return fmt.Errorf("wrapped: %w", errors.New("failed "+d.GetAckId()))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stream.sent) != 3 {
+		t.Fatalf("want the opening request and two settle frames, got %d", len(stream.sent))
+	}
+	nacks := stream.sent[1]
+	if got := nacks.GetNackIds(); strings.Join(got, ",") != "a1,a2,a3" {
+		t.Fatalf("nacks: %v", got)
+	}
+	want := []string{"wrapped: failed a1", "wrapped: failed a2", "wrapped: failed a3"}
+	if got := nacks.GetNackReasons(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("nack reasons: %q", got)
+	}
+	if acks := stream.sent[2]; len(acks.GetAckIds()) != 1 || len(acks.GetNackReasons()) != 0 {
+		t.Fatalf("an acks-only frame carries no reasons: %v", acks)
+	}
+}
+
+func TestNackReasonIsCutAtMaxReasonCharsOnRuneBoundaries(t *testing.T) {
+	short := "naïve ✓ failure"
+	if got := NackReason(errors.New(short)); got != short {
+		t.Fatalf("a short reason is kept whole: %q", got)
+	}
+	exact := strings.Repeat("é", MaxReasonChars)
+	if got := NackReason(errors.New(exact)); got != exact {
+		t.Fatal("a reason of exactly MaxReasonChars runes is kept whole")
+	}
+	// 3 ASCII bytes then 2-, 3- and 4-byte runes: a cut by bytes would split one.
+	long := "abc" + strings.Repeat("é✓💥", 600)
+	got := NackReason(errors.New(long))
+	if !utf8.ValidString(got) || utf8.RuneCountInString(got) != MaxReasonChars {
+		t.Fatalf("cut reason: valid %v, %d runes", utf8.ValidString(got), utf8.RuneCountInString(got))
+	}
+	if !strings.HasPrefix(long, got) {
+		t.Fatal("the cut reason is not the error text's beginning")
+	}
+}
+
+func TestNackReasonMakesInvalidUTF8Valid(t *testing.T) {
+	got := NackReason(errors.New("bad \xff byte"))
+	if got != "bad \uFFFD byte" {
+		t.Fatalf("got %q", got)
+	}
+	// Marshalling would fail on invalid UTF-8 and end the consume loop.
+	if _, err := proto.Marshal(&pb.StreamingReceiveRequest{NackIds: []string{"a"}, NackReasons: []string{got}}); err != nil {
+		t.Fatal(err)
 	}
 }
 

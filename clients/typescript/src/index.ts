@@ -67,8 +67,36 @@ export interface ConsumeOptions {
   signal?: AbortSignal;
 }
 
-/** Resolves `true` (ack) or rejects/throws (nack, redelivered with the queue's backoff). */
+/**
+ * Resolves (ack) or rejects/throws (nack, redelivered with the queue's backoff); the error's
+ * text is the nack's reason (see {@link nackReason}), shown on the message's dead letter.
+ */
 export type Handler = (delivery: Delivery) => Promise<void> | void;
+
+/** Longest nack reason sent, in characters (code points), as in the other SDKs. */
+export const MAX_REASON_CHARS = 1000;
+
+/**
+ * The reason consume sends with the nack of a delivery whose handler threw `err`: an Error's
+ * message (else `String(err)`), cut to {@link MAX_REASON_CHARS} code points, so never between
+ * the two halves of a surrogate pair.
+ */
+export function nackReason(err: unknown): string {
+  let text: string;
+  try {
+    text = err instanceof Error ? err.message : String(err);
+  } catch {
+    text = Object.prototype.toString.call(err); // e.g. an object whose toString throws
+  }
+  let end = 0;
+  let chars = 0;
+  for (const ch of text) { // iterates code points
+    if (chars === MAX_REASON_CHARS) return text.slice(0, end);
+    end += ch.length;
+    chars += 1;
+  }
+  return text;
+}
 
 type Callback<Res> = (err: grpc.ServiceError | null, res: Res) => void;
 
@@ -139,9 +167,10 @@ export class Client {
 
   /**
    * Runs `handler` over the subscription's deliveries on one StreamingReceive stream, one at a
-   * time; each frame's acks and nacks go back together on the stream. Resolves once
-   * `options.signal` aborts (after the acks so far and closing the stream; the server returns
-   * unhandled deliveries at once) or the server ends the stream; rejects on a stream error.
+   * time; each frame's acks and nacks (each with its {@link nackReason}) go back together on
+   * the stream. Resolves once `options.signal` aborts (after the acks so far and closing the
+   * stream; the server returns unhandled deliveries at once) or the server ends the stream;
+   * rejects on a stream error.
    */
   consume(options: ConsumeOptions, handler: Handler): Promise<void> {
     const call = this.broker.streamingReceive();
@@ -173,17 +202,19 @@ export class Client {
         work = work.then(async () => {
           const ackIds: string[] = [];
           const nackIds: string[] = [];
+          const nackReasons: string[] = [];
           for (const delivery of response.deliveries) {
             if (stopping || options.signal?.aborted) break; // returned when the stream closes
             try {
               await handler(delivery);
               ackIds.push(delivery.ackId);
-            } catch {
+            } catch (err) {
               nackIds.push(delivery.ackId);
+              nackReasons.push(nackReason(err));
             }
           }
           if (ackIds.length + nackIds.length > 0) {
-            call.write(StreamingReceiveRequest.fromPartial({ ackIds, nackIds }));
+            call.write(StreamingReceiveRequest.fromPartial({ ackIds, nackIds, nackReasons }));
           }
           if (options.signal?.aborted) stop();
         });

@@ -139,6 +139,33 @@ async function nackRedeliver(c: Client, q: string): Promise<Facts> {
   return { queue: q, id, attempts, error };
 }
 
+/**
+ * Fails every delivery of two messages on a queue with max_deliveries 2, so both are
+ * dead-lettered with the handler's last error as their last nack reason: a short one and one
+ * longer than the SDK's cap, in 1- to 4-byte characters.
+ */
+async function nackReasonScenario(c: Client, q: string): Promise<Facts> {
+  const dlq = `${q}-dlq`;
+  await createQueue(c, dlq);
+  await unary<CreateQueueRequest, CreateQueueResponse>((r, cb) => c.admin.createQueue(r, cb), CreateQueueRequest.fromPartial({
+    queue: { name: q, maxDeliveries: 2, deadLetterQueue: dlq, retryBackoff: { initial: { seconds: 0, nanos: 10_000_000 } } },
+  }));
+  const ids = await publish(c, q, "short", "long");
+  const errors: Record<string, string> = {}; // message id -> the last error its handler threw
+  let calls = 0;
+  const abort = new AbortController();
+  let error = "";
+  await c.consume({ queue: q, subscription: "s", signal: abort.signal }, (d) => {
+    const text = d.message!.payload.toString() === "long"
+      ? `attempt ${d.attempt} ` + "é✓💥".repeat(500)
+      : `handler failed on attempt ${d.attempt}: naïve ✓`;
+    errors[d.message!.id] = text;
+    if (++calls === 4) abort.abort(); // both messages' second and last attempt
+    throw new Error(text);
+  }).catch((e) => (error = String(e)));
+  return { queue: q, dlq, ids, errors, calls, error };
+}
+
 async function flowControl(c: Client, q: string): Promise<Facts> {
   await createQueue(c, q);
   await publish(c, q, "1", "2", "3", "4", "5");
@@ -204,6 +231,7 @@ async function main() {
       broadcast: await broadcast(c, `${p}-bc`),
       quorum: await quorum(c, `${p}-qu`),
       nack_redeliver: await nackRedeliver(c, `${p}-nk`),
+      nack_reason: await nackReasonScenario(c, `${p}-nr`),
       flow_control: await flowControl(c, `${p}-fc`),
       stale_ack: await staleAck(c, `${p}-st`),
     };

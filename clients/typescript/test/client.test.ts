@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
-import { Client, ConveyorError } from "../src/index";
+import { Client, ConveyorError, MAX_REASON_CHARS, nackReason } from "../src/index";
 import { StreamingReceiveRequest } from "../../../generated/typescript/src/conveyor/v1/broker";
 
 function fakeClient(broker: object): Client {
@@ -72,5 +72,39 @@ test("consume acks resolved handlers, nacks rejected ones, and closes on abort",
   assert.equal(open.maxOutstandingMessages, 5);
   assert.deepEqual(settle.ackIds, ["a1", "a3"]);
   assert.deepEqual(settle.nackIds, ["a2"]);
+  assert.deepEqual(settle.nackReasons, ["rejected"]);
   assert.ok(call.ended);
+});
+
+test("consume sends one reason per nack, in order, and none with acks alone", async () => {
+  const call = new FakeCall();
+  const client = fakeClient({ streamingReceive: () => call });
+  const abort = new AbortController();
+  const done = client.consume({ queue: "q", subscription: "s", signal: abort.signal }, async (d) => {
+    if (d.ackId === "a1") throw new TypeError("no field x");
+    if (d.ackId === "a2") throw "a thrown string";
+    if (d.ackId === "a3") return Promise.reject(new Error("rejected later"));
+    if (d.ackId === "ok") abort.abort();
+  });
+  call.emit("data", { deliveries: [{ ackId: "a1" }, { ackId: "a2" }, { ackId: "a3" }], failedAckIds: [] });
+  call.emit("data", { deliveries: [{ ackId: "ok" }], failedAckIds: [] });
+  await done;
+  const [, nacks, acks] = call.written;
+  assert.deepEqual(nacks.nackIds, ["a1", "a2", "a3"]);
+  assert.deepEqual(nacks.nackReasons, ["no field x", "a thrown string", "rejected later"]);
+  assert.deepEqual(acks.ackIds, ["ok"]);
+  assert.deepEqual(acks.nackReasons, []);
+});
+
+test("nackReason cuts at MAX_REASON_CHARS code points, never inside a surrogate pair", () => {
+  assert.equal(nackReason(new Error("naïve ✓ failure")), "naïve ✓ failure");
+  const exact = "é".repeat(MAX_REASON_CHARS);
+  assert.equal(nackReason(new Error(exact)), exact);
+  // "💥" is two UTF-16 units: cutting at 1000 units would split the 4-byte character.
+  const long = "abc" + "é✓💥".repeat(600);
+  const cut = nackReason(new Error(long));
+  assert.equal([...cut].length, MAX_REASON_CHARS);
+  assert.ok(long.startsWith(cut));
+  assert.ok(!/[\uD800-\uDBFF]$/.test(cut), "ends in half a surrogate pair");
+  assert.equal(nackReason(42), "42");
 });

@@ -7,9 +7,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +49,7 @@ func main() {
 		"broadcast":      broadcast(ctx, c, p+"-bc"),
 		"quorum":         quorum(ctx, c, p+"-qu"),
 		"nack_redeliver": nackRedeliver(ctx, c, p+"-nk"),
+		"nack_reason":    nackReason(ctx, c, p+"-nr"),
 		"flow_control":   flowControl(ctx, c, p+"-fc"),
 		"stale_ack":      staleAck(ctx, c, p+"-st"),
 	}
@@ -191,6 +194,35 @@ func nackRedeliver(ctx context.Context, c *conveyor.Client, q string) facts {
 		return nil
 	})
 	return facts{"queue": q, "id": ids[0], "attempts": attempts, "error": errString(err)}
+}
+
+// nackReason fails every delivery of two messages on a queue with max_deliveries 2, so both
+// are dead-lettered with the handler's last error as their last nack reason: a short one and
+// one longer than the SDK's cap, in 1- to 4-byte characters.
+func nackReason(ctx context.Context, c *conveyor.Client, q string) facts {
+	dlq := q + "-dlq"
+	createQueue(ctx, c, dlq)
+	must(c.Admin.CreateQueue(ctx, &pb.CreateQueueRequest{Queue: &pb.Queue{
+		Name: q, MaxDeliveries: 2, DeadLetterQueue: dlq,
+		RetryBackoff: &pb.RetryBackoff{Initial: durationpb.New(10 * time.Millisecond)},
+	}}))
+	ids := publish(ctx, c, q, "short", "long")
+	errs := map[string]string{} // message id -> the last error its handler returned
+	calls := 0
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	err := c.Consume(cctx, conveyor.ConsumeOptions{Queue: q, Subscription: "s"}, func(_ context.Context, d *pb.Delivery) error {
+		text := fmt.Sprintf("handler failed on attempt %d: naïve ✓", d.GetAttempt())
+		if string(d.GetMessage().GetPayload()) == "long" {
+			text = fmt.Sprintf("attempt %d ", d.GetAttempt()) + strings.Repeat("é✓💥", 500)
+		}
+		errs[d.GetMessage().GetId()] = text
+		if calls++; calls == 4 { // both messages' second and last attempt
+			stop()
+		}
+		return errors.New(text)
+	})
+	return facts{"queue": q, "dlq": dlq, "ids": ids, "errors": errs, "calls": calls, "error": errString(err)}
 }
 
 func flowControl(ctx context.Context, c *conveyor.Client, q string) facts {

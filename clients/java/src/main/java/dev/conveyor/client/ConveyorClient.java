@@ -27,10 +27,34 @@ import java.util.concurrent.TimeUnit;
  * reachable ({@link #broker()}, {@link #admin()}) for everything else.
  */
 public final class ConveyorClient implements AutoCloseable {
-  /** Handles one delivery: returning acks it, throwing nacks it (redelivered with backoff). */
+  /**
+   * Handles one delivery: returning acks it, throwing nacks it (redelivered with backoff), with
+   * {@link ConveyorClient#nackReason} of the exception as the nack's reason, shown on the
+   * message's dead letter.
+   */
   @FunctionalInterface
   public interface Handler {
     void handle(Delivery delivery) throws Exception;
+  }
+
+  /** Longest nack reason sent, in characters (code points), as in the other SDKs. */
+  public static final int MAX_REASON_CHARS = 1000;
+
+  /**
+   * The reason a consumer sends with the nack of a delivery whose handler threw {@code e}: the
+   * exception's simple class name, ": " and its message (the name alone when it has none), cut to
+   * {@link #MAX_REASON_CHARS} code points (so never between the halves of a surrogate pair).
+   */
+  public static String nackReason(Throwable e) {
+    String name = e.getClass().getSimpleName();
+    if (name.isEmpty()) { // an anonymous class
+      name = e.getClass().getName();
+    }
+    String text = e.getMessage() == null ? name : name + ": " + e.getMessage();
+    if (text.codePointCount(0, text.length()) <= MAX_REASON_CHARS) {
+      return text;
+    }
+    return text.substring(0, text.offsetByCodePoints(0, MAX_REASON_CHARS));
   }
 
   private final ManagedChannel channel;
@@ -100,8 +124,9 @@ public final class ConveyorClient implements AutoCloseable {
 
   /**
    * Starts consuming on one StreamingReceive stream. {@code first} names the queue, subscription
-   * and flow control. The handler runs one delivery at a time; each frame's acks and nacks go back
-   * together on the stream. {@link Consumer#stop()} sends the acks so far and closes the stream.
+   * and flow control. The handler runs one delivery at a time; each frame's acks and nacks (each
+   * with its {@link #nackReason}) go back together on the stream. {@link Consumer#stop()} sends
+   * the acks so far and closes the stream.
    */
   public Consumer consume(StreamingReceiveRequest first, Handler handler) {
     Consumer consumer = new Consumer(handler);
@@ -114,7 +139,7 @@ public final class ConveyorClient implements AutoCloseable {
   public static final class Consumer implements StreamObserver<StreamingReceiveResponse> {
     private final Handler handler;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    private StreamObserver<StreamingReceiveRequest> requests;
+    StreamObserver<StreamingReceiveRequest> requests; // set once by consume (or a unit test)
     private boolean stopping; // guarded by this
     private boolean handling; // guarded by this: inside onNext, where acks are still to be sent
     private boolean closed; // guarded by this: our side of the stream is half-closed
@@ -163,6 +188,7 @@ public final class ConveyorClient implements AutoCloseable {
       }
       List<String> acks = new ArrayList<>();
       List<String> nacks = new ArrayList<>();
+      List<String> reasons = new ArrayList<>(); // one per nack, in the same order
       for (Delivery d : response.getDeliveriesList()) {
         if (stopping()) {
           break; // left for the server to return when the stream closes
@@ -172,12 +198,18 @@ public final class ConveyorClient implements AutoCloseable {
           acks.add(d.getAckId());
         } catch (Exception e) {
           nacks.add(d.getAckId());
+          reasons.add(nackReason(e));
         }
       }
       synchronized (this) {
         handling = false;
         if ((!acks.isEmpty() || !nacks.isEmpty()) && !closed) {
-          requests.onNext(StreamingReceiveRequest.newBuilder().addAllAckIds(acks).addAllNackIds(nacks).build());
+          requests.onNext(
+              StreamingReceiveRequest.newBuilder()
+                  .addAllAckIds(acks)
+                  .addAllNackIds(nacks)
+                  .addAllNackReasons(reasons)
+                  .build());
         }
         if (stopping) {
           close();

@@ -15,6 +15,7 @@ import dev.conveyor.v1.MessageStatus;
 import dev.conveyor.v1.ModifyLeaseRequest;
 import dev.conveyor.v1.PullRequest;
 import dev.conveyor.v1.Queue;
+import dev.conveyor.v1.RetryBackoff;
 import dev.conveyor.v1.SendRequest;
 import dev.conveyor.v1.StreamingReceiveRequest;
 import dev.conveyor.v1.WaitFor;
@@ -58,6 +59,7 @@ public final class Interop {
       out.put("broadcast", i.broadcast(p + "-bc"));
       out.put("quorum", i.quorum(p + "-qu"));
       out.put("nack_redeliver", i.nackRedeliver(p + "-nk"));
+      out.put("nack_reason", i.nackReason(p + "-nr"));
       out.put("flow_control", i.flowControl(p + "-fc"));
       out.put("stale_ack", i.staleAck(p + "-st"));
       System.out.println(json(out));
@@ -211,6 +213,37 @@ public final class Interop {
     return facts("queue", q, "id", id, "attempts", attempts, "error", "");
   }
 
+  /**
+   * Fails every delivery of two messages on a queue with max_deliveries 2, so both are
+   * dead-lettered with the handler's last exception as their last nack reason: a short one and
+   * one longer than the SDK's cap, in 1- to 4-byte characters.
+   */
+  private Map<String, Object> nackReason(String q) throws Exception {
+    String dlq = q + "-dlq";
+    createQueue(dlq);
+    c.admin().createQueue(CreateQueueRequest.newBuilder().setQueue(Queue.newBuilder()
+        .setName(q).setMaxDeliveries(2).setDeadLetterQueue(dlq)
+        .setRetryBackoff(RetryBackoff.newBuilder().setInitial(Duration.newBuilder().setNanos(10_000_000))))
+        .build());
+    List<String> ids = publish(q, "short", "long");
+    Map<String, Object> errors = new TreeMap<>(); // message id -> the last error its handler threw
+    AtomicInteger calls = new AtomicInteger();
+    CompletableFuture<ConveyorClient.Consumer> started = new CompletableFuture<>();
+    ConveyorClient.Consumer consumer = c.consume(open(q), d -> {
+      String text = d.getMessage().getPayload().toStringUtf8().equals("long")
+          ? "attempt " + d.getAttempt() + " " + "\u00e9\u2713\ud83d\udca5".repeat(500)
+          : "handler failed on attempt " + d.getAttempt() + ": na\u00efve \u2713";
+      errors.put(d.getMessage().getId(), text);
+      if (calls.incrementAndGet() == 4) { // both messages' second and last attempt
+        started.join().stop();
+      }
+      throw new IllegalStateException(text);
+    });
+    started.complete(consumer);
+    consumer.done().get(30, TimeUnit.SECONDS);
+    return facts("queue", q, "dlq", dlq, "ids", ids, "errors", errors, "calls", calls.get(), "error", "");
+  }
+
   private Map<String, Object> flowControl(String q) throws Exception {
     createQueue(q);
     publish(q, "1", "2", "3", "4", "5");
@@ -274,7 +307,7 @@ public final class Interop {
     for (char ch : o.toString().toCharArray()) {
       if (ch == '"' || ch == '\\') {
         b.append('\\').append(ch);
-      } else if (ch < 0x20) {
+      } else if (ch < 0x20 || ch > 0x7e) { // ASCII out, whatever stdout's charset
         b.append(String.format("\\u%04x", (int) ch));
       } else {
         b.append(ch);
