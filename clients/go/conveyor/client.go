@@ -118,8 +118,12 @@ type Handler func(ctx context.Context, d *pb.Delivery) error
 const MaxReasonChars = 1000
 
 // NackReason is the reason Consume sends with the nack of a delivery whose handler returned
-// err: err.Error() as valid UTF-8 (a proto string must be), cut to MaxReasonChars runes.
+// err: err.Error() as valid UTF-8 (a proto string must be), cut to MaxReasonChars runes;
+// "" (no reason) for nil.
 func NackReason(err error) string {
+	if err == nil {
+		return ""
+	}
 	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
 	n := 0
 	for i := range s { // i walks the starts of runes, so the cut never splits one
@@ -147,9 +151,8 @@ const drainTimeout = 5 * time.Second
 
 // Consume runs handler over the subscription's deliveries on one StreamingReceive stream, one
 // delivery at a time, with each frame's acks and nacks (each with its NackReason) sent
-// together on the stream. It
-// returns nil once ctx is done (after sending the acks so far and closing the stream; the
-// server returns unhandled deliveries at once), or the stream's error.
+// together on the stream. It returns nil once ctx is done (after sending the acks so far and
+// closing the stream; the server returns unhandled deliveries at once), or the stream's error.
 func (c *Client) Consume(ctx context.Context, opts ConsumeOptions, handler Handler) error {
 	streamCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -153,6 +153,9 @@ func TestConsumeSendsOneReasonPerNackAndNoneWithoutNacks(t *testing.T) {
 }
 
 func TestNackReasonIsCutAtMaxReasonCharsOnRuneBoundaries(t *testing.T) {
+	if got := NackReason(nil); got != "" {
+		t.Fatalf("nil: %q", got)
+	}
 	short := "naïve ✓ failure"
 	if got := NackReason(errors.New(short)); got != short {
 		t.Fatalf("a short reason is kept whole: %q", got)
