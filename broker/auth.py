@@ -77,6 +77,11 @@ class Principal:
             self._decisions[key] = decision
         return decision
 
+    def covers(self, action: str, queue: str) -> bool:
+        """Whether any grant covers ``action`` on ``queue``, not remembered: a listing asks
+        once for each of many queues, which would only push the hot decisions out."""
+        return any(grant.allows(action, queue) for grant in self.grants)
+
     def may_somewhere(self, action: str) -> bool:
         """Whether some grant gives ``action`` on some queue (whatever its patterns)."""
         return any(action in grant.actions for grant in self.grants)

@@ -17,8 +17,13 @@ What each call needs (``RULES``):
   id belongs to (the ack id names it, ``broker.store.ids``).
 - ``GetMessageStatus``/``WatchMessage``: ``send`` or ``receive`` on the queue;
   ``CancelMessage``: ``send``.
-- Admin calls: ``admin`` on the queue they name (both queues of a redrive); calls naming no
-  queue (``ListQueues``, an empty queue filter) need ``admin`` on every queue (pattern ``*``).
+- Admin calls: ``admin`` on the queue they name (both queues of a redrive).
+- Listings naming no queue (``ListQueues``, ``ListQueueStats``, ``ListBindings`` with an empty
+  queue): ``admin`` on some queue, whatever the pattern; the servicer then shows only the
+  queues (stats, bindings into the queues) the principal's ``admin`` grants match
+  (``shown``), so a listing shows what its caller may see instead of failing. A name prefix
+  only narrows it further: never refused, possibly empty. Other calls naming no queue (a
+  ``GetQueue`` without a name) need ``admin`` on every queue (pattern ``*``).
 
 Tokens never reach a log line or a status message; refusals are logged at WARNING with the
 principal's name, the method and the queue.
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import grpc
@@ -46,9 +52,22 @@ _SHOWN = 200
 """Longest queue name quoted in a refusal (names come from the caller and may be huge)."""
 
 
+_caller: ContextVar[Principal | None] = ContextVar("conveyor_caller", default=None)
+"""The principal of the call being served, set by the interceptor once its rule passed; each
+call runs in its own task, so it is that call's. None when no auth file is in force (no
+interceptor)."""
+
+
+def shown(queue: str) -> bool:
+    """Whether a listing served now may show ``queue`` (its stats, its bindings): the
+    caller's ``admin`` grants match it, or there is no auth file."""
+    principal = _caller.get()
+    return principal is None or principal.covers("admin", queue)
+
+
 def _denial(principal: Principal, action: str, queue: str) -> str:
-    shown = queue if len(queue) <= _SHOWN else queue[:_SHOWN] + "..."
-    return f"principal {principal.name!r} may not {action} on queue {shown!r}"
+    quoted = queue if len(queue) <= _SHOWN else queue[:_SHOWN] + "..."
+    return f"principal {principal.name!r} may not {action} on queue {quoted!r}"
 
 
 def _on(action: str, queue: Callable[[Any], str]) -> Rule:
@@ -68,6 +87,21 @@ def _admin(*fields: str) -> Rule:
             if not principal.allows("admin", q):
                 return _denial(principal, "admin", q)
         return None
+
+    return rule
+
+
+def _listing(*fields: str) -> Rule:
+    """``admin`` on each named field that is set; when none is, ``admin`` on some queue, and
+    the servicer filters the answer with ``shown``."""
+    named = _admin(*fields)
+
+    def rule(principal: Principal, request: Any) -> str | None:
+        if any(_field(request, f) for f in fields):
+            return named(principal, request)
+        if principal.may_somewhere("admin"):
+            return None
+        return f"principal {principal.name!r} may not admin on any queue"
 
     return rule
 
@@ -156,13 +190,13 @@ RULES: dict[str, Rule] = {
     _B + "CancelMessage": _on("send", _queue),
     _A + "CreateQueue": _admin("queue.name"),
     _A + "GetQueue": _admin("queue"),
-    _A + "ListQueues": _admin(),
+    _A + "ListQueues": _listing(),
     _A + "UpdateQueue": _admin("queue.name"),
     _A + "DeleteQueue": _admin("queue"),
     _A + "PurgeQueue": _admin("queue"),
     _A + "CreateBinding": _admin("queue"),
     _A + "DeleteBinding": _admin("queue"),
-    _A + "ListBindings": _admin("queue"),
+    _A + "ListBindings": _listing("queue"),
     _A + "ListSubscriptions": _admin("queue"),
     _A + "DeleteSubscription": _admin("queue"),
     _A + "GetQueueStats": _admin("queue"),
@@ -171,7 +205,7 @@ RULES: dict[str, Rule] = {
     _A + "RedriveDeadLetters": _admin("queue", "destination"),
     _A + "PauseQueue": _admin("queue"),
     _A + "ResumeQueue": _admin("queue"),
-    _A + "ListQueueStats": _admin(),
+    _A + "ListQueueStats": _listing(),
     _A + "SeekSubscription": _admin("queue"),
 }
 
@@ -294,6 +328,7 @@ def _checking(
         if why is not None:
             log.warning("auth: %s refused: %s", method, why)
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, why)
+        _caller.set(principal)
 
     async def checked(
         requests: AsyncIterator[Any], principal: Principal, context: Ctx
@@ -337,4 +372,4 @@ def _checking(
     return handler._replace(unary_unary=unary_unary)  # type: ignore[no-any-return]
 
 
-__all__ = ["RULES", "AuthInterceptor"]
+__all__ = ["RULES", "AuthInterceptor", "shown"]

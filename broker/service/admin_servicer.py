@@ -1,4 +1,7 @@
-"""``conveyor.v1.Admin``: queues, bindings, subscriptions, stats, peek and dead letters."""
+"""``conveyor.v1.Admin``: queues, bindings, subscriptions, stats, peek and dead letters.
+
+The listings show only what the caller may administer (``access.shown``): every queue
+without an auth file or with ``admin`` on ``*``."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import grpc
 
 from broker.delivery.broker import Broker
 from broker.errors import InvalidArgument
-from broker.service import convert
+from broker.service import access, convert
 from broker.service.broker_servicer import Gate, guarded
 from conveyor.v1 import admin_pb2, admin_pb2_grpc, types_pb2
 
@@ -45,7 +48,9 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.ListQueuesRequest, context: Ctx
     ) -> admin_pb2.ListQueuesResponse:
         configs = await self.broker.list_queues(request.prefix)
-        return admin_pb2.ListQueuesResponse(queues=[convert.queue(c) for c in configs])
+        return admin_pb2.ListQueuesResponse(
+            queues=[convert.queue(c) for c in configs if access.shown(c.name)]
+        )
 
     async def UpdateQueue(
         self, request: admin_pb2.UpdateQueueRequest, context: Ctx
@@ -89,7 +94,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     ) -> admin_pb2.ListBindingsResponse:
         bindings = await self.broker.list_bindings(request.queue)
         return admin_pb2.ListBindingsResponse(
-            bindings=[types_pb2.Binding(pattern=p, queue=q) for p, q in bindings]
+            bindings=[types_pb2.Binding(pattern=p, queue=q) for p, q in bindings if access.shown(q)]
         )
 
     async def ListSubscriptions(
@@ -179,7 +184,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     ) -> admin_pb2.ListQueueStatsResponse:
         async def stats() -> list[admin_pb2.GetQueueStatsResponse]:
             found = await self.broker.list_stats(request.prefix, lag=request.include_subscriptions)
-            return [convert.stats(s) for s in found]
+            return [convert.stats(s) for s in found if access.shown(s.queue)]
 
         return admin_pb2.ListQueueStatsResponse(queues=await guarded(context, stats))
 

@@ -31,6 +31,7 @@ TOKENS = {
     "consumer": "tok-consumer-19ee42",
     "billing": "tok-billing-5c5c5c",
     "topics": "tok-topics-a0a0a0",
+    "ops": "tok-ops-e1e1e1",
 }
 TIMEOUT = 10.0
 
@@ -72,6 +73,16 @@ token_sha256 = "{t["topics"]}"
 [[principal.grant]]
 actions = ["send"]
 queues = ["events.orders.*"]
+
+[[principal]]
+name = "ops"
+token_sha256 = "{t["ops"]}"
+[[principal.grant]]
+actions = ["admin"]
+queues = ["orders.*"]
+[[principal.grant]]
+actions = ["receive"]
+queues = ["*"]
 {extra}
 """
 
@@ -196,7 +207,7 @@ def test_receive_is_allowed_and_send_and_admin_denied(server: ServerProcess) -> 
         assert consumer.ack([d.ack_id]) == []
         with pytest.raises(PermissionDenied, match=re.escape("may not send on queue 'orders.a'")):
             consumer.send([msg()], "orders.a")
-        with pytest.raises(PermissionDenied, match=r"admin on queue '\*'"):
+        with pytest.raises(PermissionDenied, match="'consumer' may not admin on any queue"):
             consumer.list_queues()
         with pytest.raises(PermissionDenied, match=re.escape("admin on queue 'orders.zz'")):
             consumer.create_queue("orders.zz")
@@ -204,6 +215,57 @@ def test_receive_is_allowed_and_send_and_admin_denied(server: ServerProcess) -> 
             next(iter(consumer.receive_batches("billing", "s")))
     with client(server, "admin") as admin:
         assert "orders.zz" not in {q.name for q in admin.list_queues()}
+
+
+def test_a_scoped_admin_lists_only_the_queues_it_administers(server: ServerProcess) -> None:
+    with client(server, "admin") as admin:
+        for name in ("ordersx", "orders.eu.1"):
+            admin.create_queue(name)
+        everything = {q.name for q in admin.list_queues()}
+        assert {"orders.a", "orders.eu.1", "ordersx", "billing"} <= everything
+        assert {s.queue for s in admin.list_queue_stats()} == everything
+    mine = {q for q in everything if q.startswith("orders.")}  # what "orders.*" matches
+    with client(server, "ops") as ops:
+        assert {q.name for q in ops.list_queues()} == mine
+        assert {s.queue for s in ops.list_queue_stats()} == mine
+        with_lag = ops.list_queue_stats(include_subscriptions=True)
+        assert {s.queue for s in with_lag} == mine
+        # A prefix narrows the answer; the part of it the grants miss is left out, not refused.
+        assert {q.name for q in ops.list_queues("orders")} == mine
+        assert [q.name for q in ops.list_queues("orders.e")] == ["orders.eu.1"]
+        assert ops.list_queues("bill") == []
+        assert [s.queue for s in ops.list_queue_stats("ordersx")] == []
+        # A queue it may not administer stays out of reach by name too.
+        denied = re.escape("'ops' may not admin on queue 'ordersx'")
+        with pytest.raises(PermissionDenied, match=denied):
+            ops.stats("ordersx")
+
+
+def test_a_scoped_admin_lists_only_the_bindings_into_its_queues(server: ServerProcess) -> None:
+    with client(server, "admin") as admin:
+        every = {(b.pattern, b.queue) for b in admin.list_bindings()}
+    assert {("events.orders.#", "orders.t"), ("events.billing.#", "billing")} <= every
+    with client(server, "ops") as ops:
+        assert {(b.pattern, b.queue) for b in ops.list_bindings()} == {
+            (p, q) for p, q in every if q.startswith("orders.")
+        }
+        assert [b.pattern for b in ops.list_bindings("orders.t")] == ["events.orders.#"]
+        with pytest.raises(PermissionDenied, match=re.escape("admin on queue 'billing'")):
+            ops.list_bindings("billing")
+
+
+def test_listings_refuse_a_principal_with_no_admin_grant(server: ServerProcess) -> None:
+    with client(server, "producer") as producer:
+        for listing in (
+            producer.list_queues,
+            producer.list_queue_stats,
+            producer.list_bindings,
+            lambda: producer.list_queues("orders."),
+        ):
+            with pytest.raises(
+                PermissionDenied, match="principal 'producer' may not admin on any queue"
+            ):
+                listing()
 
 
 def test_acking_another_queues_ack_id_is_denied_and_changes_nothing(
@@ -406,5 +468,19 @@ queues = ["orders.*"]
             timeout=TIMEOUT,
         ) as producer:
             assert producer.send([msg()], "orders.c")[0].message_id
+        with Client(
+            srv.address,
+            tls_ca=ca.pem,
+            tls_cert=nobody.cert,
+            tls_key=nobody.key,
+            token=TOKENS["admin"],
+            timeout=TIMEOUT,
+        ) as admin:
+            admin.create_queue("billing")
+            assert {q.name for q in admin.list_queues()} == {"orders.c", "billing"}
+        with Client(  # the certificate's principal, found per call, scopes the listing
+            srv.address, tls_ca=ca.pem, tls_cert=known.cert, tls_key=known.key, timeout=TIMEOUT
+        ) as reader:
+            assert [q.name for q in reader.list_queues()] == ["orders.c"]
     finally:
         srv.stop()

@@ -84,8 +84,26 @@ B, A = "/conveyor.v1.Broker/", "/conveyor.v1.Admin/"
         (
             A + "ListQueues",
             admin_pb2.ListQueuesRequest(prefix="q"),
-            (["admin"], ["*"]),
-            (["admin"], ["q*"]),
+            (["admin"], ["orders.*"]),
+            (["send", "receive"], ["*"]),
+        ),
+        (
+            A + "ListQueueStats",
+            admin_pb2.ListQueueStatsRequest(),
+            (["admin"], ["billing"]),
+            (["receive"], ["*"]),
+        ),
+        (
+            A + "ListBindings",
+            admin_pb2.ListBindingsRequest(),
+            (["admin"], ["orders.*"]),
+            (["send"], ["*"]),
+        ),
+        (
+            A + "ListBindings",
+            admin_pb2.ListBindingsRequest(queue="orders.a"),
+            (["admin"], ["orders.*"]),
+            (["admin"], ["billing"]),
         ),
         (
             A + "UpdateQueue",
@@ -129,3 +147,21 @@ def test_long_queue_names_are_cut_in_refusals() -> None:
     )
     assert why is not None
     assert len(why) < 300
+
+
+@pytest.mark.parametrize("method", [A + "ListQueues", A + "ListQueueStats", A + "ListBindings"])
+def test_listings_refuse_a_principal_with_no_admin_grant_naming_the_action(method: str) -> None:
+    request = {
+        A + "ListQueues": admin_pb2.ListQueuesRequest(),
+        A + "ListQueueStats": admin_pb2.ListQueueStatsRequest(),
+        A + "ListBindings": admin_pb2.ListBindingsRequest(),
+    }[method]
+    why = RULES[method](_principal(["send", "receive"], ["*"]), request)
+    assert why == "principal 'p' may not admin on any queue"
+
+
+def test_calls_naming_no_queue_that_are_not_listings_still_need_admin_on_every_queue() -> None:
+    scoped = _principal(["admin"], ["orders.*"])
+    why = RULES[A + "GetQueue"](scoped, admin_pb2.GetQueueRequest())
+    assert why == "principal 'p' may not admin on queue '*'"
+    assert RULES[A + "GetQueue"](_principal(["admin"], ["*"]), admin_pb2.GetQueueRequest()) is None
