@@ -17,7 +17,9 @@ What each call needs (``RULES``):
   id belongs to (the ack id names it, ``broker.store.ids``).
 - ``GetMessageStatus``/``WatchMessage``: ``send`` or ``receive`` on the queue;
   ``CancelMessage``: ``send``.
-- Admin calls: ``admin`` on the queue they name (both queues of a redrive).
+- Admin calls: ``admin`` on the queue they name (both queues of a redrive; a redrive back to
+  the source queues also needs ``admin`` on every queue whose dead-letter queue it is, which
+  the servicer checks with ``denied``).
 - Listings naming no queue (``ListQueues``, ``ListQueueStats``, ``ListBindings`` with an empty
   queue): ``admin`` on some queue, whatever the pattern; the servicer then shows only the
   queues (stats, bindings into the queues) the principal's ``admin`` grants match
@@ -61,8 +63,22 @@ interceptor)."""
 def shown(queue: str) -> bool:
     """Whether a listing served now may show ``queue`` (its stats, its bindings): the
     caller's ``admin`` grants match it, or there is no auth file."""
+    return denied("admin", queue) is None
+
+
+def checked() -> bool:
+    """Whether the call being served is checked against an auth file."""
+    return _caller.get() is not None
+
+
+def denied(action: str, queue: str) -> str | None:
+    """Why the call being served may not ``action`` on ``queue``, for checks that need what
+    the request alone does not say (a redrive's source queues); None when it may, or when
+    no auth file is in force."""
     principal = _caller.get()
-    return principal is None or principal.covers("admin", queue)
+    if principal is None or principal.covers(action, queue):
+        return None
+    return _denial(principal, action, queue)
 
 
 def _denial(principal: Principal, action: str, queue: str) -> str:
@@ -372,4 +388,4 @@ def _checking(
     return handler._replace(unary_unary=unary_unary)  # type: ignore[no-any-return]
 
 
-__all__ = ["RULES", "AuthInterceptor", "shown"]
+__all__ = ["RULES", "AuthInterceptor", "checked", "denied", "shown"]

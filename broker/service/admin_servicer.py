@@ -149,6 +149,17 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     async def RedriveDeadLetters(
         self, request: admin_pb2.RedriveDeadLettersRequest, context: Ctx
     ) -> admin_pb2.RedriveDeadLettersResponse:
+        if not request.destination and access.checked():
+            # Back to their sources: the caller must administer those too, as it must a
+            # destination it names (which the interceptor checks from the request).
+            for config in await self.broker.list_queues(""):
+                if config.dead_letter_queue == request.queue:
+                    why = access.denied("admin", config.name)
+                    if why is not None:
+                        await context.abort(
+                            grpc.StatusCode.PERMISSION_DENIED,
+                            f"{why}, a source of the dead letters in {request.queue[:200]!r}",
+                        )
         moved, skipped = await guarded(
             context,
             lambda: self.broker.redrive(

@@ -484,3 +484,28 @@ queues = ["orders.*"]
             assert [q.name for q in reader.list_queues()] == ["orders.c"]
     finally:
         srv.stop()
+
+
+def test_a_redrive_back_to_the_sources_needs_admin_on_them(server: ServerProcess) -> None:
+    """``ops`` administers ``orders.*``, so ``orders.dlq``, but not ``payments``, whose dead
+    letters land there: it may redrive them to a queue of its own, not back into
+    ``payments``."""
+    with client(server, "admin") as admin:
+        admin.create_queue("orders.dlq")
+        admin.create_queue("payments", dead_letter_queue="orders.dlq", max_deliveries=1)
+        admin.send([msg(b"p1"), msg(b"p2")], "payments")
+        got = admin.pull("payments", "s", max_messages=10)
+        assert admin.nack([d.ack_id for d in got], dead_letter=True) == []
+        assert len(admin.list_dead_letters("orders.dlq")) == 2
+    with client(server, "ops") as ops:
+        with pytest.raises(
+            PermissionDenied,
+            match=re.escape("'ops' may not admin on queue 'payments', a source of the dead"),
+        ):
+            ops.redrive("orders.dlq")
+        assert len(ops.list_dead_letters("orders.dlq")) == 2  # nothing moved
+        first = ops.redrive("orders.dlq", destination="orders.a", max_messages=1)
+        assert first.redriven == 1
+    with client(server, "admin") as admin:
+        assert admin.redrive("orders.dlq").redriven == 1
+        assert admin.stats("payments").ready == 1
