@@ -75,6 +75,16 @@ class MissingKeyError(FailedPrecondition):
     start without it: serving would lose those messages."""
 
 
+def refuse_unkeyed(encrypted: Sequence[str]) -> None:
+    """At start: a store holding encrypted queues needs a key to store anything in them, so
+    a server given none refuses to start rather than fail their first Send."""
+    if encrypted:
+        raise MissingKeyError(
+            f"queues {list(encrypted)} are encrypted but this server was given no encryption "
+            "key; set CONVEYOR_ENCRYPTION_KEYS or --encryption-key-file and start again"
+        )
+
+
 class Keyring:
     """Encryption keys by id; the newest seals."""
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from broker import collector
 from broker.errors import FailedPrecondition, Unavailable
-from broker.store.at_rest import AtRest, MissingKeyError
+from broker.store.at_rest import AtRest, refuse_unkeyed
 from broker.store.durable import checkpoint, records
 from broker.store.durable.replay import Replay, expire_leases, live_messages
 from broker.store.memory import MemoryStore
@@ -178,16 +178,9 @@ class DurableStore(MemoryStore):
         await super().open()
 
     def _check_keys(self, replay: Replay) -> None:
-        """An encrypted queue needs a key to store anything: without one, refuse to start
-        rather than fail its first Send."""
         if self.at_rest.keyring:
             return
-        encrypted = sorted(name for name, c in replay.configs.items() if c.encrypted)
-        if encrypted:
-            raise MissingKeyError(
-                f"queues {encrypted} are encrypted but this server was given no encryption "
-                "key; set CONVEYOR_ENCRYPTION_KEYS or --encryption-key-file and start again"
-            )
+        refuse_unkeyed(sorted(name for name, c in replay.configs.items() if c.encrypted))
 
     def _replay(self) -> Replay:
         with collector.paused():

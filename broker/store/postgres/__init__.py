@@ -177,22 +177,18 @@ class _Units:
     """Unit rows to insert, column by column (``sql.INSERT``)."""
 
     def __init__(self) -> None:
-        self.seq: list[int | None] = []
         self.qid: list[int] = []
         self.raw: list[bytes] = []
         self.tail: list[bytes | None] = []
         self.cols: list[list[Any]] = [[] for _ in range(16)]
-        self.queue_ids: set[int] = set()
-        self.queues: list[QueueRow] = []
+        self.queues: dict[int, QueueRow] = {}
         self.sizes: list[int] = []
 
     def message(self, q: QueueRow, raw: bytes, tail: bytes, size: int) -> int:
-        self.seq.append(None)
         self.qid.append(q.id)
         self.raw.append(raw)
         self.tail.append(tail)
-        self.queue_ids.add(q.id)
-        self.queues.append(q)
+        self.queues[q.id] = q
         self.sizes.append(size)
         return len(self.raw)
 
@@ -211,11 +207,11 @@ class _Units:
         queue still exists."""
         if not self.raw:
             return {}
-        at_rest = await self._at_rest(conn, now, payloads, counts)
+        seqs, codecs, key_ids = await self._at_rest(conn, now, payloads, counts)
         rows = await conn.fetch(
             sql.INSERT,
-            sorted(self.queue_ids),
-            self.seq,
+            sorted(self.queues),
+            seqs,
             self.qid,
             self.raw,
             self.tail,
@@ -223,52 +219,51 @@ class _Units:
             now,
             *self.cols,
             random.randrange(SHARDS),
-            *at_rest,
+            codecs,
+            key_ids,
         )
         return {r["ord"]: r["seq"] for r in rows}
 
     async def _at_rest(
         self, conn: asyncpg.Connection, now: float, payloads: Payloads, counts: _Counts
-    ) -> tuple[list[int] | None, list[str | None] | None]:
-        """Builds the rows of messages to seal or compress (``payloads``); returns the
-        codec and key id columns (None when every row is plain)."""
-        floors = {q.id: payloads.floor(q) for q in self.queues}
+    ) -> tuple[list[int] | None, list[int] | None, list[str | None] | None]:
+        """Builds the rows of messages to seal or compress (``payloads``); returns the id,
+        codec and key id columns (None when every row is plain: the insert draws the ids)."""
+        floors = {qid: payloads.floor(q) for qid, q in self.queues.items()}
         if all(f is None for f in floors.values()):  # the common case, decided per queue
-            return None, None
+            return None, None, None
         special = [
             i
             for i, qid in enumerate(self.qid)
             if (f := floors[qid]) is not None and self.sizes[i] >= f
         ]
         if not special:
-            return None, None
+            return None, None, None
         # The batch draws its ids here, in order, so its messages keep their order.
-        fresh = [i for i, seq in enumerate(self.seq) if seq is None]
         drawn = await conn.fetch(
-            "SELECT nextval('conveyor_seq') AS seq FROM generate_series(1, $1)", len(fresh)
+            "SELECT nextval('conveyor_seq') AS seq FROM generate_series(1, $1)", len(self.raw)
         )
-        for i, r in zip(fresh, drawn, strict=True):
-            self.seq[i] = r["seq"]
+        seqs: list[int] = [r["seq"] for r in drawn]
         codecs: list[int] = [0] * len(self.raw)
         key_ids: list[str | None] = [None] * len(self.raw)
         by_queue: dict[int, list[int]] = {}
         for i in special:
             by_queue.setdefault(self.qid[i], []).append(i)
         for qid, index in by_queue.items():
-            seqs = [self.seq[i] or 0 for i in index]
+            ids = [seqs[i] for i in index]
             whole = [
-                encoding(self.raw[i], s, self.tail[i] or b"")
-                for i, s in zip(index, seqs, strict=True)
+                encoding(self.raw[i], seq, self.tail[i] or b"")
+                for i, seq in zip(index, ids, strict=True)
             ]
             out, codes, key_id, compressed, saved = await payloads.encode(
-                conn, self.queues[index[0]], seqs, whole, [self.sizes[i] for i in index], now
+                conn, self.queues[qid], ids, whole, [self.sizes[i] for i in index], now
             )
             counts.add(qid, "compressed", compressed)
             counts.add(qid, "compression_saved", saved)
             for i, data, codec in zip(index, out, codes, strict=True):
                 self.raw[i], self.tail[i] = data, None
                 codecs[i], key_ids[i] = codec, key_id or None
-        return codecs, key_ids
+        return seqs, codecs, key_ids
 
 
 def _tail(guarantee: int, required: int, pt_field: bytes, queue: str, extra: bytes) -> bytes:
@@ -1079,27 +1074,26 @@ class PostgresStore(Store):
             return failed
         now = self.clock()
         signals = Signals()
-        async with self._db() as conn, conn.transaction():
-            rows = await conn.fetch(sql.LEASED, *cols, now)
-            queues = await self._fetch_queues(conn, sorted({r["name"] for r in rows}))
-            counts = _Counts()
-            changes = _Changes()
-            dead: list[tuple[QueueRow, Any, str]] = []
-            ended: list[tuple[int, int]] = []
-            for r in rows:
-                q = queues[r["name"]]
-                what, value, reason = decide(q, r)
-                if count:
-                    counts.add(q.id, count)
-                changes.apply(q, r, what, value, reason, now, signals, dead, nack)
-                if what != "back" and q.config.retains:  # a quorum may be met already
-                    ended.append((q.id, r["seq"]))
-            await changes.write(conn, now)
-            await self._dead_letters(conn, dead, now, counts, signals)
-            await counts.write(conn)
-        if ended:
-            async with self._db() as conn:
-                await retention.retain(conn, ended, now)
+        async with self._db() as conn:
+            async with conn.transaction():
+                rows = await conn.fetch(sql.LEASED, *cols, now)
+                queues = await self._fetch_queues(conn, sorted({r["name"] for r in rows}))
+                counts = _Counts()
+                changes = _Changes()
+                dead: list[tuple[QueueRow, Any, str]] = []
+                ended: list[tuple[int, int]] = []
+                for r in rows:
+                    q = queues[r["name"]]
+                    what, value, reason = decide(q, r)
+                    if count:
+                        counts.add(q.id, count)
+                    changes.apply(q, r, what, value, reason, now, signals, dead, nack)
+                    if what != "back" and q.config.retains:  # a quorum may be met already
+                        ended.append((q.id, r["seq"]))
+                await changes.write(conn, now)
+                await self._dead_letters(conn, dead, now, counts, signals)
+                await counts.write(conn)
+            await retention.retain(conn, ended, now)  # after the commit (``sql.RETAIN``)
         done = {r["ord"] for r in rows}
         failed_set = set(failed)
         failed_set.update(ack_ids[i] for n, i in enumerate(index, 1) if n not in done)
@@ -1299,13 +1293,13 @@ class PostgresStore(Store):
             messages: dict[int, list[Any]] = {}
             for r in rows:
                 messages.setdefault(r["seq"], []).append(r)
-            data = self.payloads.open_rows(queue, [group[0] for group in messages.values()])
             skipped = 0
             chosen = chosen_seqs(message_ids)
             if chosen is not None:
                 wanted, unknown = chosen
                 messages = {s: group for s, group in messages.items() if s in wanted}
                 skipped = unknown + len(wanted) - len(messages)
+            data = self.payloads.open_rows(queue, [group[0] for group in messages.values()])
             names = {destination} if destination else set()
             for group in messages.values():
                 info = origin(data[group[0]["seq"]])

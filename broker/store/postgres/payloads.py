@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from broker import wire
-from broker.store.at_rest import CODEC_NONE, AtRest, MissingKeyError
+from broker.store.at_rest import CODEC_NONE, AtRest, MissingKeyError, refuse_unkeyed
 
 if TYPE_CHECKING:
     from broker.store.postgres import QueueRow
@@ -99,12 +99,7 @@ class Payloads:
             encrypted = await conn.fetch(
                 "SELECT name FROM conveyor_queues WHERE (config->>'encrypted')::bool ORDER BY name"
             )
-            if encrypted:
-                raise MissingKeyError(
-                    f"queues {[r['name'] for r in encrypted]} are encrypted but this server was "
-                    "given no encryption key; set CONVEYOR_ENCRYPTION_KEYS or "
-                    "--encryption-key-file and start again"
-                )
+            refuse_unkeyed([r["name"] for r in encrypted])
         for r in await conn.fetch("SELECT key_id FROM conveyor_keys ORDER BY key_id"):
             key_id = r["key_id"]
             if key_id in ring:
